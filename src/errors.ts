@@ -1,0 +1,55 @@
+// The one error hierarchy of Chronoverse. Every error a user can cause is an AppError with a stable
+// machine-readable `code`; the HTTP layer maps `status` to the response in exactly one place.
+
+export type ErrorDetails = Readonly<Record<string, unknown>>;
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  readonly code: string;
+  readonly details: ErrorDetails | undefined;
+
+  constructor(code: string, message: string, options?: { cause?: unknown; details?: ErrorDetails }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/** Input that does not parse or breaks a documented limit. `field` names the offending input. */
+export class ValidationError extends AppError {
+  readonly status = 422;
+  readonly field: string | undefined;
+  constructor(code: string, message: string, options?: { field?: string; details?: ErrorDetails }) {
+    super(code, message, options);
+    this.field = options?.field;
+  }
+}
+
+/** The thing does not exist, or belongs to someone else (never say which). */
+export class NotFoundError extends AppError {
+  readonly status = 404;
+}
+
+/** The command is not allowed in the aggregate's current state (e.g. resume a terminated workflow). */
+export class ConflictError extends AppError {
+  readonly status = 409;
+}
+
+/** A stated precondition does not hold (e.g. delete a workflow that is not terminated, If-Match). */
+export class PreconditionFailedError extends AppError {
+  readonly status = 412;
+}
+
+export class UnauthorizedError extends AppError {
+  readonly status = 401;
+}
+
+export class TooManyRequestsError extends AppError {
+  readonly status = 429;
+}
+
+/** A dependency (NATS, PostgreSQL, ClickHouse, Docker) is unavailable; retryable. */
+export class UnavailableError extends AppError {
+  readonly status = 503;
+}

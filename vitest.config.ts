@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+// Three kinds of test, one project each: `unit` is pure logic without I/O; `int` and `e2e` talk to
+// the real NATS, PostgreSQL, ClickHouse and Docker started by `npm run stack -- up`.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['src/**/*.unit.test.ts', 'test/**/*.unit.test.ts'] } },
+      {
+        test: {
+          name: 'int',
+          include: ['src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // Integration files share one Docker engine and one PostgreSQL; two at a time fits 2 cores.
+          maxWorkers: 2,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.e2e.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          maxWorkers: 1,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,30 @@
+// `chronoverse stack up|down|status|reset [--quiet]`.
+import { stackDown, stackReset, stackStatus, stackUp } from '../stack/stack.ts';
+
+export async function stackCommand(args: readonly string[]): Promise<number> {
+  const quiet = args.includes('--quiet');
+  const log = quiet ? () => {} : (m: string) => console.log(`[stack] ${m}`);
+  const action = args.find((a) => !a.startsWith('--')) ?? 'status';
+  switch (action) {
+    case 'up':
+      await stackUp(quiet ? (m) => (m.startsWith('warning') || m.startsWith('installing') ? console.log(`[stack] ${m}`) : undefined) : log);
+      return 0;
+    case 'down':
+      await stackDown(log);
+      return 0;
+    case 'reset':
+      await stackReset(log);
+      return 0;
+    case 'status': {
+      const rows = await stackStatus();
+      for (const r of rows) {
+        const how = r.managed ? `pid ${r.pid ?? '-'} ${r.running ? 'running' : 'stopped'}` : 'external';
+        console.log(`${r.name.padEnd(11)} ${r.ready ? 'ready ' : 'down  '} ${how.padEnd(22)} ${r.address}`);
+      }
+      return rows.every((r) => r.ready) ? 0 : 1;
+    }
+    default:
+      console.error(`unknown stack action "${action}": use up, down, status or reset`);
+      return 2;
+  }
+}

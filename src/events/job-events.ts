@@ -1,0 +1,73 @@
+// The job aggregate's events and commands: one union each, past-tense events, imperative commands.
+import type { JobTrigger, JsonObject, WorkflowKind } from './workflow-events.ts';
+
+export type FailureKind = 'USER' | 'SYSTEM';
+/** Why an attempt failed; the known reasons are listed, executors may report others. */
+export type FailureReason =
+  | 'exit_code'
+  | 'timeout'
+  | 'oom'
+  | 'status_mismatch'
+  | 'executor_lost'
+  | 'max_deliveries'
+  | (string & {});
+
+/** Capped exponential backoff: attempt n waits min(cap_ms, base_ms * 2^(n-1)). */
+export type RetryPolicy = { readonly max_attempts: number; readonly base_ms: number; readonly cap_ms: number };
+
+export type JobCreated = {
+  readonly type: 'JobCreated';
+  readonly data: {
+    readonly job_id: string;
+    readonly user_id: string;
+    readonly workflow_id: string;
+    readonly scheduled_at: string;
+    readonly trigger: JobTrigger;
+    readonly kind: WorkflowKind;
+    readonly payload: JsonObject;
+  };
+};
+export type JobQueued = { readonly type: 'JobQueued'; readonly data: { readonly attempt: number } };
+export type JobStarted = {
+  readonly type: 'JobStarted';
+  readonly data: { readonly attempt: number; readonly executor_id: string };
+};
+export type JobCompleted = {
+  readonly type: 'JobCompleted';
+  readonly data: { readonly attempt: number; readonly exit_code?: number; readonly image_digest?: string };
+};
+/** `retryable` describes the failure; `will_retry` says a JobRetryScheduled follows in the same append. */
+export type JobFailed = {
+  readonly type: 'JobFailed';
+  readonly data: {
+    readonly attempt: number;
+    readonly failure_kind: FailureKind;
+    readonly reason: FailureReason;
+    readonly exit_code?: number;
+    readonly error_message: string;
+    readonly retryable: boolean;
+    readonly will_retry: boolean;
+  };
+};
+export type JobRetryScheduled = {
+  readonly type: 'JobRetryScheduled';
+  readonly data: { readonly next_attempt: number; readonly not_before: string };
+};
+export type JobCanceled = { readonly type: 'JobCanceled'; readonly data: { readonly reason: string } };
+
+export type JobEvent = JobCreated | JobQueued | JobStarted | JobCompleted | JobFailed | JobRetryScheduled | JobCanceled;
+
+export type CreateJob = { readonly type: 'CreateJob'; readonly data: JobCreated['data'] };
+export type QueueJob = { readonly type: 'QueueJob'; readonly data: Record<string, never> };
+export type StartJob = {
+  readonly type: 'StartJob';
+  readonly data: { readonly attempt: number; readonly executor_id: string };
+};
+export type CompleteJob = { readonly type: 'CompleteJob'; readonly data: JobCompleted['data'] };
+export type FailJob = {
+  readonly type: 'FailJob';
+  readonly data: Omit<JobFailed['data'], 'will_retry'> & { readonly retry_policy?: RetryPolicy };
+};
+export type CancelJob = { readonly type: 'CancelJob'; readonly data: { readonly reason: string } };
+
+export type JobCommand = CreateJob | QueueJob | StartJob | CompleteJob | FailJob | CancelJob;

@@ -1,0 +1,139 @@
+// The workflow aggregate's events and commands: one union each, past-tense events, imperative commands.
+
+export type WorkflowKind = 'HEARTBEAT' | 'CONTAINER';
+export type JobTrigger = 'AUTOMATIC' | 'MANUAL';
+export type JsonObject = Readonly<Record<string, unknown>>;
+
+/** How a workflow fires. A union keyed by `type` so that new kinds (one-off `at`, …) slot in. */
+export type WorkflowSchedule =
+  | { readonly type: 'interval'; readonly minutes: number }
+  | { readonly type: 'cron'; readonly cron: string; readonly timezone: string };
+
+/** The user-editable parts of a workflow definition (its kind is fixed at creation). */
+export type WorkflowDefinitionChanges = {
+  readonly name?: string;
+  readonly payload?: JsonObject;
+  readonly schedule?: WorkflowSchedule;
+  readonly max_consecutive_job_failures_allowed?: number;
+};
+
+export type TickSkipReason = 'paused' | 'overlap' | 'missed' | 'terminated' | 'end_reached' | 'not_built';
+export type RecordedJobOutcome = 'COMPLETED' | 'FAILED' | 'CANCELED';
+
+export type WorkflowCreated = {
+  readonly type: 'WorkflowCreated';
+  readonly data: {
+    readonly workflow_id: string;
+    readonly user_id: string;
+    readonly name: string;
+    readonly kind: WorkflowKind;
+    readonly payload: JsonObject;
+    readonly schedule: WorkflowSchedule;
+    readonly max_consecutive_job_failures_allowed: number;
+  };
+};
+/** Only the fields that changed. `rebuild` is true when a CONTAINER's payload (image, cmd…) changed. */
+export type WorkflowUpdated = {
+  readonly type: 'WorkflowUpdated';
+  readonly data: { readonly changes: WorkflowDefinitionChanges; readonly rebuild: boolean };
+};
+export type WorkflowBuildQueued = { readonly type: 'WorkflowBuildQueued'; readonly data: Record<string, never> };
+export type WorkflowBuildStarted = { readonly type: 'WorkflowBuildStarted'; readonly data: Record<string, never> };
+export type WorkflowBuildCompleted = {
+  readonly type: 'WorkflowBuildCompleted';
+  readonly data: { readonly image_digest?: string };
+};
+export type WorkflowBuildFailed = { readonly type: 'WorkflowBuildFailed'; readonly data: { readonly reason: string } };
+export type WorkflowBuildCanceled = {
+  readonly type: 'WorkflowBuildCanceled';
+  readonly data: Record<string, never>;
+};
+export type WorkflowPaused = { readonly type: 'WorkflowPaused'; readonly data: Record<string, never> };
+export type WorkflowResumed = { readonly type: 'WorkflowResumed'; readonly data: Record<string, never> };
+export type WorkflowTerminated = {
+  readonly type: 'WorkflowTerminated';
+  readonly data: { readonly reason: 'user' | 'consecutive_failures' };
+};
+export type WorkflowDeleted = { readonly type: 'WorkflowDeleted'; readonly data: Record<string, never> };
+/** A tick fired (AUTOMATIC, `scheduled_at` is the nominal time) or a run-now (MANUAL). */
+export type JobScheduled = {
+  readonly type: 'JobScheduled';
+  readonly data: { readonly job_id: string; readonly scheduled_at: string; readonly trigger: JobTrigger };
+};
+export type TickSkipped = {
+  readonly type: 'TickSkipped';
+  readonly data: { readonly nominal_at: string; readonly reason: TickSkipReason };
+};
+export type JobOutcomeRecorded = {
+  readonly type: 'JobOutcomeRecorded';
+  readonly data: {
+    readonly job_id: string;
+    readonly outcome: RecordedJobOutcome;
+    readonly consecutive_failures: number;
+  };
+};
+
+export type WorkflowEvent =
+  | WorkflowCreated
+  | WorkflowUpdated
+  | WorkflowBuildQueued
+  | WorkflowBuildStarted
+  | WorkflowBuildCompleted
+  | WorkflowBuildFailed
+  | WorkflowBuildCanceled
+  | WorkflowPaused
+  | WorkflowResumed
+  | WorkflowTerminated
+  | WorkflowDeleted
+  | JobScheduled
+  | TickSkipped
+  | JobOutcomeRecorded;
+
+type NoData = Record<string, never>;
+
+export type CreateWorkflow = { readonly type: 'CreateWorkflow'; readonly data: WorkflowCreated['data'] };
+export type UpdateWorkflow = { readonly type: 'UpdateWorkflow'; readonly data: WorkflowDefinitionChanges };
+export type StartWorkflowBuild = { readonly type: 'StartWorkflowBuild'; readonly data: NoData };
+export type CompleteWorkflowBuild = {
+  readonly type: 'CompleteWorkflowBuild';
+  readonly data: { readonly image_digest?: string };
+};
+export type FailWorkflowBuild = { readonly type: 'FailWorkflowBuild'; readonly data: { readonly reason: string } };
+export type PauseWorkflow = { readonly type: 'PauseWorkflow'; readonly data: NoData };
+export type ResumeWorkflow = { readonly type: 'ResumeWorkflow'; readonly data: NoData };
+export type TerminateWorkflow = { readonly type: 'TerminateWorkflow'; readonly data: NoData };
+export type DeleteWorkflow = { readonly type: 'DeleteWorkflow'; readonly data: NoData };
+/**
+ * Fire the nominal tick `nominal_at` (it may be decided ahead of its due time). `overlap: 'skip'`
+ * skips the tick while a job of this workflow is still active; the default runs it anyway.
+ */
+export type FireTick = {
+  readonly type: 'FireTick';
+  readonly data: { readonly nominal_at: string; readonly job_id: string; readonly overlap?: 'allow' | 'skip' };
+};
+/** The scheduler decided a tick will not run (beyond the catch-up window, schedule ended…). */
+export type SkipTick = {
+  readonly type: 'SkipTick';
+  readonly data: { readonly nominal_at: string; readonly reason: 'missed' | 'end_reached' | 'overlap' };
+};
+/** Run the workflow now; the job's nominal time is the decision's `now`. */
+export type RunNow = { readonly type: 'RunNow'; readonly data: { readonly job_id: string } };
+export type RecordJobOutcome = {
+  readonly type: 'RecordJobOutcome';
+  readonly data: { readonly job_id: string; readonly outcome: RecordedJobOutcome };
+};
+
+export type WorkflowCommand =
+  | CreateWorkflow
+  | UpdateWorkflow
+  | StartWorkflowBuild
+  | CompleteWorkflowBuild
+  | FailWorkflowBuild
+  | PauseWorkflow
+  | ResumeWorkflow
+  | TerminateWorkflow
+  | DeleteWorkflow
+  | FireTick
+  | SkipTick
+  | RunNow
+  | RecordJobOutcome;

@@ -2,8 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 // Three kinds of test, one project each: `unit` is pure logic without I/O; `int` and `e2e` talk to
 // the real NATS, PostgreSQL, ClickHouse and Docker started by `npm run stack -- up`.
+// CV_TEST_RESULTS_JSON (set by .ci/run) adds a JSON report, from which CI prints its summary line.
+const jsonReport = process.env.CV_TEST_RESULTS_JSON;
+
 export default defineConfig({
   test: {
+    ...(jsonReport ? { reporters: ['default', 'json'], outputFile: { json: jsonReport } } : {}),
     projects: [
       { test: { name: 'unit', include: ['src/**/*.unit.test.ts', 'test/**/*.unit.test.ts'] } },
       {

@@ -1,5 +1,17 @@
 // The one entry point: `chronoverse <role|command>`.
+import { ConfigError } from '../config/config.ts';
+import { allRoles } from '../roles/registry.ts';
+import type { RoleName } from '../roles/role.ts';
+import { stackUp } from '../stack/stack.ts';
+import { migrateCommand, runRoles } from './run-roles.ts';
 import { stackCommand } from './stack-command.ts';
+
+const usage = `usage: chronoverse <command>
+  api | scheduler | executor | projector   run one role
+  all                                      every role in one process (development)
+  start                                    stack up, migrate, run every role, print the URL (npm start)
+  migrate                                  apply PostgreSQL, ClickHouse and JetStream migrations
+  stack up|down|status|reset               the local stack of real services`;
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -7,16 +19,34 @@ async function main(): Promise<number> {
   switch (command) {
     case 'stack':
       return stackCommand(args);
+    case 'migrate':
+      return migrateCommand();
+    case 'api':
+    case 'scheduler':
+    case 'executor':
+    case 'projector':
+      return runRoles([command satisfies RoleName]);
+    case 'all':
+      return runRoles(allRoles);
+    case 'start':
+      await stackUp((m) => console.log(`[stack] ${m}`));
+      return runRoles(allRoles, (url) =>
+        console.log(`\nChronoverse is running: ${url}  (dashboard and API; Ctrl-C stops it)\n`),
+      );
     default:
-      console.error(`usage: chronoverse stack up|down|status|reset`);
-      return 2;
+      console.error(usage);
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   }
 }
 
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
+    console.error(
+      err instanceof ConfigError || !(err instanceof Error)
+        ? String(err instanceof Error ? err.message : err)
+        : (err.stack ?? err.message),
+    );
     process.exit(1);
   },
 );

@@ -7,7 +7,12 @@ export async function stackCommand(args: readonly string[]): Promise<number> {
   const action = args.find((a) => !a.startsWith('--')) ?? 'status';
   switch (action) {
     case 'up':
-      await stackUp(quiet ? (m) => (m.startsWith('warning') || m.startsWith('installing') ? console.log(`[stack] ${m}`) : undefined) : log);
+      await stackUp(
+        quiet
+          ? (m) =>
+              m.startsWith('warning') || m.startsWith('installing') ? console.log(`[stack] ${m}`) : undefined
+          : log,
+      );
       return 0;
     case 'down':
       await stackDown(log);
@@ -19,9 +24,10 @@ export async function stackCommand(args: readonly string[]): Promise<number> {
       const rows = await stackStatus();
       for (const r of rows) {
         const how = r.managed ? `pid ${r.pid ?? '-'} ${r.running ? 'running' : 'stopped'}` : 'external';
-        console.log(`${r.name.padEnd(11)} ${r.ready ? 'ready ' : 'down  '} ${how.padEnd(22)} ${r.address}`);
+        const ready = r.ready === undefined ? '-     ' : r.ready ? 'ready ' : 'down  ';
+        console.log(`${r.name.padEnd(11)} ${ready} ${how.padEnd(22)} ${r.address}`);
       }
-      return rows.every((r) => r.ready) ? 0 : 1;
+      return rows.every((r) => r.ready !== false) ? 0 : 1;
     }
     default:
       console.error(`unknown stack action "${action}": use up, down, status or reset`);

@@ -19,7 +19,8 @@ async function versionOf(binary: string): Promise<[number, number, number] | und
   return r?.code === 0 ? parseNatsVersion(r.stdout + r.stderr) : undefined;
 }
 
-const atLeast210 = (v: [number, number, number] | undefined) => v !== undefined && (v[0] > 2 || (v[0] === 2 && v[1] >= 10));
+const atLeast210 = (v: [number, number, number] | undefined) =>
+  v !== undefined && (v[0] > 2 || (v[0] === 2 && v[1] >= 10));
 
 /** The Debian archive URI the system already uses, so the private fetch goes where apt already goes. */
 export function debianArchiveUri(sourcesTexts: readonly string[]): string {
@@ -33,7 +34,10 @@ export function debianArchiveUri(sourcesTexts: readonly string[]): string {
 }
 
 function systemSourcesTexts(): string[] {
-  const files = ['/etc/apt/sources.list', ...listDir('/etc/apt/sources.list.d').map((f) => `/etc/apt/sources.list.d/${f}`)];
+  const files = [
+    '/etc/apt/sources.list',
+    ...listDir('/etc/apt/sources.list.d').map((f) => `/etc/apt/sources.list.d/${f}`),
+  ];
   return files.flatMap((f) => {
     try {
       return [readFileSync(f, 'utf8')];
@@ -61,11 +65,16 @@ async function fetchFromTrixie(log: (m: string) => void): Promise<void> {
     `Types: deb\nURIs: ${debianArchiveUri(systemSourcesTexts())}\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
   );
   const opts = [
-    '-o', 'Dir::Etc::sourcelist=/dev/null',
-    '-o', `Dir::Etc::sourceparts=${join(work, 'sources')}`,
-    '-o', `Dir::State::Lists=${join(work, 'lists')}`,
-    '-o', `Dir::Cache::archives=${join(work, 'archives')}`,
-    '-o', 'APT::Sandbox::User=root',
+    '-o',
+    'Dir::Etc::sourcelist=/dev/null',
+    '-o',
+    `Dir::Etc::sourceparts=${join(work, 'sources')}`,
+    '-o',
+    `Dir::State::Lists=${join(work, 'lists')}`,
+    '-o',
+    `Dir::Cache::archives=${join(work, 'archives')}`,
+    '-o',
+    'APT::Sandbox::User=root',
   ];
   log('fetching nats-server 2.10 from Debian trixie into .tools/ …');
   await runChecked('apt-get', [...opts, 'update']);

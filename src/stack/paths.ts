@@ -4,18 +4,20 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const dataDir = join(projectRoot, '.data');
+/** CV_STACK_DATA_DIR and CV_STACK_PORT_OFFSET let a second stack run beside the first (the stack's own tests). */
+export const dataDir = process.env.CV_STACK_DATA_DIR || join(projectRoot, '.data');
+const portOffset = Number(process.env.CV_STACK_PORT_OFFSET || 0);
 /** Downloaded tools (nats-server 2.10) survive `stack reset`, which wipes only `.data/`. */
 export const toolsDir = join(projectRoot, '.tools');
 export const stackStateFile = join(dataDir, 'stack.json');
 
 export const stackPorts = {
-  nats: 14222,
-  natsMonitor: 18222,
-  postgres: 15432,
-  clickhouseHttp: 18123,
-  clickhouseTcp: 19000,
-  clickhouseInterserver: 19009,
+  nats: 14222 + portOffset,
+  natsMonitor: 18222 + portOffset,
+  postgres: 15432 + portOffset,
+  clickhouseHttp: 18123 + portOffset,
+  clickhouseTcp: 19000 + portOffset,
+  clickhouseInterserver: 19009 + portOffset,
 } as const;
 
 export const dockerDirs = {

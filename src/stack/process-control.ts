@@ -24,7 +24,7 @@ export function commandLineOf(pid: number): string | undefined {
 export function isOurProcess(pid: number | undefined, marker: string): pid is number {
   if (pid === undefined || !isAlive(pid)) return false;
   const cmd = commandLineOf(pid);
-  return cmd !== undefined && cmd.includes(marker);
+  return cmd?.includes(marker) === true;
 }
 
 /** Starts a daemon detached from this process, its output appended to `logFile`; returns its pid. */
@@ -41,7 +41,11 @@ export function spawnDaemon(
   return child.pid;
 }
 
-export async function stopProcess(pid: number, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<void> {
+export async function stopProcess(
+  pid: number,
+  signal: NodeJS.Signals = 'SIGTERM',
+  timeoutMs = 20_000,
+): Promise<void> {
   if (!isAlive(pid)) return;
   process.kill(pid, signal);
   const deadline = Date.now() + timeoutMs;
@@ -57,7 +61,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `probe` until it resolves true or the deadline passes; the error names what never came up. */
-export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -68,5 +76,7 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, tim
     }
     await sleep(200);
   }
-  throw new Error(`${what} did not become ready within ${timeoutMs / 1000}s${lastError ? `: ${String(lastError)}` : ''}`);
+  throw new Error(
+    `${what} did not become ready within ${timeoutMs / 1000}s${lastError ? `: ${String(lastError)}` : ''}`,
+  );
 }

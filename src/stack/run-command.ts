@@ -11,7 +11,7 @@ export interface CommandResult {
 export function runCommand(
   command: string,
   args: readonly string[],
-  options: { input?: Buffer | NodeJS.ReadableStream; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { input?: Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -25,11 +25,13 @@ export function runCommand(
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
     child.on('close', (code) =>
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+      }),
     );
-    if (options.input instanceof Buffer) child.stdin.end(options.input);
-    else if (options.input) options.input.pipe(child.stdin);
-    else child.stdin.end();
+    child.stdin.end(options.input);
   });
 }
 
@@ -40,7 +42,9 @@ export async function runChecked(
 ): Promise<string> {
   const r = await runCommand(command, args, options);
   if (r.code !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-2000)}`);
+    throw new Error(
+      `${command} ${args.join(' ')} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-2000)}`,
+    );
   }
   return r.stdout;
 }

@@ -10,7 +10,7 @@ import { clickhouseService } from './services/clickhouse-service.ts';
 import { dockerService } from './services/docker-service.ts';
 import type { LocalService } from './services/local-service.ts';
 import { natsService } from './services/nats-service.ts';
-import { postgresService } from './services/postgres-service.ts';
+import { postgresDataDir, postgresService } from './services/postgres-service.ts';
 import { ensureSystemPackages, type ServiceName } from './system-packages.ts';
 import { ensureTestImage } from './test-image.ts';
 
@@ -48,7 +48,10 @@ async function answers(service: LocalService): Promise<boolean> {
 
 export async function stackUp(log: (m: string) => void = console.log): Promise<void> {
   const services = managedServices();
-  await ensureSystemPackages(services.map((s) => s.name), log);
+  await ensureSystemPackages(
+    services.map((s) => s.name),
+    log,
+  );
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   const state = readState();
   // Start every daemon first, then wait for all: their start-ups overlap.
@@ -71,10 +74,13 @@ export async function stackUp(log: (m: string) => void = console.log): Promise<v
     starting.push(service);
   }
   await Promise.all(
-    starting.map((s) => waitUntil(`${s.name} (log: .data/logs, pid ${state[s.name]?.pid})`, () => s.isReady(), 90_000)),
+    starting.map((s) =>
+      waitUntil(`${s.name} (log: .data/logs, pid ${state[s.name]?.pid})`, () => s.isReady(), 90_000),
+    ),
   );
   for (const service of services) await service.afterReady?.(log);
-  if (process.env.DOCKER_HOST) await ensureTestImage(process.env.DOCKER_HOST, log).catch((err) => log(`warning: ${err}`));
+  if (process.env.DOCKER_HOST)
+    await ensureTestImage(process.env.DOCKER_HOST, log).catch((err) => log(`warning: ${err}`));
   log(`stack up: ${services.map((s) => `${s.name} ${s.address}`).join(', ') || 'every service is external'}`);
 }
 
@@ -96,7 +102,8 @@ export interface ServiceStatus {
   managed: boolean;
   pid: number | undefined;
   running: boolean;
-  ready: boolean;
+  /** Whether it answers; undefined for an external service, which `roles`' /readyz checks instead. */
+  ready: boolean | undefined;
   address: string;
 }
 
@@ -111,7 +118,7 @@ export async function stackStatus(): Promise<ServiceStatus[]> {
         managed: managed.has(s.name),
         pid,
         running: isOurProcess(pid, s.marker),
-        ready: await answers(s),
+        ready: managed.has(s.name) ? await answers(s) : undefined,
         address: managed.has(s.name) ? s.address : String(process.env[externalVariable[s.name]]),
       };
     }),
@@ -121,6 +128,7 @@ export async function stackStatus(): Promise<ServiceStatus[]> {
 export async function stackReset(log: (m: string) => void = console.log): Promise<void> {
   await stackDown(log);
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(postgresDataDir(), { recursive: true, force: true }); // outside .data/ when postgres cannot reach it
   log('.data/ wiped');
 }
 

@@ -25,6 +25,7 @@ export function isRoot(): boolean {
 }
 
 async function hasPackage(name: string): Promise<boolean> {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
   const r = await runCommand('dpkg-query', ['-W', '-f=${Status}', name]).catch(() => undefined);
   return r?.code === 0 && r.stdout.includes('install ok installed');
 }
@@ -38,7 +39,10 @@ export function postgresBinDir(): string | undefined {
   return versions[0] === undefined ? undefined : `${base}/${versions[0]}/bin`;
 }
 
-export async function ensureSystemPackages(services: readonly ServiceName[], log: (m: string) => void): Promise<void> {
+export async function ensureSystemPackages(
+  services: readonly ServiceName[],
+  log: (m: string) => void,
+): Promise<void> {
   const wanted = services.flatMap((s) => packagesFor[s]);
   const missing: string[] = [];
   for (const pkg of wanted) if (!(await hasPackage(pkg))) missing.push(pkg);

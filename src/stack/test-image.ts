@@ -1,6 +1,15 @@
 // The local test image for CONTAINER jobs. No registry is reachable here, so it is a busybox root
 // file system imported into Docker: busybox-static plus its applet links, a `nobody` user and /tmp.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localDefaults } from './paths.ts';
@@ -15,7 +24,11 @@ export async function imageExists(dockerHost: string, image: string): Promise<bo
   return r.code === 0;
 }
 
-export async function ensureTestImage(dockerHost: string, log: (m: string) => void, image = localDefaults.testImage): Promise<void> {
+export async function ensureTestImage(
+  dockerHost: string,
+  log: (m: string) => void,
+  image = localDefaults.testImage,
+): Promise<void> {
   if (await imageExists(dockerHost, image)) return;
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
   if (!busybox) {
@@ -32,11 +45,21 @@ export async function ensureTestImage(dockerHost: string, log: (m: string) => vo
     chmodSync(join(root, 'bin', 'busybox'), 0o755);
     const applets = (await runChecked(busybox, ['--list'])).split('\n').filter((a) => a && a !== 'busybox');
     for (const applet of applets) symlinkSync('busybox', join(root, 'bin', applet));
-    writeFileSync(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/tmp:/bin/sh\n');
+    writeFileSync(
+      join(root, 'etc', 'passwd'),
+      'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/tmp:/bin/sh\n',
+    );
     writeFileSync(join(root, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
-    await runChecked('sh', ['-c', `tar -C "$ROOT" -c . | docker import --change 'ENV PATH=/bin' --change 'CMD ["/bin/sh"]' - "$IMAGE"`], {
-      env: { ...dockerEnv(dockerHost), ROOT: root, IMAGE: image },
-    });
+    await runChecked(
+      'sh',
+      [
+        '-c',
+        `tar -C "$ROOT" -c . | docker import --change 'ENV PATH=/bin' --change 'CMD ["/bin/sh"]' - "$IMAGE"`,
+      ],
+      {
+        env: { ...dockerEnv(dockerHost), ROOT: root, IMAGE: image },
+      },
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -15,7 +15,10 @@ export function localClickhouseConfig(packaged: string, dir: string): string {
     .replaceAll('/var/lib/clickhouse/', `${dir}/data/`)
     .replace(/<http_port>\d+<\/http_port>/, `<http_port>${stackPorts.clickhouseHttp}</http_port>`)
     .replace(/<tcp_port>\d+<\/tcp_port>/, `<tcp_port>${stackPorts.clickhouseTcp}</tcp_port>`)
-    .replace(/<interserver_http_port>\d+<\/interserver_http_port>/, `<interserver_http_port>${stackPorts.clickhouseInterserver}</interserver_http_port>`)
+    .replace(
+      /<interserver_http_port>\d+<\/interserver_http_port>/,
+      `<interserver_http_port>${stackPorts.clickhouseInterserver}</interserver_http_port>`,
+    )
     .replace(/<mysql_port>\d+<\/mysql_port>/, '')
     .replace(/<postgresql_port>\d+<\/postgresql_port>/, '');
   xml = xml.replace(/<listen_host>[^<]*<\/listen_host>/g, '');
@@ -31,8 +34,15 @@ export const clickhouseService: LocalService = {
   async start() {
     mkdirSync(join(chDir, 'log'), { recursive: true });
     mkdirSync(join(chDir, 'data'), { recursive: true });
-    writeFileSync(configFile, localClickhouseConfig(readFileSync('/etc/clickhouse-server/config.xml', 'utf8'), chDir));
+    writeFileSync(
+      configFile,
+      localClickhouseConfig(readFileSync('/etc/clickhouse-server/config.xml', 'utf8'), chDir),
+    );
     copyFileSync('/etc/clickhouse-server/users.xml', join(chDir, 'users.xml'));
-    return spawnDaemon('clickhouse-server', [`--config-file=${configFile}`], join(dataDir, 'logs', 'clickhouse.log'));
+    return spawnDaemon(
+      'clickhouse-server',
+      [`--config-file=${configFile}`],
+      join(dataDir, 'logs', 'clickhouse.log'),
+    );
   },
 };

@@ -17,7 +17,17 @@ export const natsService: LocalService = {
   async start(log) {
     const binary = await resolveNatsServer(log);
     mkdirSync(storeDir, { recursive: true });
-    const args = ['-js', '-a', '127.0.0.1', '-p', String(stackPorts.nats), '-m', String(stackPorts.natsMonitor), '-sd', storeDir];
+    const args = [
+      '-js',
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(stackPorts.nats),
+      '-m',
+      String(stackPorts.natsMonitor),
+      '-sd',
+      storeDir,
+    ];
     return spawnDaemon(binary, args, join(dataDir, 'logs', 'nats.log'));
   },
 };

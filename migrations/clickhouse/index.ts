@@ -1,0 +1,28 @@
+// Every ClickHouse migration, in order. Statements are plain SQL for a database name; they must run on
+// ClickHouse 18.16 (no TTL, no DateTime64) and on current releases, so milliseconds live in their own
+// column and retention drops daily partitions.
+export interface ClickhouseMigration {
+  readonly name: string;
+  readonly statements: (db: string) => readonly string[];
+}
+
+export const clickhouseMigrations: readonly ClickhouseMigration[] = [
+  {
+    name: '20261127_0001_job_logs',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.job_logs (
+        user_id String,
+        workflow_id String,
+        job_id String,
+        attempt UInt32,
+        stream Enum8('stdout' = 1, 'stderr' = 2),
+        sequence UInt64,
+        timestamp DateTime,
+        timestamp_ms UInt16,
+        message String
+      ) ENGINE = ReplacingMergeTree
+      PARTITION BY toYYYYMMDD(timestamp)
+      ORDER BY (user_id, workflow_id, job_id, attempt, sequence)`,
+    ],
+  },
+];

@@ -1,0 +1,8 @@
+// Every PostgreSQL migration, by name (timestamp first, so the order is the name order). Listed
+// statically rather than read from the folder so it works the same under tsx, vitest and a bundle.
+import type { Migration } from 'kysely';
+import * as projectionCheckpoints from './20261127_0001_projection_checkpoints.ts';
+
+export const postgresMigrations: Record<string, Migration> = {
+  '20261127_0001_projection_checkpoints': projectionCheckpoints,
+};

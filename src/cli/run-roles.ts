@@ -1,0 +1,47 @@
+// Runs one or more roles in this process until SIGTERM or SIGINT, then stops them in reverse order
+// and closes the connections. Migrations run (idempotently) before any role serves.
+import { loadConfig } from '../config/config.ts';
+import { migrateAll } from '../migrate/migrate-all.ts';
+import { roleStarters } from '../roles/registry.ts';
+import type { RoleName, RunningRole } from '../roles/role.ts';
+import { openRuntime } from '../runtime/runtime.ts';
+
+export async function runRoles(roles: readonly RoleName[], onReady?: (url: string) => void): Promise<number> {
+  const config = loadConfig();
+  const runtime = await openRuntime(config, roles.length === 1 ? roles[0]! : 'all');
+  const report = await migrateAll(config, { db: runtime.db, nats: runtime.nats });
+  runtime.log.info('migrations applied', { ...report });
+  const running: RunningRole[] = [];
+  for (const role of roles) running.push(await roleStarters[role](runtime));
+  onReady?.(`http://${config.CV_HTTP_HOST}:${config.CV_HTTP_PORT}`);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  runtime.log.info('shutting down', { signal });
+  // A second signal during the drain means "now".
+  process.once('SIGTERM', () => process.exit(130));
+  process.once('SIGINT', () => process.exit(130));
+  for (const role of running.reverse()) {
+    await role
+      .stop()
+      .catch((err: unknown) =>
+        runtime.log.error('role did not stop cleanly', { role: role.name, error: err }),
+      );
+  }
+  await runtime.close();
+  return 0;
+}
+
+export async function migrateCommand(): Promise<number> {
+  const config = loadConfig();
+  const runtime = await openRuntime(config, 'migrate');
+  try {
+    const report = await migrateAll(config, { db: runtime.db, nats: runtime.nats });
+    console.log(JSON.stringify(report, null, 2));
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+}

@@ -1,0 +1,66 @@
+// The configuration of every role, read from the environment once and validated at start. A bad or
+// missing variable stops the process with a message that names each one. Defaults serve the local stack.
+import { z } from 'zod';
+import { localDefaults } from '../stack/paths.ts';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = (protocols: readonly string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+/** Every variable, its default and its meaning; the README's table is this list. */
+export const configSchema = z.object({
+  CV_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  CV_HTTP_PORT: port.default(8080),
+  CV_PUBLIC_URL: z.string().url().optional(),
+  NATS_URL: z.string().min(1).default(localDefaults.natsUrl),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default(localDefaults.databaseUrl),
+  DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
+  CLICKHOUSE_URL: url(['http:', 'https:']).default(localDefaults.clickhouseUrl),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+    .default('chronoverse'),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  DOCKER_HOST: z
+    .string()
+    .regex(/^(unix|tcp|http|https):\/\//, 'must start with unix://, tcp://, http:// or https://')
+    .default(localDefaults.dockerHost),
+  CV_EXECUTOR_POOL: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
+    .default('default'),
+  CV_EXECUTOR_CONCURRENCY: positiveInt.max(1000).default(4),
+  CV_LOG_BUFFER_MAX_AGE_HOURS: positiveInt.default(24),
+  CV_LOG_RETENTION_DAYS: positiveInt.default(30),
+  CV_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly { variable: string; message: string }[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; empty strings count as unset so `FOO= cmd` falls back to the default. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(environment)'), message: i.message })),
+  );
+}

@@ -1,0 +1,48 @@
+// A small ClickHouse migration runner with its own table. ClickHouse has no transactions or locks, so
+// every statement is written to be safe to repeat (IF NOT EXISTS); a runner that dies between a
+// statement and its bookkeeping simply runs it again.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { type ClickhouseMigration, clickhouseMigrations } from '../../migrations/clickhouse/index.ts';
+
+export function assertIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a plain ClickHouse identifier: ${name}`);
+  return name;
+}
+
+/** `server` must not be bound to `database` (it may not exist yet). */
+export async function migrateClickhouse(
+  server: ClickHouseClient,
+  database: string,
+  migrations: readonly ClickhouseMigration[] = clickhouseMigrations,
+): Promise<string[]> {
+  const db = assertIdentifier(database);
+  await server.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+  await server.command({
+    query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (name String, applied_at DateTime)
+            ENGINE = ReplacingMergeTree ORDER BY name`,
+  });
+  const applied = new Set(await appliedClickhouseMigrations(server, db));
+  const ran: string[] = [];
+  for (const migration of migrations) {
+    if (applied.has(migration.name)) continue;
+    for (const statement of migration.statements(db)) await server.command({ query: statement });
+    await server.insert({
+      table: `${db}.schema_migrations`,
+      values: [{ name: migration.name, applied_at: Math.floor(Date.now() / 1000) }],
+      format: 'JSONEachRow',
+    });
+    ran.push(migration.name);
+  }
+  return ran;
+}
+
+export async function appliedClickhouseMigrations(
+  server: ClickHouseClient,
+  database: string,
+): Promise<string[]> {
+  const rs = await server.query({
+    query: `SELECT DISTINCT name FROM ${assertIdentifier(database)}.schema_migrations ORDER BY name`,
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<{ name: string }>()).map((r) => r.name);
+}

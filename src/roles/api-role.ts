@@ -1,0 +1,25 @@
+// The HTTP API: the Hono app on a Node server. Stopping closes the listener and waits for requests
+// in flight; idle keep-alive connections are closed so the wait ends.
+
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { createApp } from '../http/app.ts';
+import type { RoleStarter } from './role.ts';
+
+export const startApi: RoleStarter = async (runtime) => {
+  const app = createApp({ log: runtime.log.child('http'), readinessProbes: runtime.readinessProbes });
+  const { CV_HTTP_HOST: hostname, CV_HTTP_PORT: port } = runtime.config;
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname, port }, () => resolve(s as Server));
+    (s as Server).once('error', reject);
+  });
+  runtime.log.info('api listening', { url: `http://${hostname}:${port}` });
+  return {
+    name: 'api',
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+};

@@ -1,0 +1,60 @@
+// The I/O edges of a process: configuration, logger and one connection to each dependency, opened
+// once and passed inward. `close` releases them in the reverse order.
+import type { ClickHouseClient } from '@clickhouse/client';
+import type Docker from 'dockerode';
+import { type Kysely, sql } from 'kysely';
+import type { Config } from '../config/config.ts';
+import type { Probe } from '../health/readiness.ts';
+import { connectClickhouse } from '../infra/clickhouse-connection.ts';
+import type { Database } from '../infra/database.ts';
+import { connectDocker } from '../infra/docker-connection.ts';
+import { connectNats, type Nats } from '../infra/nats-connection.ts';
+import { connectPostgres } from '../infra/postgres-connection.ts';
+import { createLogger, type Logger } from '../telemetry/logger.ts';
+
+export interface Runtime {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly nats: Nats;
+  readonly db: Kysely<Database>;
+  readonly clickhouse: ClickHouseClient;
+  readonly docker: Docker;
+  readonly readinessProbes: Record<string, Probe>;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: Config, processName: string): Promise<Runtime> {
+  const log = createLogger(processName, config.CV_LOG_LEVEL);
+  const nats = await connectNats(config.NATS_URL, `chronoverse-${processName}`);
+  const db = connectPostgres(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const clickhouse = connectClickhouse({
+    url: config.CLICKHOUSE_URL,
+    database: config.CLICKHOUSE_DATABASE,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+  });
+  const docker = connectDocker(config.DOCKER_HOST);
+  const readinessProbes: Record<string, Probe> = {
+    nats: () => nats.nc.rtt(),
+    postgres: () => sql`select 1`.execute(db),
+    clickhouse: async () => {
+      const r = await clickhouse.ping();
+      if (!r.success) throw r.error;
+    },
+    docker: () => docker.ping(),
+  };
+  return {
+    config,
+    log,
+    nats,
+    db,
+    clickhouse,
+    docker,
+    readinessProbes,
+    async close() {
+      await nats.nc.drain().catch(() => nats.nc.close());
+      await db.destroy();
+      await clickhouse.close();
+    },
+  };
+}

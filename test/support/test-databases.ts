@@ -1,0 +1,45 @@
+// A fresh PostgreSQL database and ClickHouse database per test file, on the local stack's servers
+// (or those named by DATABASE_URL / CLICKHOUSE_URL), dropped afterwards.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { type Config, loadConfig } from '../../src/config/config.ts';
+import { connectClickhouse } from '../../src/infra/clickhouse-connection.ts';
+
+export interface TestDatabases {
+  readonly config: Config;
+  dispose(): Promise<void>;
+}
+
+export async function createTestDatabases(overrides: Partial<Record<keyof Config, string>> = {}): Promise<TestDatabases> {
+  const base = loadConfig();
+  const name = `cv_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const adminUrl = new URL(base.DATABASE_URL);
+  adminUrl.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const dbUrl = new URL(base.DATABASE_URL);
+  dbUrl.pathname = `/${name}`;
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: dbUrl.toString(),
+    CLICKHOUSE_DATABASE: name,
+    ...overrides,
+  });
+  return {
+    config,
+    async dispose() {
+      const a = new pg.Client({ connectionString: adminUrl.toString() });
+      await a.connect();
+      await a.query(`drop database if exists ${name} with (force)`);
+      await a.end();
+      const ch = connectClickhouse(
+        { url: config.CLICKHOUSE_URL, database: name, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD },
+        null,
+      );
+      await ch.command({ query: `DROP DATABASE IF EXISTS ${name}` });
+      await ch.close();
+    },
+  };
+}

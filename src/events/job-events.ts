@@ -13,7 +13,11 @@ export type FailureReason =
   | (string & {});
 
 /** Capped exponential backoff: attempt n waits min(cap_ms, base_ms * 2^(n-1)). */
-export type RetryPolicy = { readonly max_attempts: number; readonly base_ms: number; readonly cap_ms: number };
+export type RetryPolicy = {
+  readonly max_attempts: number;
+  readonly base_ms: number;
+  readonly cap_ms: number;
+};
 
 export type JobCreated = {
   readonly type: 'JobCreated';
@@ -55,7 +59,14 @@ export type JobRetryScheduled = {
 };
 export type JobCanceled = { readonly type: 'JobCanceled'; readonly data: { readonly reason: string } };
 
-export type JobEvent = JobCreated | JobQueued | JobStarted | JobCompleted | JobFailed | JobRetryScheduled | JobCanceled;
+export type JobEvent =
+  | JobCreated
+  | JobQueued
+  | JobStarted
+  | JobCompleted
+  | JobFailed
+  | JobRetryScheduled
+  | JobCanceled;
 
 export type CreateJob = { readonly type: 'CreateJob'; readonly data: JobCreated['data'] };
 export type QueueJob = { readonly type: 'QueueJob'; readonly data: Record<string, never> };

@@ -37,13 +37,22 @@ export type WorkflowUpdated = {
   readonly type: 'WorkflowUpdated';
   readonly data: { readonly changes: WorkflowDefinitionChanges; readonly rebuild: boolean };
 };
-export type WorkflowBuildQueued = { readonly type: 'WorkflowBuildQueued'; readonly data: Record<string, never> };
-export type WorkflowBuildStarted = { readonly type: 'WorkflowBuildStarted'; readonly data: Record<string, never> };
+export type WorkflowBuildQueued = {
+  readonly type: 'WorkflowBuildQueued';
+  readonly data: Record<string, never>;
+};
+export type WorkflowBuildStarted = {
+  readonly type: 'WorkflowBuildStarted';
+  readonly data: Record<string, never>;
+};
 export type WorkflowBuildCompleted = {
   readonly type: 'WorkflowBuildCompleted';
   readonly data: { readonly image_digest?: string };
 };
-export type WorkflowBuildFailed = { readonly type: 'WorkflowBuildFailed'; readonly data: { readonly reason: string } };
+export type WorkflowBuildFailed = {
+  readonly type: 'WorkflowBuildFailed';
+  readonly data: { readonly reason: string };
+};
 export type WorkflowBuildCanceled = {
   readonly type: 'WorkflowBuildCanceled';
   readonly data: Record<string, never>;
@@ -98,7 +107,10 @@ export type CompleteWorkflowBuild = {
   readonly type: 'CompleteWorkflowBuild';
   readonly data: { readonly image_digest?: string };
 };
-export type FailWorkflowBuild = { readonly type: 'FailWorkflowBuild'; readonly data: { readonly reason: string } };
+export type FailWorkflowBuild = {
+  readonly type: 'FailWorkflowBuild';
+  readonly data: { readonly reason: string };
+};
 export type PauseWorkflow = { readonly type: 'PauseWorkflow'; readonly data: NoData };
 export type ResumeWorkflow = { readonly type: 'ResumeWorkflow'; readonly data: NoData };
 export type TerminateWorkflow = { readonly type: 'TerminateWorkflow'; readonly data: NoData };
@@ -109,7 +121,11 @@ export type DeleteWorkflow = { readonly type: 'DeleteWorkflow'; readonly data: N
  */
 export type FireTick = {
   readonly type: 'FireTick';
-  readonly data: { readonly nominal_at: string; readonly job_id: string; readonly overlap?: 'allow' | 'skip' };
+  readonly data: {
+    readonly nominal_at: string;
+    readonly job_id: string;
+    readonly overlap?: 'allow' | 'skip';
+  };
 };
 /** The scheduler decided a tick will not run (beyond the catch-up window, schedule ended…). */
 export type SkipTick = {

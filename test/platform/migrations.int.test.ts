@@ -3,8 +3,8 @@ import { RetentionPolicy } from '@nats-io/jetstream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamDefinitions } from '../../src/events/stream-definitions.ts';
-import { migrateAll } from '../../src/migrate/migrate-all.ts';
 import { reconcileStreams } from '../../src/migrate/jetstream-topology.ts';
+import { migrateAll } from '../../src/migrate/migrate-all.ts';
 import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { startNatsServer, type TestNatsServer } from '../support/nats-server.ts';
 import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
@@ -46,7 +46,10 @@ describe('migrations', () => {
       query: `SELECT name FROM system.tables WHERE database = '${dbs.config.CLICKHOUSE_DATABASE}' ORDER BY name`,
       format: 'JSONEachRow',
     });
-    expect((await chTables.json<{ name: string }>()).map((r) => r.name)).toEqual(['job_logs', 'schema_migrations']);
+    expect((await chTables.json<{ name: string }>()).map((r) => r.name)).toEqual([
+      'job_logs',
+      'schema_migrations',
+    ]);
     const applied = await runtime.clickhouse.query({
       query: `SELECT count() AS n FROM ${dbs.config.CLICKHOUSE_DATABASE}.schema_migrations`,
       format: 'JSONEachRow',
@@ -58,15 +61,23 @@ describe('migrations', () => {
     await runtime.nats.js.publish('cv.logs.u1.j1', 'line');
     const changed = streamDefinitions({ logBufferMaxAgeHours: 48 });
     const actions = await reconcileStreams(runtime.nats.jsm, changed);
-    expect(actions.find((a) => a.stream === 'CV_LOGS')).toEqual({ stream: 'CV_LOGS', action: 'updated', changed: ['max_age'] });
+    expect(actions.find((a) => a.stream === 'CV_LOGS')).toEqual({
+      stream: 'CV_LOGS',
+      action: 'updated',
+      changed: ['max_age'],
+    });
     expect((await runtime.nats.jsm.streams.info('CV_LOGS')).state.messages).toBe(1);
-    expect((await reconcileStreams(runtime.nats.jsm, changed)).every((a) => a.action === 'unchanged')).toBe(true);
+    expect((await reconcileStreams(runtime.nats.jsm, changed)).every((a) => a.action === 'unchanged')).toBe(
+      true,
+    );
   });
 
   it('refuse to run on a stream whose retention differs, rather than change it', async () => {
     const wrong = streamDefinitions({ logBufferMaxAgeHours: 48 }).map((d) =>
       d.name === 'CV_EVENTS' ? { ...d, retention: RetentionPolicy.Workqueue } : d,
     );
-    await expect(reconcileStreams(runtime.nats.jsm, wrong)).rejects.toThrow(/CV_EVENTS has retention "limits"/);
+    await expect(reconcileStreams(runtime.nats.jsm, wrong)).rejects.toThrow(
+      /CV_EVENTS has retention "limits"/,
+    );
   });
 });

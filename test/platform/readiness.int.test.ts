@@ -1,8 +1,8 @@
 // /readyz reports each real dependency and follows NATS going away and coming back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.ts';
-import { waitUntil } from '../../src/stack/process-control.ts';
 import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
+import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { startNatsServer, type TestNatsServer } from '../support/nats-server.ts';
 import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
@@ -23,10 +23,13 @@ afterAll(async () => {
   await nats?.dispose();
 });
 
-async function readyz(): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean; error?: string }> } }> {
+async function readyz(): Promise<{
+  status: number;
+  body: { status: string; checks: Record<string, { ok: boolean; error?: string }> };
+}> {
   const app = createApp({ log: createLogger('test', 'error'), readinessProbes: runtime.readinessProbes });
   const res = await app.request('/readyz');
-  return { status: res.status, body: (await res.json()) as Awaited<ReturnType<typeof readyz>>["body"] };
+  return { status: res.status, body: (await res.json()) as Awaited<ReturnType<typeof readyz>>['body'] };
 }
 
 describe('readiness', () => {

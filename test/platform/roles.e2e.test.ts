@@ -37,7 +37,11 @@ describe('chronoverse all', () => {
     child.stderr.on('data', (b: Buffer) => (output += b));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
 
-    await waitUntil('api listening', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 60_000);
+    await waitUntil(
+      'api listening',
+      async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok,
+      60_000,
+    );
     const res = await fetch(`http://127.0.0.1:${port}/readyz`);
     const body = (await res.json()) as { checks: Record<string, { ok: boolean }> };
     expect(res.status, JSON.stringify(body)).toBe(200);

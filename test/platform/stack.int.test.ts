@@ -20,11 +20,16 @@ const env = {
 };
 
 function chronoverse(...args: string[]) {
-  const r = spawnSync('node_modules/.bin/tsx', ['src/cli/main.ts', ...args], { env, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync('node_modules/.bin/tsx', ['src/cli/main.ts', ...args], {
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-const natsPid = () => (JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as { nats?: { pid: number } }).nats?.pid;
+const natsPid = () =>
+  (JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as { nats?: { pid: number } }).nats?.pid;
 
 afterAll(() => {
   chronoverse('stack', 'down');
@@ -72,7 +77,7 @@ describe('local stack', () => {
 
   it('stops a role at start with the name of each bad variable', () => {
     const r = spawnSync('node_modules/.bin/tsx', ['src/cli/main.ts', 'api'], {
-      env: { ...process.env, CV_HTTP_PORT: 'eighty', NATS_URL: '' , DATABASE_URL: 'mysql://x' },
+      env: { ...process.env, CV_HTTP_PORT: 'eighty', NATS_URL: '', DATABASE_URL: 'mysql://x' },
       encoding: 'utf8',
     });
     expect(r.status).toBe(1);

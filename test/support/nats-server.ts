@@ -13,7 +13,9 @@ export function freePort(): Promise<number> {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
       const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      srv.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -36,9 +38,13 @@ export async function startNatsServer(): Promise<TestNatsServer> {
     url: `nats://127.0.0.1:${port}`,
     port,
     async start() {
-      child = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', store], {
-        stdio: 'ignore',
-      });
+      child = spawn(
+        binary,
+        ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', store],
+        {
+          stdio: 'ignore',
+        },
+      );
       await waitUntil('test nats-server', async () => {
         const res = await fetch(`http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`);
         return res.ok;

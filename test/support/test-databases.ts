@@ -10,7 +10,9 @@ export interface TestDatabases {
   dispose(): Promise<void>;
 }
 
-export async function createTestDatabases(overrides: Partial<Record<keyof Config, string>> = {}): Promise<TestDatabases> {
+export async function createTestDatabases(
+  overrides: Partial<Record<keyof Config, string>> = {},
+): Promise<TestDatabases> {
   const base = loadConfig();
   const name = `cv_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   const adminUrl = new URL(base.DATABASE_URL);
@@ -35,7 +37,12 @@ export async function createTestDatabases(overrides: Partial<Record<keyof Config
       await a.query(`drop database if exists ${name} with (force)`);
       await a.end();
       const ch = connectClickhouse(
-        { url: config.CLICKHOUSE_URL, database: name, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD },
+        {
+          url: config.CLICKHOUSE_URL,
+          database: name,
+          username: config.CLICKHOUSE_USER,
+          password: config.CLICKHOUSE_PASSWORD,
+        },
         null,
       );
       await ch.command({ query: `DROP DATABASE IF EXISTS ${name}` });

@@ -25,7 +25,8 @@ function chooseDataDir(): string {
   const inProject = join(dataDir, 'postgres');
   if (!isRoot()) return inProject;
   mkdirSync(dataDir, { recursive: true });
-  const reachable = spawnSync('su', ['postgres', '-s', '/bin/sh', '-c', 'test -x "$0"', dataDir]).status === 0;
+  const reachable =
+    spawnSync('su', ['postgres', '-s', '/bin/sh', '-c', 'test -x "$0"', dataDir]).status === 0;
   if (reachable) return inProject;
   return `/var/tmp/chronoverse-postgres-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
 }

@@ -1,0 +1,110 @@
+// Generic pure helpers over an aggregate's machine: fold events into a snapshot, persist and restore
+// a snapshot's plain parts, and the Decider shape a command handler drives (load → evolve → decide →
+// append).
+import {
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type ContextFrom,
+  type EventFromLogic,
+  initialTransition,
+  type SnapshotFrom,
+  type StateValue,
+  transition,
+} from 'xstate';
+import { ConflictError } from '../errors.ts';
+import type { AggregateKind } from '../events/domain-event.ts';
+
+/** The snapshot of a machine before any event. */
+export function initialSnapshot<M extends AnyStateMachine>(machine: M): SnapshotFrom<M> {
+  // Our machines take no input; the generic signature of initialTransition cannot see that.
+  return initialTransition(machine as AnyStateMachine)[0] as SnapshotFrom<M>;
+}
+
+/** One evolve step: the next snapshot; actions are only `assign`s, already applied to it. */
+export function evolve<M extends AnyStateMachine>(
+  machine: M,
+  snapshot: SnapshotFrom<M>,
+  event: EventFromLogic<M>,
+): SnapshotFrom<M> {
+  return transition(machine, snapshot, event)[0];
+}
+
+/** Folds events, oldest first, from `from` (default: the initial snapshot). */
+export function evolveAll<M extends AnyStateMachine>(
+  machine: M,
+  events: readonly EventFromLogic<M>[],
+  from: SnapshotFrom<M> = initialSnapshot(machine),
+): SnapshotFrom<M> {
+  return events.reduce<SnapshotFrom<M>>((snapshot, event) => evolve(machine, snapshot, event), from);
+}
+
+/** The part of a snapshot worth persisting: both are plain JSON. */
+export type PersistedState<C> = { readonly value: StateValue; readonly context: C };
+
+export function snapshotState<M extends AnyStateMachine>(
+  snapshot: SnapshotFrom<M>,
+): PersistedState<ContextFrom<M>> {
+  const { value, context } = snapshot as AnyMachineSnapshot;
+  // A copy, so that whoever stores it cannot reach into the live snapshot.
+  return structuredClone({ value, context: context as ContextFrom<M> });
+}
+
+export function restore<M extends AnyStateMachine>(
+  machine: M,
+  persisted: PersistedState<ContextFrom<M>>,
+): SnapshotFrom<M> {
+  return machine.resolveState({ value: persisted.value, context: persisted.context }) as SnapshotFrom<M>;
+}
+
+/**
+ * Applies decided events to `snapshot`, refusing any the machine would not accept: the machine is
+ * the last guard against a decider bug writing an impossible history.
+ */
+export function applyDecided<M extends AnyStateMachine>(
+  machine: M,
+  snapshot: SnapshotFrom<M>,
+  events: readonly EventFromLogic<M>[],
+): SnapshotFrom<M> {
+  return events.reduce<SnapshotFrom<M>>((current, event) => {
+    const state = current as AnyMachineSnapshot;
+    if (!state.can(event)) {
+      throw new ConflictError('invalid_transition', `${event.type} is not allowed in the current state`, {
+        details: { state: state.value, event: event.type },
+      });
+    }
+    return evolve(machine, current, event);
+  }, snapshot);
+}
+
+/** Time enters decisions from outside. */
+export type DecideContext = { readonly now: Date };
+
+/** What a generic command handler needs from one aggregate. */
+export type Decider<M extends AnyStateMachine, C extends { readonly type: string }> = {
+  readonly aggregate: AggregateKind;
+  readonly machine: M;
+  initialState(): SnapshotFrom<M>;
+  evolve(state: SnapshotFrom<M>, event: EventFromLogic<M>): SnapshotFrom<M>;
+  /** `state` undefined means the aggregate has no events yet. Throws an AppError to refuse. */
+  decide(command: C, state: SnapshotFrom<M> | undefined, ctx: DecideContext): readonly EventFromLogic<M>[];
+};
+
+/** Builds a Decider whose `decide` is checked against the machine (see `applyDecided`). */
+export function makeDecider<M extends AnyStateMachine, C extends { readonly type: string }>(
+  aggregate: AggregateKind,
+  machine: M,
+  decide: (command: C, state: SnapshotFrom<M>, ctx: DecideContext) => readonly EventFromLogic<M>[],
+): Decider<M, C> {
+  return {
+    aggregate,
+    machine,
+    initialState: () => initialSnapshot(machine),
+    evolve: (state, event) => evolve(machine, state, event),
+    decide: (command, state, ctx) => {
+      const current = state ?? initialSnapshot(machine);
+      const events = decide(command, current, ctx);
+      applyDecided(machine, current, events);
+      return events;
+    },
+  };
+}

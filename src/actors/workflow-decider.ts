@@ -1,0 +1,241 @@
+// Decides the workflow's commands against its current state: lifecycle, builds, ticks and the
+// consecutive-failure count that terminates a workflow.
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors.ts';
+import type {
+  RecordJobOutcome,
+  WorkflowCommand,
+  WorkflowDefinitionChanges,
+  WorkflowEvent,
+} from '../events/workflow-events.ts';
+import { type DecideContext, makeDecider } from './aggregate.ts';
+import { assertNever, requireInstant, requireText, sameJson } from './decision-input.ts';
+import {
+  checkChanges,
+  checkKind,
+  checkMaxFailures,
+  checkName,
+  checkPayload,
+  checkSchedule,
+} from './workflow-definition.ts';
+import {
+  type WorkflowMachine,
+  type WorkflowSnapshot,
+  workflowMachine,
+  workflowStatus,
+} from './workflow-machine.ts';
+
+function decideWorkflow(
+  command: WorkflowCommand,
+  state: WorkflowSnapshot,
+  ctx: DecideContext,
+): readonly WorkflowEvent[] {
+  const { lifecycle, build } = workflowStatus(state);
+  if (command.type === 'CreateWorkflow') {
+    if (lifecycle !== 'new') {
+      throw new ConflictError('workflow_already_exists', 'The workflow already exists');
+    }
+    const kind = checkKind(command.data.kind);
+    const created: WorkflowEvent = {
+      type: 'WorkflowCreated',
+      data: {
+        workflow_id: requireText('workflow_id', command.data.workflow_id, 'invalid_id'),
+        user_id: requireText('user_id', command.data.user_id, 'invalid_id'),
+        name: checkName(command.data.name),
+        kind,
+        payload: checkPayload(kind, command.data.payload),
+        schedule: checkSchedule(command.data.schedule),
+        max_consecutive_job_failures_allowed: checkMaxFailures(
+          command.data.max_consecutive_job_failures_allowed,
+        ),
+      },
+    };
+    // A HEARTBEAT has no image: its build is complete once its definition is valid, which it now is.
+    return kind === 'CONTAINER'
+      ? [created, { type: 'WorkflowBuildQueued', data: {} }]
+      : [created, { type: 'WorkflowBuildCompleted', data: {} }];
+  }
+  if (lifecycle === 'new' || lifecycle === 'deleted') {
+    throw new NotFoundError('workflow_not_found', 'The workflow does not exist');
+  }
+  const context = state.context;
+  const terminated = lifecycle === 'terminated';
+
+  switch (command.type) {
+    case 'UpdateWorkflow': {
+      if (terminated) throw refuseTerminated();
+      const changes = changedFields(state, checkChanges(context.kind, command.data));
+      if (Object.keys(changes).length === 0) return [];
+      // A new image, cmd or anything else in a CONTAINER payload needs a new build; a schedule only
+      // needs rescheduling, which the scheduler derives from the event.
+      const rebuild = context.kind === 'CONTAINER' && changes.payload !== undefined;
+      const updated: WorkflowEvent = { type: 'WorkflowUpdated', data: { changes, rebuild } };
+      if (!rebuild || build === 'QUEUED') return [updated];
+      // A build in progress works on the old definition: cancel it so that its result is refused.
+      return build === 'STARTED'
+        ? [updated, { type: 'WorkflowBuildCanceled', data: {} }, { type: 'WorkflowBuildQueued', data: {} }]
+        : [updated, { type: 'WorkflowBuildQueued', data: {} }];
+    }
+    case 'StartWorkflowBuild':
+      if (terminated) throw refuseTerminated();
+      if (build !== 'QUEUED') {
+        throw new ConflictError('build_not_queued', `No build is queued (build is ${build})`);
+      }
+      return [{ type: 'WorkflowBuildStarted', data: {} }];
+    case 'CompleteWorkflowBuild':
+      if (build !== 'STARTED') throw refuseBuildNotStarted(build);
+      return [
+        {
+          type: 'WorkflowBuildCompleted',
+          data: command.data.image_digest === undefined ? {} : { image_digest: command.data.image_digest },
+        },
+      ];
+    case 'FailWorkflowBuild':
+      if (build !== 'STARTED') throw refuseBuildNotStarted(build);
+      return [{ type: 'WorkflowBuildFailed', data: { reason: requireText('reason', command.data.reason) } }];
+    case 'PauseWorkflow':
+      if (terminated) throw refuseTerminated();
+      if (lifecycle === 'paused') {
+        throw new ConflictError('workflow_already_paused', 'The workflow is already paused');
+      }
+      return [{ type: 'WorkflowPaused', data: {} }];
+    case 'ResumeWorkflow':
+      if (terminated) throw refuseTerminated();
+      if (lifecycle !== 'paused') {
+        throw new ConflictError('workflow_not_paused', 'The workflow is not paused');
+      }
+      return [{ type: 'WorkflowResumed', data: {} }];
+    case 'TerminateWorkflow':
+      if (terminated) {
+        throw new ConflictError('workflow_already_terminated', 'The workflow is already terminated');
+      }
+      return [{ type: 'WorkflowTerminated', data: { reason: 'user' } }];
+    case 'DeleteWorkflow':
+      if (!terminated) {
+        throw new PreconditionFailedError(
+          'workflow_not_terminated',
+          'Only a terminated workflow can be deleted',
+        );
+      }
+      if (context.active_job_ids.length > 0) {
+        throw new PreconditionFailedError(
+          'workflow_has_active_jobs',
+          'The workflow still has jobs that have not finished',
+          {
+            details: { active_job_ids: context.active_job_ids },
+          },
+        );
+      }
+      return [{ type: 'WorkflowDeleted', data: {} }];
+    case 'FireTick': {
+      const nominal_at = requireInstant('nominal_at', command.data.nominal_at);
+      const job_id = requireText('job_id', command.data.job_id, 'invalid_id');
+      // Ticks only move forward: a tick at or before the last one decided is a repeat, and a repeat
+      // is a no-op so that a scheduler may retry or race another replica safely.
+      if (isAtOrBeforeLastTick(context.last_tick_at, nominal_at)) return [];
+      const skip = (reason: 'paused' | 'terminated' | 'not_built' | 'overlap'): readonly WorkflowEvent[] => [
+        { type: 'TickSkipped', data: { nominal_at, reason } },
+      ];
+      if (terminated) return skip('terminated');
+      if (lifecycle === 'paused') return skip('paused');
+      if (build !== 'COMPLETED') return skip('not_built');
+      if (command.data.overlap === 'skip' && context.active_job_ids.length > 0) return skip('overlap');
+      if (isKnownJob(state, job_id)) throw refuseJobIdTaken(job_id);
+      return [{ type: 'JobScheduled', data: { job_id, scheduled_at: nominal_at, trigger: 'AUTOMATIC' } }];
+    }
+    case 'SkipTick': {
+      const nominal_at = requireInstant('nominal_at', command.data.nominal_at);
+      if (isAtOrBeforeLastTick(context.last_tick_at, nominal_at)) return [];
+      return [{ type: 'TickSkipped', data: { nominal_at, reason: command.data.reason } }];
+    }
+    case 'RunNow': {
+      const job_id = requireText('job_id', command.data.job_id, 'invalid_id');
+      if (terminated) throw refuseTerminated();
+      if (build !== 'COMPLETED') {
+        throw new ConflictError(
+          'workflow_not_built',
+          `The workflow cannot run before its build completes (build is ${build})`,
+        );
+      }
+      // The same run-now retried (same job id) is a no-op.
+      if (isKnownJob(state, job_id)) return [];
+      return [
+        { type: 'JobScheduled', data: { job_id, scheduled_at: ctx.now.toISOString(), trigger: 'MANUAL' } },
+      ];
+    }
+    case 'RecordJobOutcome':
+      return recordOutcome(state, command);
+    default:
+      return assertNever(command);
+  }
+}
+
+function recordOutcome(state: WorkflowSnapshot, command: RecordJobOutcome): readonly WorkflowEvent[] {
+  const context = state.context;
+  const { job_id, outcome } = command.data;
+  // Not active: already recorded (maybe longer ago than the workflow remembers) or never ours.
+  if (!context.active_job_ids.includes(job_id)) return [];
+  const consecutive_failures =
+    outcome === 'FAILED'
+      ? context.consecutive_failures + 1
+      : outcome === 'COMPLETED'
+        ? 0
+        : context.consecutive_failures;
+  const recorded: WorkflowEvent = {
+    type: 'JobOutcomeRecorded',
+    data: { job_id, outcome, consecutive_failures },
+  };
+  const { lifecycle } = workflowStatus(state);
+  const reachedLimit =
+    outcome === 'FAILED' && consecutive_failures >= context.max_consecutive_job_failures_allowed;
+  if (reachedLimit && (lifecycle === 'active' || lifecycle === 'paused')) {
+    return [recorded, { type: 'WorkflowTerminated', data: { reason: 'consecutive_failures' } }];
+  }
+  return [recorded];
+}
+
+/** Only the fields whose value differs from the current definition. */
+function changedFields(
+  state: WorkflowSnapshot,
+  changes: WorkflowDefinitionChanges,
+): WorkflowDefinitionChanges {
+  const c = state.context;
+  return {
+    ...(changes.name === undefined || changes.name === c.name ? {} : { name: changes.name }),
+    ...(changes.payload === undefined || sameJson(changes.payload, c.payload)
+      ? {}
+      : { payload: changes.payload }),
+    ...(changes.schedule === undefined || sameJson(changes.schedule, c.schedule)
+      ? {}
+      : { schedule: changes.schedule }),
+    ...(changes.max_consecutive_job_failures_allowed === undefined ||
+    changes.max_consecutive_job_failures_allowed === c.max_consecutive_job_failures_allowed
+      ? {}
+      : { max_consecutive_job_failures_allowed: changes.max_consecutive_job_failures_allowed }),
+  };
+}
+
+function isAtOrBeforeLastTick(last: string | null, nominal: string): boolean {
+  return last !== null && Date.parse(nominal) <= Date.parse(last);
+}
+
+function isKnownJob(state: WorkflowSnapshot, jobId: string): boolean {
+  return state.context.active_job_ids.includes(jobId) || state.context.recorded_job_ids.includes(jobId);
+}
+
+function refuseTerminated(): ConflictError {
+  return new ConflictError('workflow_terminated', 'The workflow is terminated');
+}
+
+function refuseBuildNotStarted(build: string): ConflictError {
+  return new ConflictError('build_not_started', `No build is running (build is ${build})`);
+}
+
+function refuseJobIdTaken(jobId: string): ConflictError {
+  return new ConflictError('job_id_taken', `Job ${jobId} is already scheduled for this workflow`);
+}
+
+export const workflowDecider = makeDecider<WorkflowMachine, WorkflowCommand>(
+  'workflow',
+  workflowMachine,
+  decideWorkflow,
+);

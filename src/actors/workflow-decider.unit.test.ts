@@ -1,0 +1,493 @@
+import { describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.ts';
+import type { WorkflowEvent } from '../events/workflow-events.ts';
+import { evolveAll } from './aggregate.ts';
+import { specFor } from './spec.ts';
+import { workflowDecider } from './workflow-decider.ts';
+import {
+  buildCompleted,
+  buildQueued,
+  buildStarted,
+  builtContainer,
+  containerCreated,
+  deleted,
+  fired,
+  heartbeatCreated,
+  outcomeRecorded,
+  paused,
+  ranNow,
+  terminatedByUser,
+} from './workflow-fixtures.ts';
+import { workflowMachine, workflowStatus } from './workflow-machine.ts';
+
+const now = new Date('2026-03-01T12:00:00.000Z');
+const given = specFor(workflowDecider, { now });
+const T1 = '2026-03-01T12:05:00.000Z';
+const T2 = '2026-03-01T12:10:00.000Z';
+
+describe('CreateWorkflow', () => {
+  it('queues the build of a CONTAINER workflow', () => {
+    given([])
+      .when({ type: 'CreateWorkflow', data: containerCreated.data })
+      .then([containerCreated, buildQueued]);
+  });
+
+  it('completes the build of a HEARTBEAT workflow at once: there is nothing to build', () => {
+    given([])
+      .when({ type: 'CreateWorkflow', data: heartbeatCreated.data })
+      .then([heartbeatCreated, buildCompleted]);
+  });
+
+  it('accepts a cron schedule with a time zone', () => {
+    const schedule = { type: 'cron', cron: '*/5 * * * *', timezone: 'Europe/Paris' } as const;
+    const [created] = given([])
+      .when({ type: 'CreateWorkflow', data: { ...containerCreated.data, schedule } })
+      .then([{ ...containerCreated, data: { ...containerCreated.data, schedule } }, buildQueued]);
+    expect(created).toBeDefined();
+  });
+
+  it('refuses to create a workflow twice', () => {
+    given([containerCreated])
+      .when({ type: 'CreateWorkflow', data: containerCreated.data })
+      .thenThrows(ConflictError, 'workflow_already_exists');
+  });
+
+  it.each([
+    ['an empty name', { name: ' ' }, 'invalid_name'],
+    ['a name too long', { name: 'x'.repeat(256) }, 'invalid_name'],
+    ['an unknown kind', { kind: 'LAMBDA' }, 'invalid_kind'],
+    ['a CONTAINER without image', { payload: { cmd: ['true'] } }, 'invalid_payload'],
+    ['a HEARTBEAT without endpoint', { kind: 'HEARTBEAT', payload: { image: 'x' } }, 'invalid_payload'],
+    ['an interval of 0 minutes', { schedule: { type: 'interval', minutes: 0 } }, 'invalid_schedule'],
+    ['an interval over a week', { schedule: { type: 'interval', minutes: 10_081 } }, 'invalid_schedule'],
+    [
+      'a cron without time zone',
+      { schedule: { type: 'cron', cron: '* * * * *', timezone: '' } },
+      'invalid_schedule',
+    ],
+    ['an unknown schedule type', { schedule: { type: 'sometimes' } }, 'invalid_schedule'],
+    [
+      'a failure limit of 2',
+      { max_consecutive_job_failures_allowed: 2 },
+      'invalid_max_consecutive_job_failures_allowed',
+    ],
+    [
+      'a failure limit of 101',
+      { max_consecutive_job_failures_allowed: 101 },
+      'invalid_max_consecutive_job_failures_allowed',
+    ],
+    ['an empty workflow id', { workflow_id: '' }, 'invalid_id'],
+  ])('refuses %s', (_name, override, code) => {
+    const data = { ...containerCreated.data, ...override } as typeof containerCreated.data;
+    given([]).when({ type: 'CreateWorkflow', data }).thenThrows(ValidationError, code);
+  });
+});
+
+describe('a workflow that does not exist', () => {
+  it.each([
+    ['never created', []],
+    ['deleted', [...builtContainer, terminatedByUser, deleted]],
+  ] as [string, WorkflowEvent[]][])('is not found when %s', (_name, history) => {
+    given(history).when({ type: 'PauseWorkflow', data: {} }).thenThrows(NotFoundError, 'workflow_not_found');
+    given(history)
+      .when({ type: 'FireTick', data: { nominal_at: T1, job_id: 'j1' } })
+      .thenThrows(NotFoundError, 'workflow_not_found');
+  });
+});
+
+describe('UpdateWorkflow', () => {
+  it('records only the fields that changed', () => {
+    given(builtContainer)
+      .when({ type: 'UpdateWorkflow', data: { name: 'renamed', max_consecutive_job_failures_allowed: 3 } })
+      .then([{ type: 'WorkflowUpdated', data: { changes: { name: 'renamed' }, rebuild: false } }]);
+  });
+
+  it('is a no-op when nothing changes (key order does not matter)', () => {
+    given(builtContainer)
+      .when({ type: 'UpdateWorkflow', data: { payload: { cmd: ['echo', 'hi'], image: 'alpine:3.20' } } })
+      .then([]);
+  });
+
+  it('reschedules without rebuilding when only the schedule changes', () => {
+    const schedule = { type: 'interval', minutes: 10 } as const;
+    given(builtContainer)
+      .when({ type: 'UpdateWorkflow', data: { schedule } })
+      .then([{ type: 'WorkflowUpdated', data: { changes: { schedule }, rebuild: false } }]);
+  });
+
+  it('rebuilds a CONTAINER whose payload changed', () => {
+    const payload = { image: 'alpine:3.21', cmd: ['echo', 'hi'] };
+    given(builtContainer)
+      .when({ type: 'UpdateWorkflow', data: { payload } })
+      .then([{ type: 'WorkflowUpdated', data: { changes: { payload }, rebuild: true } }, buildQueued]);
+  });
+
+  it('cancels a build in progress before queueing the new one', () => {
+    const payload = { image: 'alpine:3.21' };
+    given([containerCreated, buildQueued, buildStarted])
+      .when({ type: 'UpdateWorkflow', data: { payload } })
+      .then([
+        { type: 'WorkflowUpdated', data: { changes: { payload }, rebuild: true } },
+        { type: 'WorkflowBuildCanceled', data: {} },
+        buildQueued,
+      ]);
+  });
+
+  it('leaves an already queued build queued', () => {
+    const payload = { image: 'alpine:3.21' };
+    given([containerCreated, buildQueued])
+      .when({ type: 'UpdateWorkflow', data: { payload } })
+      .then([{ type: 'WorkflowUpdated', data: { changes: { payload }, rebuild: true } }]);
+  });
+
+  it('rebuilds a CONTAINER whose last build failed', () => {
+    const payload = { image: 'alpine:3.21' };
+    given([
+      containerCreated,
+      buildQueued,
+      buildStarted,
+      { type: 'WorkflowBuildFailed', data: { reason: 'pull' } },
+    ])
+      .when({ type: 'UpdateWorkflow', data: { payload } })
+      .then([{ type: 'WorkflowUpdated', data: { changes: { payload }, rebuild: true } }, buildQueued]);
+  });
+
+  it('never rebuilds a HEARTBEAT', () => {
+    const payload = { endpoint: 'https://example.com/other' };
+    given([heartbeatCreated, buildCompleted])
+      .when({ type: 'UpdateWorkflow', data: { payload } })
+      .then([{ type: 'WorkflowUpdated', data: { changes: { payload }, rebuild: false } }]);
+  });
+
+  it('updates a paused workflow', () => {
+    given([...builtContainer, paused])
+      .when({ type: 'UpdateWorkflow', data: { name: 'renamed' } })
+      .then([{ type: 'WorkflowUpdated', data: { changes: { name: 'renamed' }, rebuild: false } }]);
+  });
+
+  it('refuses to update a terminated workflow', () => {
+    given([...builtContainer, terminatedByUser])
+      .when({ type: 'UpdateWorkflow', data: { name: 'renamed' } })
+      .thenThrows(ConflictError, 'workflow_terminated');
+  });
+
+  it('refuses an invalid change', () => {
+    given(builtContainer)
+      .when({ type: 'UpdateWorkflow', data: { schedule: { type: 'interval', minutes: -1 } } })
+      .thenThrows(ValidationError, 'invalid_schedule');
+  });
+});
+
+describe('builds', () => {
+  it('starts a queued build', () => {
+    given([containerCreated, buildQueued])
+      .when({ type: 'StartWorkflowBuild', data: {} })
+      .then([buildStarted]);
+  });
+
+  it('refuses to start a build that is not queued', () => {
+    given(builtContainer)
+      .when({ type: 'StartWorkflowBuild', data: {} })
+      .thenThrows(ConflictError, 'build_not_queued');
+  });
+
+  it('refuses to start a build of a terminated workflow', () => {
+    given([containerCreated, buildQueued, terminatedByUser])
+      .when({ type: 'StartWorkflowBuild', data: {} })
+      .thenThrows(ConflictError, 'workflow_terminated');
+  });
+
+  it('completes a started build with its image digest', () => {
+    given([containerCreated, buildQueued, buildStarted])
+      .when({ type: 'CompleteWorkflowBuild', data: { image_digest: 'sha256:abc' } })
+      .then([{ type: 'WorkflowBuildCompleted', data: { image_digest: 'sha256:abc' } }]);
+  });
+
+  it('fails a started build with its reason', () => {
+    given([containerCreated, buildQueued, buildStarted])
+      .when({ type: 'FailWorkflowBuild', data: { reason: 'image not found' } })
+      .then([{ type: 'WorkflowBuildFailed', data: { reason: 'image not found' } }]);
+  });
+
+  it('refuses a build failure without a reason', () => {
+    given([containerCreated, buildQueued, buildStarted])
+      .when({ type: 'FailWorkflowBuild', data: { reason: '' } })
+      .thenThrows(ValidationError, 'invalid_reason');
+  });
+
+  it.each([
+    ['queued', [containerCreated, buildQueued]],
+    [
+      'canceled by an update',
+      [containerCreated, buildQueued, { type: 'WorkflowBuildCanceled', data: {} }, buildQueued],
+    ],
+    ['completed', builtContainer],
+  ] as [string, WorkflowEvent[]][])('refuses to finish a build that is %s', (_name, history) => {
+    given(history)
+      .when({ type: 'CompleteWorkflowBuild', data: {} })
+      .thenThrows(ConflictError, 'build_not_started');
+    given(history)
+      .when({ type: 'FailWorkflowBuild', data: { reason: 'x' } })
+      .thenThrows(ConflictError, 'build_not_started');
+  });
+});
+
+describe('pause, resume, terminate', () => {
+  it('pauses an active workflow and resumes it', () => {
+    given(builtContainer).when({ type: 'PauseWorkflow', data: {} }).then([paused]);
+    given([...builtContainer, paused])
+      .when({ type: 'ResumeWorkflow', data: {} })
+      .then([{ type: 'WorkflowResumed', data: {} }]);
+  });
+
+  it('refuses to pause twice or resume what is not paused', () => {
+    given([...builtContainer, paused])
+      .when({ type: 'PauseWorkflow', data: {} })
+      .thenThrows(ConflictError, 'workflow_already_paused');
+    given(builtContainer)
+      .when({ type: 'ResumeWorkflow', data: {} })
+      .thenThrows(ConflictError, 'workflow_not_paused');
+  });
+
+  it('terminates an active or paused workflow, once', () => {
+    given(builtContainer).when({ type: 'TerminateWorkflow', data: {} }).then([terminatedByUser]);
+    given([...builtContainer, paused])
+      .when({ type: 'TerminateWorkflow', data: {} })
+      .then([terminatedByUser]);
+    given([...builtContainer, terminatedByUser])
+      .when({ type: 'TerminateWorkflow', data: {} })
+      .thenThrows(ConflictError, 'workflow_already_terminated');
+  });
+
+  it('refuses to pause or resume a terminated workflow', () => {
+    const history = [...builtContainer, terminatedByUser];
+    given(history).when({ type: 'PauseWorkflow', data: {} }).thenThrows(ConflictError, 'workflow_terminated');
+    given(history)
+      .when({ type: 'ResumeWorkflow', data: {} })
+      .thenThrows(ConflictError, 'workflow_terminated');
+  });
+});
+
+describe('DeleteWorkflow', () => {
+  it('requires the workflow to be terminated', () => {
+    given(builtContainer)
+      .when({ type: 'DeleteWorkflow', data: {} })
+      .thenThrows(PreconditionFailedError, 'workflow_not_terminated');
+    given([...builtContainer, paused])
+      .when({ type: 'DeleteWorkflow', data: {} })
+      .thenThrows(PreconditionFailedError, 'workflow_not_terminated');
+  });
+
+  it('requires no job to be running', () => {
+    given([...builtContainer, fired('j1', T1), terminatedByUser])
+      .when({ type: 'DeleteWorkflow', data: {} })
+      .thenThrows(PreconditionFailedError, 'workflow_has_active_jobs');
+  });
+
+  it('deletes a terminated workflow once its jobs are finished', () => {
+    given([...builtContainer, fired('j1', T1), terminatedByUser, outcomeRecorded('j1', 'COMPLETED', 0)])
+      .when({ type: 'DeleteWorkflow', data: {} })
+      .then([deleted]);
+  });
+});
+
+describe('FireTick', () => {
+  it('schedules the job of a tick, at its nominal time in canonical form', () => {
+    given(builtContainer)
+      .when({ type: 'FireTick', data: { nominal_at: '2026-03-01T13:05:00+01:00', job_id: 'j1' } })
+      .then([fired('j1', T1)]);
+  });
+
+  it('appends once when the same tick is fired twice', () => {
+    const first = workflowDecider.decide(
+      { type: 'FireTick', data: { nominal_at: T1, job_id: 'j1' } },
+      evolveAll(workflowMachine, builtContainer),
+      { now },
+    );
+    expect(first).toEqual([fired('j1', T1)]);
+    given([...builtContainer, ...first])
+      .when({ type: 'FireTick', data: { nominal_at: T1, job_id: 'j1' } })
+      .then([]);
+  });
+
+  it('ignores a tick earlier than the last one decided, fired or skipped', () => {
+    given([...builtContainer, fired('j2', T2)])
+      .when({ type: 'FireTick', data: { nominal_at: T1, job_id: 'j1' } })
+      .then([]);
+    given([...builtContainer, { type: 'TickSkipped', data: { nominal_at: T1, reason: 'missed' } }])
+      .when({ type: 'FireTick', data: { nominal_at: T1, job_id: 'j1' } })
+      .then([]);
+  });
+
+  it('fires the next tick after a manual run', () => {
+    given([...builtContainer, ranNow('m1', T2)])
+      .when({ type: 'FireTick', data: { nominal_at: T1, job_id: 'j1' } })
+      .then([fired('j1', T1)]);
+  });
+
+  it.each([
+    ['paused', [...builtContainer, paused]],
+    ['terminated', [...builtContainer, terminatedByUser]],
+    ['not_built', [containerCreated, buildQueued]],
+  ] as [string, WorkflowEvent[]][])('skips the tick with reason %s', (reason, history) => {
+    given(history)
+      .when({ type: 'FireTick', data: { nominal_at: T1, job_id: 'j1' } })
+      .then([{ type: 'TickSkipped', data: { nominal_at: T1, reason } } as WorkflowEvent]);
+  });
+
+  it('skips an overlapping tick when asked to, and runs it by default', () => {
+    const history = [...builtContainer, fired('j1', T1)];
+    given(history)
+      .when({ type: 'FireTick', data: { nominal_at: T2, job_id: 'j2', overlap: 'skip' } })
+      .then([{ type: 'TickSkipped', data: { nominal_at: T2, reason: 'overlap' } }]);
+    given(history)
+      .when({ type: 'FireTick', data: { nominal_at: T2, job_id: 'j2' } })
+      .then([fired('j2', T2)]);
+  });
+
+  it('refuses a job id the workflow already used', () => {
+    given([...builtContainer, ranNow('j1', T1)])
+      .when({ type: 'FireTick', data: { nominal_at: T2, job_id: 'j1' } })
+      .thenThrows(ConflictError, 'job_id_taken');
+  });
+
+  it('refuses a nominal time that is not an instant, or an empty job id', () => {
+    given(builtContainer)
+      .when({ type: 'FireTick', data: { nominal_at: 'soon', job_id: 'j1' } })
+      .thenThrows(ValidationError, 'invalid_timestamp');
+    given(builtContainer)
+      .when({ type: 'FireTick', data: { nominal_at: T1, job_id: '' } })
+      .thenThrows(ValidationError, 'invalid_id');
+  });
+});
+
+describe('SkipTick', () => {
+  it('records the skip once', () => {
+    const skipped: WorkflowEvent = { type: 'TickSkipped', data: { nominal_at: T1, reason: 'missed' } };
+    given(builtContainer)
+      .when({ type: 'SkipTick', data: { nominal_at: T1, reason: 'missed' } })
+      .then([skipped]);
+    given([...builtContainer, skipped])
+      .when({ type: 'SkipTick', data: { nominal_at: T1, reason: 'missed' } })
+      .then([]);
+  });
+});
+
+describe('RunNow', () => {
+  it('schedules a MANUAL job at now, even while paused', () => {
+    const expected = [ranNow('m1', now.toISOString())];
+    given(builtContainer)
+      .when({ type: 'RunNow', data: { job_id: 'm1' } })
+      .then(expected);
+    given([...builtContainer, paused])
+      .when({ type: 'RunNow', data: { job_id: 'm1' } })
+      .then(expected);
+  });
+
+  it('is a no-op when retried with the same job id', () => {
+    given([...builtContainer, ranNow('m1', T1)])
+      .when({ type: 'RunNow', data: { job_id: 'm1' } })
+      .then([]);
+    given([...builtContainer, ranNow('m1', T1), outcomeRecorded('m1', 'COMPLETED', 0)])
+      .when({ type: 'RunNow', data: { job_id: 'm1' } })
+      .then([]);
+  });
+
+  it('refuses to run a terminated or unbuilt workflow', () => {
+    given([...builtContainer, terminatedByUser])
+      .when({ type: 'RunNow', data: { job_id: 'm1' } })
+      .thenThrows(ConflictError, 'workflow_terminated');
+    given([containerCreated, buildQueued])
+      .when({ type: 'RunNow', data: { job_id: 'm1' } })
+      .thenThrows(ConflictError, 'workflow_not_built');
+  });
+});
+
+describe('RecordJobOutcome', () => {
+  const threeFired = [
+    ...builtContainer,
+    fired('j1', T1),
+    fired('j2', T2),
+    fired('j3', '2026-03-01T12:15:00.000Z'),
+  ];
+
+  it('counts a failure', () => {
+    given(threeFired)
+      .when({ type: 'RecordJobOutcome', data: { job_id: 'j1', outcome: 'FAILED' } })
+      .then([outcomeRecorded('j1', 'FAILED', 1)]);
+  });
+
+  it('resets the count on a success', () => {
+    given([...threeFired, outcomeRecorded('j1', 'FAILED', 1), outcomeRecorded('j2', 'FAILED', 2)])
+      .when({ type: 'RecordJobOutcome', data: { job_id: 'j3', outcome: 'COMPLETED' } })
+      .then([outcomeRecorded('j3', 'COMPLETED', 0)]);
+  });
+
+  it('leaves the count alone for a canceled job', () => {
+    given([...threeFired, outcomeRecorded('j1', 'FAILED', 1)])
+      .when({ type: 'RecordJobOutcome', data: { job_id: 'j2', outcome: 'CANCELED' } })
+      .then([outcomeRecorded('j2', 'CANCELED', 1)]);
+  });
+
+  it('terminates the workflow when failures reach the limit', () => {
+    given([...threeFired, outcomeRecorded('j1', 'FAILED', 1), outcomeRecorded('j2', 'FAILED', 2)])
+      .when({ type: 'RecordJobOutcome', data: { job_id: 'j3', outcome: 'FAILED' } })
+      .then([
+        outcomeRecorded('j3', 'FAILED', 3),
+        { type: 'WorkflowTerminated', data: { reason: 'consecutive_failures' } },
+      ]);
+  });
+
+  it('terminates a paused workflow too, but not one already terminated', () => {
+    const twoFailed = [...threeFired, outcomeRecorded('j1', 'FAILED', 1), outcomeRecorded('j2', 'FAILED', 2)];
+    given([...twoFailed, paused])
+      .when({ type: 'RecordJobOutcome', data: { job_id: 'j3', outcome: 'FAILED' } })
+      .then([
+        outcomeRecorded('j3', 'FAILED', 3),
+        { type: 'WorkflowTerminated', data: { reason: 'consecutive_failures' } },
+      ]);
+    given([...twoFailed, terminatedByUser])
+      .when({ type: 'RecordJobOutcome', data: { job_id: 'j3', outcome: 'FAILED' } })
+      .then([outcomeRecorded('j3', 'FAILED', 3)]);
+  });
+
+  it('a success in between starts the count again', () => {
+    const history = [
+      ...threeFired,
+      outcomeRecorded('j1', 'FAILED', 1),
+      outcomeRecorded('j2', 'COMPLETED', 0),
+    ];
+    given(history)
+      .when({ type: 'RecordJobOutcome', data: { job_id: 'j3', outcome: 'FAILED' } })
+      .then([outcomeRecorded('j3', 'FAILED', 1)]);
+  });
+
+  it('is a no-op for an outcome already recorded, or a job that is not ours', () => {
+    given([...threeFired, outcomeRecorded('j1', 'FAILED', 1)])
+      .when({ type: 'RecordJobOutcome', data: { job_id: 'j1', outcome: 'FAILED' } })
+      .then([]);
+    given(threeFired)
+      .when({ type: 'RecordJobOutcome', data: { job_id: 'other', outcome: 'FAILED' } })
+      .then([]);
+  });
+});
+
+describe('a whole life', () => {
+  it('folds create → build → fire → fail to the limit → delete', () => {
+    const history: WorkflowEvent[] = [];
+    const run = (command: Parameters<typeof workflowDecider.decide>[0]) => {
+      const state = history.length === 0 ? undefined : evolveAll(workflowMachine, history);
+      history.push(...workflowDecider.decide(command, state, { now }));
+    };
+    run({ type: 'CreateWorkflow', data: containerCreated.data });
+    run({ type: 'StartWorkflowBuild', data: {} });
+    run({ type: 'CompleteWorkflowBuild', data: {} });
+    for (const [i, at] of [T1, T2, '2026-03-01T12:15:00.000Z'].entries()) {
+      run({ type: 'FireTick', data: { nominal_at: at, job_id: `j${i}` } });
+      run({ type: 'RecordJobOutcome', data: { job_id: `j${i}`, outcome: 'FAILED' } });
+    }
+    run({ type: 'DeleteWorkflow', data: {} });
+    expect(workflowStatus(evolveAll(workflowMachine, history)).lifecycle).toBe('deleted');
+    expect(history.map((e) => e.type)).toContain('WorkflowTerminated');
+  });
+});

@@ -1,0 +1,62 @@
+// NATS subject names. The owner comes first in event subjects so that a permission on
+// `cv.evt.<userId>.>` gives an integrator exactly their own events.
+import { ValidationError } from '../errors.ts';
+import type { AggregateKind } from './domain-event.ts';
+
+const AGGREGATES: readonly AggregateKind[] = ['user', 'workflow', 'job'];
+
+/** A token may not be empty, nor hold the separator, a wildcard or whitespace. */
+function token(name: string, value: string): string {
+  if (value === '' || /[.*>\s]/.test(value)) {
+    throw new ValidationError(
+      'invalid_subject_token',
+      `${name} cannot be used in a NATS subject: "${value}"`,
+      {
+        field: name,
+      },
+    );
+  }
+  return value;
+}
+
+export function eventSubject(userId: string, aggregate: AggregateKind, aggregateId: string): string {
+  return `cv.evt.${token('userId', userId)}.${token('aggregate', aggregate)}.${token('aggregateId', aggregateId)}`;
+}
+
+/** Every event owned by one user, all aggregates. */
+export function userEventsFilter(userId: string): string {
+  return `cv.evt.${token('userId', userId)}.>`;
+}
+
+export function dispatchSubject(pool: string): string {
+  return `cv.dispatch.${token('pool', pool)}`;
+}
+
+export function logSubject(userId: string, jobId: string): string {
+  return `cv.logs.${token('userId', userId)}.${token('jobId', jobId)}`;
+}
+
+export type EventSubject = {
+  readonly userId: string;
+  readonly aggregate: AggregateKind;
+  readonly aggregateId: string;
+};
+
+/** The inverse of `eventSubject`; throws ValidationError `invalid_subject` for anything else. */
+export function parseEventSubject(subject: string): EventSubject {
+  const parts = subject.split('.');
+  const [cv, evt, userId, aggregate, aggregateId] = parts;
+  const known = AGGREGATES.find((kind) => kind === aggregate);
+  if (
+    parts.length !== 5 ||
+    cv !== 'cv' ||
+    evt !== 'evt' ||
+    known === undefined ||
+    !userId ||
+    !aggregateId ||
+    /[*>\s]/.test(subject)
+  ) {
+    throw new ValidationError('invalid_subject', `Not an event subject: "${subject}"`);
+  }
+  return { userId, aggregate: known, aggregateId };
+}

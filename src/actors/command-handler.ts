@@ -1,0 +1,128 @@
+// Runs a command against one actor: load its state (cached snapshot plus the commits since, or a
+// replay of its subject), decide with the pure decider, append the commit with the expected subject
+// sequence. A sequence conflict means someone else appended first: reload and decide again, with
+// backoff; past the last try the caller gets a ConcurrencyConflict (HTTP 409).
+import { createHash } from 'node:crypto';
+import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
+import type { AggregateKind, EventEnvelope, EventOf } from '../events/envelope.ts';
+import { toEnvelopes } from '../events/envelope.ts';
+import { ConcurrencyConflict, type EventStore } from '../events/event-store.ts';
+import { eventSubject } from '../events/subjects.ts';
+import type { Decider } from './aggregate.ts';
+import { SnapshotCache } from './snapshot-cache.ts';
+
+export interface CommandRequest<C> {
+  /** Unique per intent: a retry of the same intent reuses it, so it appends at most once. */
+  readonly commandId: string;
+  readonly userId: string;
+  readonly aggregateId: string;
+  readonly command: C;
+  readonly correlationId?: string;
+  /** The event or request that caused this command. */
+  readonly causationId?: string;
+  readonly traceparent?: string;
+  readonly tracestate?: string;
+}
+
+export interface CommandResult<M extends AnyStateMachine> {
+  /** The events this command appended: empty when it changed nothing (or was a duplicate). */
+  readonly events: readonly EventEnvelope[];
+  /** The subject's last sequence after the command: the aggregate's version (ETag). */
+  readonly version: number;
+  readonly state: SnapshotFrom<M>;
+}
+
+export interface CommandHandlerOptions {
+  readonly now?: () => Date;
+  readonly maxAttempts?: number;
+  readonly cacheSize?: number;
+}
+
+/** Event ids derived from the command id, so a repeated command produces byte-identical events. */
+export function deriveEventId(commandId: string, index: number): string {
+  const h = createHash('sha256').update(`${commandId}#${index}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export class CommandHandler {
+  private readonly now: () => Date;
+  private readonly maxAttempts: number;
+  private readonly cache: SnapshotCache;
+
+  constructor(
+    readonly store: EventStore,
+    options: CommandHandlerOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.maxAttempts = options.maxAttempts ?? 8;
+    this.cache = new SnapshotCache(options.cacheSize ?? 10_000);
+  }
+
+  /** Loads an actor's current state and version; `exists` is false when its subject is empty. */
+  async load<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    userId: string,
+    aggregateId: string,
+  ): Promise<{ state: SnapshotFrom<M>; version: number; exists: boolean }> {
+    const subject = eventSubject(userId, decider.aggregate, aggregateId);
+    const last = await this.store.lastSequence(subject);
+    if (last === 0) return { state: decider.initialState(), version: 0, exists: false };
+    const cached = this.cache.get<SnapshotFrom<M>>(subject);
+    let state = cached && cached.version <= last ? cached.state : decider.initialState();
+    const from = cached && cached.version <= last ? cached.version + 1 : 1;
+    for (const commit of await this.store.read(subject, from, last)) {
+      for (const e of commit.events)
+        state = decider.evolve(state, { type: e.type, data: e.data } as EventFromLogic<M>);
+    }
+    this.cache.set(subject, last, state);
+    return { state, version: last, exists: true };
+  }
+
+  async handle<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    request: CommandRequest<C>,
+  ): Promise<CommandResult<M>> {
+    const subject = eventSubject(request.userId, decider.aggregate, request.aggregateId);
+    for (let attempt = 1; ; attempt++) {
+      const { state, version, exists } = await this.load(decider, request.userId, request.aggregateId);
+      const decided = decider.decide(request.command, exists ? state : undefined, { now: this.now() });
+      if (decided.length === 0) return { events: [], version, state };
+      let index = 0;
+      const envelopes = toEnvelopes(
+        decider.aggregate as AggregateKind,
+        request.aggregateId,
+        request.userId,
+        decided as readonly EventOf<AggregateKind>[],
+        {
+          newId: () => deriveEventId(request.commandId, index++),
+          now: this.now(),
+          correlationId: request.correlationId ?? request.commandId,
+          causationId: request.causationId ?? request.commandId,
+          ...(request.traceparent ? { traceparent: request.traceparent } : {}),
+          ...(request.tracestate ? { tracestate: request.tracestate } : {}),
+        },
+      ) as EventEnvelope[];
+      try {
+        const ack = await this.store.append(subject, envelopes, version, request.commandId);
+        if (ack.duplicate) {
+          // An earlier attempt of this very command is in the log already: report the state as it is.
+          this.cache.delete(subject);
+          const current = await this.load(decider, request.userId, request.aggregateId);
+          return { events: [], version: current.version, state: current.state };
+        }
+        let next = state;
+        for (const e of decided) next = decider.evolve(next, e as EventFromLogic<M>);
+        this.cache.set(subject, ack.sequence, next);
+        return { events: envelopes, version: ack.sequence, state: next };
+      } catch (err) {
+        if (!(err instanceof ConcurrencyConflict) || attempt >= this.maxAttempts) throw err;
+        this.cache.delete(subject);
+        await sleep(Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random()));
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

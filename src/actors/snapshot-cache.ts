@@ -1,0 +1,28 @@
+// A bounded in-process cache of actor snapshots by subject, least recently used out first. A cached
+// snapshot is only a shortcut: the commits after its version are always read before deciding.
+export class SnapshotCache {
+  private readonly entries = new Map<string, { version: number; state: unknown }>();
+
+  constructor(private readonly capacity: number) {}
+
+  get<S>(subject: string): { version: number; state: S } | undefined {
+    const entry = this.entries.get(subject);
+    if (!entry) return undefined;
+    this.entries.delete(subject);
+    this.entries.set(subject, entry);
+    return entry as { version: number; state: S };
+  }
+
+  set(subject: string, version: number, state: unknown): void {
+    this.entries.delete(subject);
+    this.entries.set(subject, { version, state });
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  delete(subject: string): void {
+    this.entries.delete(subject);
+  }
+}

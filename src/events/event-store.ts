@@ -1,0 +1,115 @@
+// The event log on JetStream. One message is one *commit*: the events one command decided, appended
+// atomically (JetStream has no multi-message transaction before 2.12, and a half-written decision —
+// JobFailed without its JobRetryScheduled — would be a lie in the log). Appends name the expected last
+// sequence of the aggregate's subject (optimistic concurrency) and carry the command id as Nats-Msg-Id,
+// so the same command twice appends once.
+import {
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { ConflictError } from '../errors.ts';
+import { type EventEnvelope, upcast } from './envelope.ts';
+import { streamNames } from './stream-definitions.ts';
+
+/** A commit as read back: its stream sequence and its events, upcast to their current versions. */
+export interface StoredCommit {
+  readonly sequence: number;
+  readonly subject: string;
+  readonly events: readonly EventEnvelope[];
+}
+
+export interface AppendResult {
+  /** Stream sequence of the commit (of the earlier one, when this was a duplicate). */
+  readonly sequence: number;
+  readonly duplicate: boolean;
+}
+
+export class ConcurrencyConflict extends ConflictError {
+  constructor(subject: string, expected: number) {
+    super('concurrency_conflict', `${subject} changed since sequence ${expected}; reload and retry`);
+  }
+}
+
+export function encodeCommit(events: readonly EventEnvelope[]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(events));
+}
+
+export function decodeCommit(data: Uint8Array): EventEnvelope[] {
+  const parsed: unknown = JSON.parse(new TextDecoder().decode(data));
+  if (!Array.isArray(parsed)) throw new Error('a commit is a JSON array of event envelopes');
+  return parsed.map((e) => upcast(e));
+}
+
+export class EventStore {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly stream: string = streamNames.events,
+  ) {}
+
+  /**
+   * Appends one commit to `subject` if its last sequence is still `expectedLastSequence` (0: the
+   * subject must be empty). Throws ConcurrencyConflict otherwise.
+   */
+  async append(
+    subject: string,
+    events: readonly EventEnvelope[],
+    expectedLastSequence: number,
+    commitId: string,
+  ): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('a commit needs at least one event');
+    const h = natsHeaders();
+    h.set('Cv-Event-Types', events.map((e) => e.type).join(','));
+    const first = events[0]!;
+    if (first.traceparent) h.set('traceparent', first.traceparent);
+    try {
+      const ack = await this.js.publish(subject, encodeCommit(events), {
+        msgID: commitId,
+        expect: { lastSubjectSequence: expectedLastSequence },
+        headers: h,
+      });
+      return { sequence: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) {
+        throw new ConcurrencyConflict(subject, expectedLastSequence);
+      }
+      throw err;
+    }
+  }
+
+  /** The stream sequence of the subject's last commit, 0 when it has none. */
+  async lastSequence(subject: string): Promise<number> {
+    const msg = await this.jsm.direct.getMessage(this.stream, { last_by_subj: subject });
+    return msg?.seq ?? 0;
+  }
+
+  /**
+   * The subject's commits with sequence >= `fromSequence`, up to and including `untilSequence`
+   * (default: the last one now), oldest first.
+   */
+  async read(subject: string, fromSequence = 1, untilSequence?: number): Promise<StoredCommit[]> {
+    const until = untilSequence ?? (await this.lastSequence(subject));
+    if (until < fromSequence) return [];
+    const consumer = await this.js.consumers.get(this.stream, {
+      filter_subjects: subject,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: fromSequence,
+    });
+    const commits: StoredCommit[] = [];
+    const messages = await consumer.consume({ max_messages: 512 });
+    try {
+      for await (const m of messages) {
+        commits.push({ sequence: m.seq, subject: m.subject, events: decodeCommit(m.data) });
+        if (m.seq >= until) break;
+      }
+    } finally {
+      messages.stop();
+      await consumer.delete().catch(() => {});
+    }
+    return commits;
+  }
+}

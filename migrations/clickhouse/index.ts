@@ -25,4 +25,27 @@ export const clickhouseMigrations: readonly ClickhouseMigration[] = [
       ORDER BY (user_id, workflow_id, job_id, attempt, sequence)`,
     ],
   },
+  {
+    // One row per job event, for trends (jobs per day, failure rates, durations). Replayed rows
+    // collapse on event_id; queries that must count exactly use FINAL or uniqExact(event_id).
+    name: '20261127_0002_job_events',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.job_events (
+        event_id String,
+        sequence UInt64,
+        user_id String,
+        workflow_id String,
+        job_id String,
+        type String,
+        attempt UInt32,
+        failure_kind String,
+        reason String,
+        duration_ms UInt64,
+        occurred_at DateTime,
+        occurred_ms UInt16
+      ) ENGINE = ReplacingMergeTree
+      PARTITION BY toYYYYMM(occurred_at)
+      ORDER BY (user_id, workflow_id, job_id, event_id)`,
+    ],
+  },
 ];

@@ -2,7 +2,9 @@
 // statically rather than read from the folder so it works the same under tsx, vitest and a bundle.
 import type { Migration } from 'kysely';
 import * as projectionCheckpoints from './20261127_0001_projection_checkpoints.ts';
+import * as readModels from './20261127_0002_read_models.ts';
 
 export const postgresMigrations: Record<string, Migration> = {
   '20261127_0001_projection_checkpoints': projectionCheckpoints,
+  '20261127_0002_read_models': readModels,
 };

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/config.ts';
 import { allRoles } from '../roles/registry.ts';
 import type { RoleName } from '../roles/role.ts';
 import { stackUp } from '../stack/stack.ts';
+import { projectionsCommand } from './projections-command.ts';
 import { migrateCommand, runRoles } from './run-roles.ts';
 import { stackCommand } from './stack-command.ts';
 
@@ -11,6 +12,7 @@ const usage = `usage: chronoverse <command>
   all                                      every role in one process (development)
   start                                    stack up, migrate, run every role, print the URL (npm start)
   migrate                                  apply PostgreSQL, ClickHouse and JetStream migrations
+  projections rebuild [name]               drop a projection's rows and replay the event log into them
   stack up|down|status|reset               the local stack of real services`;
 
 const [command, ...args] = process.argv.slice(2);
@@ -21,6 +23,8 @@ async function main(): Promise<number> {
       return stackCommand(args);
     case 'migrate':
       return migrateCommand();
+    case 'projections':
+      return projectionsCommand(args);
     case 'api':
     case 'scheduler':
     case 'executor':

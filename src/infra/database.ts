@@ -1,6 +1,7 @@
 // The PostgreSQL schema as Kysely sees it: one interface per table. Migrations in migrations/postgres
-// create these tables; keep the two in step.
-import type { Generated } from 'kysely';
+// create these tables; keep the two in step. Rows of the read models are written only by projections.
+import type { Generated, Insertable, Selectable } from 'kysely';
+import type { WorkflowSchedule } from '../events/workflow-events.ts';
 
 export interface ProjectionCheckpointTable {
   projection: string;
@@ -9,6 +10,120 @@ export interface ProjectionCheckpointTable {
   updated_at: Generated<Date>;
 }
 
+export interface UserTable {
+  id: string;
+  email: string;
+  notification_preference: 'ALERTS' | 'ALL' | 'NONE';
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+}
+
+export type WorkflowStatus = 'ACTIVE' | 'PAUSED' | 'TERMINATED';
+
+export interface WorkflowTable {
+  id: string;
+  user_id: string;
+  name: string;
+  kind: 'HEARTBEAT' | 'CONTAINER';
+  payload: Record<string, unknown>;
+  schedule: WorkflowSchedule;
+  interval_minutes: number | null;
+  status: WorkflowStatus;
+  build_status: 'NONE' | 'QUEUED' | 'STARTED' | 'COMPLETED' | 'FAILED' | 'CANCELED';
+  build_error: string | null;
+  image_digest: string | null;
+  max_consecutive_job_failures_allowed: number;
+  consecutive_job_failures: number;
+  last_fired_at: Date | null;
+  terminated_at: Date | null;
+  terminated_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+}
+
+export interface JobTable {
+  id: string;
+  workflow_id: string;
+  user_id: string;
+  kind: 'HEARTBEAT' | 'CONTAINER';
+  status: 'PENDING' | 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED';
+  trigger: 'AUTOMATIC' | 'MANUAL';
+  attempt: number;
+  scheduled_at: Date;
+  queued_at: Date | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+  not_before: Date | null;
+  executor_id: string | null;
+  exit_code: number | null;
+  failure_kind: 'USER' | 'SYSTEM' | null;
+  failure_reason: string | null;
+  error_message: string | null;
+  image_digest: string | null;
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+}
+
+export type NotificationKind = 'WEB_ALERT' | 'WEB_ERROR' | 'WEB_WARN' | 'WEB_SUCCESS' | 'WEB_INFO';
+
+export interface NotificationTable {
+  id: string;
+  user_id: string;
+  kind: NotificationKind;
+  title: string;
+  message: string;
+  entity_id: string;
+  entity_type: 'WORKFLOW' | 'JOB';
+  action_url: string;
+  read_at: Date | null;
+  created_at: Date;
+}
+
+export interface WorkflowStatsTable {
+  workflow_id: string;
+  user_id: string;
+  jobs_total: number;
+  jobs_completed: number;
+  jobs_failed: number;
+  jobs_canceled: number;
+  total_duration_ms: number;
+  log_lines: number;
+  last_job_at: Date | null;
+}
+
+export interface UserStatsTable {
+  user_id: string;
+  workflows: number;
+  jobs_total: number;
+  jobs_completed: number;
+  jobs_failed: number;
+  jobs_canceled: number;
+  total_duration_ms: number;
+  log_lines: number;
+}
+
+export interface JobIndexTable {
+  job_id: string;
+  workflow_id: string;
+}
+
 export interface Database {
   projection_checkpoints: ProjectionCheckpointTable;
+  users: UserTable;
+  workflows: WorkflowTable;
+  jobs: JobTable;
+  notifications: NotificationTable;
+  workflow_stats: WorkflowStatsTable;
+  user_stats: UserStatsTable;
+  job_index: JobIndexTable;
 }
+
+export type UserRow = Selectable<UserTable>;
+export type WorkflowRow = Selectable<WorkflowTable>;
+export type JobRow = Selectable<JobTable>;
+export type NotificationRow = Insertable<NotificationTable>;
+export type WorkflowStatsRow = Selectable<WorkflowStatsTable>;
+export type UserStatsRow = Selectable<UserStatsTable>;

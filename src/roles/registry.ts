@@ -1,6 +1,8 @@
 // Which roles exist and how each starts. Roles whose consumers are not built yet start empty and say so.
 import { startApi } from './api-role.ts';
+import { startProjector } from './projector-role.ts';
 import type { RoleName, RoleStarter } from './role.ts';
+import { startScheduler } from './scheduler-role.ts';
 
 const idleRole =
   (name: RoleName, what: string): RoleStarter =>
@@ -11,9 +13,9 @@ const idleRole =
 
 export const roleStarters: Record<RoleName, RoleStarter> = {
   api: startApi,
-  scheduler: idleRole('scheduler', 'no scheduling reactor yet'),
+  scheduler: startScheduler,
   executor: idleRole('executor', 'no dispatch consumer yet'),
-  projector: idleRole('projector', 'no projections yet'),
+  projector: startProjector,
 };
 
 export const allRoles: readonly RoleName[] = ['projector', 'scheduler', 'executor', 'api'];

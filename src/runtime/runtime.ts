@@ -3,7 +3,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type Docker from 'dockerode';
 import { type Kysely, sql } from 'kysely';
+import { CommandHandler } from '../actors/command-handler.ts';
 import type { Config } from '../config/config.ts';
+import { EventStore } from '../events/event-store.ts';
 import type { Probe } from '../health/readiness.ts';
 import { connectClickhouse } from '../infra/clickhouse-connection.ts';
 import type { Database } from '../infra/database.ts';
@@ -19,6 +21,8 @@ export interface Runtime {
   readonly db: Kysely<Database>;
   readonly clickhouse: ClickHouseClient;
   readonly docker: Docker;
+  readonly events: EventStore;
+  readonly commands: CommandHandler;
   readonly readinessProbes: Record<string, Probe>;
   close(): Promise<void>;
 }
@@ -34,6 +38,8 @@ export async function openRuntime(config: Config, processName: string): Promise<
     password: config.CLICKHOUSE_PASSWORD,
   });
   const docker = connectDocker(config.DOCKER_HOST);
+  const events = new EventStore(nats.js, nats.jsm);
+  const commands = new CommandHandler(events);
   const readinessProbes: Record<string, Probe> = {
     nats: () => nats.nc.rtt(),
     postgres: () => sql`select 1`.execute(db),
@@ -50,6 +56,8 @@ export async function openRuntime(config: Config, processName: string): Promise<
     db,
     clickhouse,
     docker,
+    events,
+    commands,
     readinessProbes,
     async close() {
       await nats.nc.drain().catch(() => nats.nc.close());

@@ -1,0 +1,119 @@
+// Job events into ClickHouse for trends. The insert is not in the Postgres transaction, but it is
+// idempotent (ReplacingMergeTree on event_id), so a batch replayed after a crash changes nothing.
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { EventEnvelope } from '../events/envelope.ts';
+import { quoteList } from '../infra/clickhouse-literal.ts';
+import { assertIdentifier } from '../migrate/clickhouse-migrator.ts';
+import type { Projection } from './projection.ts';
+
+export interface JobEventRow {
+  event_id: string;
+  sequence: number;
+  user_id: string;
+  workflow_id: string;
+  job_id: string;
+  type: string;
+  attempt: number;
+  failure_kind: string;
+  reason: string;
+  duration_ms: number;
+  occurred_at: number;
+  occurred_ms: number;
+}
+
+/** The row for one job event; `startedAt` is the attempt's start when known (for durations). */
+export function jobEventRow(
+  e: EventEnvelope,
+  sequence: number,
+  workflowId: string,
+  startedAt: number | undefined,
+): JobEventRow {
+  const at = Date.parse(e.occurredAt);
+  const data = e.data as { attempt?: number; next_attempt?: number; failure_kind?: string; reason?: string };
+  const ends = e.type === 'JobCompleted' || e.type === 'JobFailed' || e.type === 'JobCanceled';
+  return {
+    event_id: e.id,
+    sequence,
+    user_id: e.userId,
+    workflow_id: workflowId,
+    job_id: e.aggregateId,
+    type: e.type,
+    attempt: data.attempt ?? data.next_attempt ?? 0,
+    failure_kind: data.failure_kind ?? '',
+    reason: data.reason ?? '',
+    duration_ms: ends && startedAt !== undefined ? Math.max(0, at - startedAt) : 0,
+    occurred_at: Math.floor(at / 1000),
+    occurred_ms: at % 1000,
+  };
+}
+
+export function clickhouseJobEvents(clickhouse: ClickHouseClient, database: string): Projection {
+  const table = `${assertIdentifier(database)}.job_events`;
+  return {
+    name: 'clickhouse_job_events',
+    version: 1,
+    // The whole log, not just job subjects: the checkpoint then says "caught up to here" in the
+    // stream's terms, which is what readers waiting on a sequence need.
+    subjects: ['cv.evt.>'],
+    async applyBatch(tx, allCommits) {
+      const commits = allCommits.filter((c) => c.events[0]?.aggregate === 'job');
+      const jobIds = [...new Set(commits.flatMap((c) => c.events.map((e) => e.aggregateId)))];
+      const known = jobIds.length
+        ? await tx
+            .selectFrom('job_index')
+            .select(['job_id', 'workflow_id'])
+            .where('job_id', 'in', jobIds)
+            .execute()
+        : [];
+      const workflowOf = new Map(known.map((r) => [r.job_id, r.workflow_id]));
+      const newIndex: { job_id: string; workflow_id: string }[] = [];
+      // Start times of attempts, from the rows already in ClickHouse and from this batch.
+      const started = new Map<string, number>();
+      if (jobIds.length) {
+        const rs = await clickhouse.query({
+          query: `SELECT job_id, max(toUInt64(occurred_at) * 1000 + occurred_ms) AS at FROM ${table}
+                  WHERE type = 'JobStarted' AND job_id IN (${quoteList(jobIds)})
+                  GROUP BY job_id`,
+          format: 'JSONEachRow',
+        });
+        for (const r of await rs.json<{ job_id: string; at: number }>()) started.set(r.job_id, Number(r.at));
+      }
+      const rows: JobEventRow[] = [];
+      for (const c of commits) {
+        for (const e of c.events) {
+          if (e.type === 'JobCreated' && !workflowOf.has(e.aggregateId)) {
+            workflowOf.set(e.aggregateId, e.data.workflow_id);
+            newIndex.push({ job_id: e.aggregateId, workflow_id: e.data.workflow_id });
+          }
+          if (e.type === 'JobStarted') started.set(e.aggregateId, Date.parse(e.occurredAt));
+          rows.push(
+            jobEventRow(e, c.sequence, workflowOf.get(e.aggregateId) ?? '', started.get(e.aggregateId)),
+          );
+        }
+      }
+      if (newIndex.length) {
+        await tx
+          .insertInto('job_index')
+          .values(newIndex)
+          .onConflict((oc) => oc.column('job_id').doNothing())
+          .execute();
+      }
+      if (rows.length) await clickhouse.insert({ table, values: rows, format: 'JSONEachRow' });
+    },
+    async reset() {
+      await clickhouse.command({ query: `TRUNCATE TABLE IF EXISTS ${table}` });
+    },
+  };
+}
+
+/** Counts for tests and analytics: distinct events per type, replays collapsed. */
+export async function countJobEvents(
+  clickhouse: ClickHouseClient,
+  database: string,
+): Promise<Record<string, number>> {
+  const rs = await clickhouse.query({
+    query: `SELECT type, uniqExact(event_id) AS n FROM ${assertIdentifier(database)}.job_events GROUP BY type ORDER BY type`,
+    format: 'JSONEachRow',
+  });
+  return Object.fromEntries((await rs.json<{ type: string; n: number }>()).map((r) => [r.type, Number(r.n)]));
+}

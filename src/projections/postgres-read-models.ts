@@ -1,0 +1,152 @@
+// The Postgres read models (users, workflows, jobs, notifications, analytics) as one projection, so
+// that a notification can read the user's preference and a job its workflow at exactly the point of
+// the log where the event stands. A batch loads the rows it touches, applies the events in memory
+// (read-model-reducer.ts), and writes back in bulk.
+import { sql, type Transaction } from 'kysely';
+import type { StoredCommit } from '../events/event-store.ts';
+import type { Database } from '../infra/database.ts';
+import type { Projection } from './projection.ts';
+import { applyCommits, emptyWorkingSet, idsToLoad, type ReadModelWorkingSet } from './read-model-reducer.ts';
+
+type Tx = Transaction<Database>;
+
+async function load(tx: Tx, commits: readonly StoredCommit[]): Promise<ReadModelWorkingSet> {
+  const ws = emptyWorkingSet();
+  const ids = idsToLoad(commits);
+  const jobs = ids.jobs.length
+    ? await tx.selectFrom('jobs').selectAll().where('id', 'in', ids.jobs).execute()
+    : [];
+  for (const j of jobs) ws.jobs.set(j.id, j);
+  const workflowIds = [...new Set([...ids.workflows, ...jobs.map((j) => j.workflow_id)])];
+  const [workflows, wStats, users, uStats] = await Promise.all([
+    workflowIds.length ? tx.selectFrom('workflows').selectAll().where('id', 'in', workflowIds).execute() : [],
+    workflowIds.length
+      ? tx.selectFrom('workflow_stats').selectAll().where('workflow_id', 'in', workflowIds).execute()
+      : [],
+    ids.users.length ? tx.selectFrom('users').selectAll().where('id', 'in', ids.users).execute() : [],
+    ids.users.length
+      ? tx.selectFrom('user_stats').selectAll().where('user_id', 'in', ids.users).execute()
+      : [],
+  ]);
+  for (const w of workflows) ws.workflows.set(w.id, w);
+  for (const s of wStats) ws.workflowStats.set(s.workflow_id, s);
+  for (const u of users) ws.users.set(u.id, u);
+  for (const s of uStats) ws.userStats.set(s.user_id, s);
+  return ws;
+}
+
+function pick<T>(map: Map<string, T>, ids: Set<string>): T[] {
+  return [...ids].flatMap((id) => {
+    const row = map.get(id);
+    return row ? [row] : [];
+  });
+}
+
+/** Every column but the key is replaced: the working set holds the whole row. */
+function replaceAll<T extends object>(row: T, key: keyof T) {
+  return Object.fromEntries(
+    Object.keys(row)
+      .filter((c) => c !== key)
+      .map((c) => [c, sql.ref(`excluded.${c}`)]),
+  );
+}
+
+const CHUNK = 1000;
+function chunks<T>(rows: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
+  return out;
+}
+
+async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
+  const users = pick(ws.users, ws.changed.users);
+  for (const rows of chunks(users)) {
+    await tx
+      .insertInto('users')
+      .values(rows)
+      .onConflict((oc) => oc.column('id').doUpdateSet(replaceAll(rows[0]!, 'id')))
+      .execute();
+  }
+  const workflows = pick(ws.workflows, ws.changed.workflows).map((w) => ({
+    ...w,
+    payload: JSON.stringify(w.payload),
+    schedule: JSON.stringify(w.schedule),
+  }));
+  for (const rows of chunks(workflows)) {
+    // biome-ignore lint/suspicious/noExplicitAny: jsonb columns are written as JSON text
+    await tx
+      .insertInto('workflows')
+      .values(rows as any)
+      .onConflict((oc) => oc.column('id').doUpdateSet(replaceAll(rows[0]!, 'id')))
+      .execute();
+  }
+  const jobs = pick(ws.jobs, ws.changed.jobs);
+  for (const rows of chunks(jobs)) {
+    await tx
+      .insertInto('jobs')
+      .values(rows)
+      .onConflict((oc) => oc.column('id').doUpdateSet(replaceAll(rows[0]!, 'id')))
+      .execute();
+  }
+  const wStats = pick(ws.workflowStats, ws.changed.workflowStats);
+  for (const rows of chunks(wStats)) {
+    await tx
+      .insertInto('workflow_stats')
+      .values(rows)
+      .onConflict((oc) => oc.column('workflow_id').doUpdateSet(replaceAll(rows[0]!, 'workflow_id')))
+      .execute();
+  }
+  const uStats = pick(ws.userStats, ws.changed.userStats);
+  for (const rows of chunks(uStats)) {
+    await tx
+      .insertInto('user_stats')
+      .values(rows)
+      .onConflict((oc) => oc.column('user_id').doUpdateSet(replaceAll(rows[0]!, 'user_id')))
+      .execute();
+  }
+  for (const rows of chunks(ws.notifications)) {
+    await tx
+      .insertInto('notifications')
+      .values(rows)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+  const index = [...ws.jobIndex].map(([job_id, workflow_id]) => ({ job_id, workflow_id }));
+  for (const rows of chunks(index)) {
+    await tx
+      .insertInto('job_index')
+      .values(rows)
+      .onConflict((oc) => oc.column('job_id').doNothing())
+      .execute();
+  }
+  if (ws.deletedWorkflows.size) {
+    const ids = [...ws.deletedWorkflows];
+    await tx.deleteFrom('jobs').where('workflow_id', 'in', ids).execute();
+    await tx.deleteFrom('workflow_stats').where('workflow_id', 'in', ids).execute();
+    await tx.deleteFrom('workflows').where('id', 'in', ids).execute();
+  }
+}
+
+export const readModelTables = [
+  'users',
+  'workflows',
+  'jobs',
+  'notifications',
+  'workflow_stats',
+  'user_stats',
+  'job_index',
+] as const;
+
+export const postgresReadModels: Projection = {
+  name: 'read_models',
+  version: 1,
+  subjects: ['cv.evt.>'],
+  async applyBatch(tx, commits) {
+    const ws = await load(tx, commits);
+    applyCommits(ws, commits);
+    await write(tx, ws);
+  },
+  async reset(tx) {
+    await sql`truncate ${sql.join(readModelTables.map((t) => sql.table(t)))}`.execute(tx);
+  },
+};

@@ -1,0 +1,15 @@
+// What a projection is: a name, a version, the events it reads, and how it applies a batch of
+// commits inside a Postgres transaction (and how it wipes its rows for a rebuild).
+import type { Transaction } from 'kysely';
+import type { StoredCommit } from '../events/event-store.ts';
+import type { Database } from '../infra/database.ts';
+
+export interface Projection {
+  readonly name: string;
+  /** Bump when the projection's logic changes: the runner then rebuilds it from the log. */
+  readonly version: number;
+  /** JetStream filter subjects of CV_EVENTS it reads. */
+  readonly subjects: readonly string[];
+  applyBatch(tx: Transaction<Database>, commits: readonly StoredCommit[]): Promise<void>;
+  reset(tx: Transaction<Database>): Promise<void>;
+}

@@ -1,0 +1,368 @@
+// The read models' logic without I/O: given the rows a batch of commits touches (loaded beforehand)
+// apply each event to them in memory. The projection then writes back what changed in a few bulk
+// statements. Every value comes from the events, never from the clock, so a replay is identical.
+import type { EventEnvelope } from '../events/envelope.ts';
+import type { StoredCommit } from '../events/event-store.ts';
+import type {
+  JobRow,
+  NotificationRow,
+  UserRow,
+  UserStatsRow,
+  WorkflowRow,
+  WorkflowStatsRow,
+} from '../infra/database.ts';
+import { notificationFor } from './notification-rules.ts';
+
+export interface ReadModelWorkingSet {
+  readonly users: Map<string, UserRow>;
+  readonly workflows: Map<string, WorkflowRow>;
+  readonly jobs: Map<string, JobRow>;
+  readonly workflowStats: Map<string, WorkflowStatsRow>;
+  readonly userStats: Map<string, UserStatsRow>;
+  /** Ids changed by this batch, per table: only these are written back. */
+  readonly changed: {
+    users: Set<string>;
+    workflows: Set<string>;
+    jobs: Set<string>;
+    workflowStats: Set<string>;
+    userStats: Set<string>;
+  };
+  readonly deletedWorkflows: Set<string>;
+  readonly notifications: NotificationRow[];
+  readonly jobIndex: Map<string, string>;
+}
+
+export function emptyWorkingSet(): ReadModelWorkingSet {
+  return {
+    users: new Map(),
+    workflows: new Map(),
+    jobs: new Map(),
+    workflowStats: new Map(),
+    userStats: new Map(),
+    changed: {
+      users: new Set(),
+      workflows: new Set(),
+      jobs: new Set(),
+      workflowStats: new Set(),
+      userStats: new Set(),
+    },
+    deletedWorkflows: new Set(),
+    notifications: [],
+    jobIndex: new Map(),
+  };
+}
+
+/** The ids a batch needs loaded: users, workflows and jobs its events name. */
+export function idsToLoad(commits: readonly StoredCommit[]): {
+  users: string[];
+  workflows: string[];
+  jobs: string[];
+} {
+  const users = new Set<string>();
+  const workflows = new Set<string>();
+  const jobs = new Set<string>();
+  for (const c of commits) {
+    for (const e of c.events) {
+      users.add(e.userId);
+      if (e.aggregate === 'workflow') workflows.add(e.aggregateId);
+      if (e.aggregate === 'job') {
+        jobs.add(e.aggregateId);
+        if (e.type === 'JobCreated') workflows.add(e.data.workflow_id);
+      }
+    }
+  }
+  return { users: [...users], workflows: [...workflows], jobs: [...jobs] };
+}
+
+function userStats(ws: ReadModelWorkingSet, userId: string): UserStatsRow {
+  let row = ws.userStats.get(userId);
+  if (!row) {
+    row = {
+      user_id: userId,
+      workflows: 0,
+      jobs_total: 0,
+      jobs_completed: 0,
+      jobs_failed: 0,
+      jobs_canceled: 0,
+      total_duration_ms: 0,
+      log_lines: 0,
+    };
+    ws.userStats.set(userId, row);
+  }
+  ws.changed.userStats.add(userId);
+  return row;
+}
+
+function workflowStats(ws: ReadModelWorkingSet, workflowId: string, userId: string): WorkflowStatsRow {
+  let row = ws.workflowStats.get(workflowId);
+  if (!row) {
+    row = {
+      workflow_id: workflowId,
+      user_id: userId,
+      jobs_total: 0,
+      jobs_completed: 0,
+      jobs_failed: 0,
+      jobs_canceled: 0,
+      total_duration_ms: 0,
+      log_lines: 0,
+      last_job_at: null,
+    };
+    ws.workflowStats.set(workflowId, row);
+  }
+  ws.changed.workflowStats.add(workflowId);
+  return row;
+}
+
+function touchWorkflow(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: number): WorkflowRow | undefined {
+  const row = ws.workflows.get(e.aggregateId);
+  if (!row) return undefined;
+  row.updated_at = new Date(e.occurredAt);
+  row.version = sequence;
+  ws.changed.workflows.add(row.id);
+  return row;
+}
+
+function touchJob(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: number): JobRow | undefined {
+  const row = ws.jobs.get(e.aggregateId);
+  if (!row) return undefined;
+  row.updated_at = new Date(e.occurredAt);
+  row.version = sequence;
+  ws.changed.jobs.add(row.id);
+  return row;
+}
+
+function endJob(
+  ws: ReadModelWorkingSet,
+  job: JobRow,
+  at: Date,
+  outcome: 'jobs_completed' | 'jobs_failed' | 'jobs_canceled',
+): void {
+  job.completed_at = at;
+  const duration = job.started_at ? Math.max(0, at.getTime() - job.started_at.getTime()) : 0;
+  const w = workflowStats(ws, job.workflow_id, job.user_id);
+  const u = userStats(ws, job.user_id);
+  w[outcome] += 1;
+  u[outcome] += 1;
+  w.total_duration_ms += duration;
+  u.total_duration_ms += duration;
+}
+
+export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: number): void {
+  const at = new Date(e.occurredAt);
+  switch (e.type) {
+    case 'UserRegistered':
+      ws.users.set(e.aggregateId, {
+        id: e.aggregateId,
+        email: e.data.email,
+        notification_preference: 'ALERTS',
+        created_at: at,
+        updated_at: at,
+        version: sequence,
+      });
+      ws.changed.users.add(e.aggregateId);
+      userStats(ws, e.aggregateId);
+      return;
+    case 'UserPreferencesChanged': {
+      const user = ws.users.get(e.aggregateId);
+      if (!user) return;
+      user.notification_preference = e.data.notification_preference;
+      user.updated_at = at;
+      user.version = sequence;
+      ws.changed.users.add(user.id);
+      return;
+    }
+    case 'WorkflowCreated': {
+      const d = e.data;
+      ws.workflows.set(e.aggregateId, {
+        id: e.aggregateId,
+        user_id: e.userId,
+        name: d.name,
+        kind: d.kind,
+        payload: { ...d.payload },
+        schedule: d.schedule,
+        interval_minutes: d.schedule.type === 'interval' ? d.schedule.minutes : null,
+        status: 'ACTIVE',
+        build_status: 'NONE',
+        build_error: null,
+        image_digest: null,
+        max_consecutive_job_failures_allowed: d.max_consecutive_job_failures_allowed,
+        consecutive_job_failures: 0,
+        last_fired_at: null,
+        terminated_at: null,
+        terminated_reason: null,
+        created_at: at,
+        updated_at: at,
+        version: sequence,
+      });
+      ws.deletedWorkflows.delete(e.aggregateId);
+      ws.changed.workflows.add(e.aggregateId);
+      workflowStats(ws, e.aggregateId, e.userId);
+      userStats(ws, e.userId).workflows += 1;
+      return;
+    }
+    case 'WorkflowDeleted': {
+      if (!ws.workflows.has(e.aggregateId)) return;
+      ws.workflows.delete(e.aggregateId);
+      ws.workflowStats.delete(e.aggregateId);
+      ws.changed.workflows.delete(e.aggregateId);
+      ws.changed.workflowStats.delete(e.aggregateId);
+      ws.deletedWorkflows.add(e.aggregateId);
+      userStats(ws, e.userId).workflows -= 1;
+      return;
+    }
+    case 'JobCreated': {
+      const d = e.data;
+      ws.jobs.set(e.aggregateId, {
+        id: e.aggregateId,
+        workflow_id: d.workflow_id,
+        user_id: e.userId,
+        kind: d.kind,
+        status: 'PENDING',
+        trigger: d.trigger,
+        attempt: 0,
+        scheduled_at: new Date(d.scheduled_at),
+        queued_at: null,
+        started_at: null,
+        completed_at: null,
+        not_before: null,
+        executor_id: null,
+        exit_code: null,
+        failure_kind: null,
+        failure_reason: null,
+        error_message: null,
+        image_digest: null,
+        created_at: at,
+        updated_at: at,
+        version: sequence,
+      });
+      ws.changed.jobs.add(e.aggregateId);
+      ws.jobIndex.set(e.aggregateId, d.workflow_id);
+      const w = workflowStats(ws, d.workflow_id, e.userId);
+      w.jobs_total += 1;
+      w.last_job_at = new Date(d.scheduled_at);
+      userStats(ws, e.userId).jobs_total += 1;
+      return;
+    }
+    default:
+      break;
+  }
+
+  if (e.aggregate === 'workflow') {
+    const wf = touchWorkflow(ws, e, sequence);
+    if (!wf) return;
+    switch (e.type) {
+      case 'WorkflowUpdated': {
+        const c = e.data.changes;
+        if (c.name !== undefined) wf.name = c.name;
+        if (c.payload !== undefined) wf.payload = { ...c.payload };
+        if (c.schedule !== undefined) {
+          wf.schedule = c.schedule;
+          wf.interval_minutes = c.schedule.type === 'interval' ? c.schedule.minutes : null;
+        }
+        if (c.max_consecutive_job_failures_allowed !== undefined)
+          wf.max_consecutive_job_failures_allowed = c.max_consecutive_job_failures_allowed;
+        break;
+      }
+      case 'WorkflowBuildQueued':
+        wf.build_status = 'QUEUED';
+        wf.build_error = null;
+        break;
+      case 'WorkflowBuildStarted':
+        wf.build_status = 'STARTED';
+        break;
+      case 'WorkflowBuildCompleted':
+        wf.build_status = 'COMPLETED';
+        wf.image_digest = e.data.image_digest ?? wf.image_digest;
+        break;
+      case 'WorkflowBuildFailed':
+        wf.build_status = 'FAILED';
+        wf.build_error = e.data.reason;
+        break;
+      case 'WorkflowBuildCanceled':
+        wf.build_status = 'CANCELED';
+        break;
+      case 'WorkflowPaused':
+        wf.status = 'PAUSED';
+        break;
+      case 'WorkflowResumed':
+        wf.status = 'ACTIVE';
+        break;
+      case 'WorkflowTerminated':
+        wf.status = 'TERMINATED';
+        wf.terminated_at = at;
+        wf.terminated_reason = e.data.reason;
+        break;
+      case 'JobScheduled':
+        if (e.data.trigger === 'AUTOMATIC') wf.last_fired_at = new Date(e.data.scheduled_at);
+        break;
+      case 'JobOutcomeRecorded':
+        wf.consecutive_job_failures = e.data.consecutive_failures;
+        break;
+      default:
+        break;
+    }
+    notify(ws, e, wf);
+    return;
+  }
+
+  if (e.aggregate === 'job') {
+    const job = touchJob(ws, e, sequence);
+    if (!job) return;
+    switch (e.type) {
+      case 'JobQueued':
+        job.status = 'QUEUED';
+        job.attempt = e.data.attempt;
+        job.queued_at = at;
+        break;
+      case 'JobStarted':
+        job.status = 'RUNNING';
+        job.attempt = e.data.attempt;
+        job.started_at = at;
+        job.executor_id = e.data.executor_id;
+        break;
+      case 'JobCompleted':
+        job.status = 'COMPLETED';
+        job.exit_code = e.data.exit_code ?? null;
+        job.image_digest = e.data.image_digest ?? job.image_digest;
+        endJob(ws, job, at, 'jobs_completed');
+        break;
+      case 'JobFailed':
+        job.failure_kind = e.data.failure_kind;
+        job.failure_reason = e.data.reason;
+        job.error_message = e.data.error_message;
+        job.exit_code = e.data.exit_code ?? null;
+        if (!e.data.will_retry) {
+          job.status = 'FAILED';
+          endJob(ws, job, at, 'jobs_failed');
+        }
+        break;
+      case 'JobRetryScheduled':
+        job.status = 'QUEUED';
+        job.attempt = e.data.next_attempt;
+        job.not_before = new Date(e.data.not_before);
+        job.queued_at = at;
+        job.started_at = null;
+        job.executor_id = null;
+        break;
+      case 'JobCanceled':
+        job.status = 'CANCELED';
+        job.error_message = e.data.reason;
+        endJob(ws, job, at, 'jobs_canceled');
+        break;
+      default:
+        break;
+    }
+    const wf = ws.workflows.get(job.workflow_id);
+    if (wf) notify(ws, e, wf);
+  }
+}
+
+function notify(ws: ReadModelWorkingSet, e: EventEnvelope, wf: WorkflowRow): void {
+  const preference = ws.users.get(e.userId)?.notification_preference ?? 'ALERTS';
+  const n = notificationFor(e, preference, { id: wf.id, name: wf.name, kind: wf.kind });
+  if (n) ws.notifications.push(n);
+}
+
+export function applyCommits(ws: ReadModelWorkingSet, commits: readonly StoredCommit[]): void {
+  for (const c of commits) for (const e of c.events) applyEvent(ws, e, c.sequence);
+}

@@ -1,0 +1,68 @@
+// Keeps workflows and jobs in step: a scheduled job becomes a job actor and is queued; a job's end
+// is recorded on its workflow (which resets or counts consecutive failures and may terminate).
+import type { CommandHandler } from '../actors/command-handler.ts';
+import { jobDecider } from '../actors/job-decider.ts';
+import { workflowDecider } from '../actors/workflow-decider.ts';
+import type { EventEnvelope } from '../events/envelope.ts';
+import type { Reactor } from './reactor.ts';
+
+export function jobLifecycleReactor(handler: CommandHandler): Reactor {
+  const cause = (e: EventEnvelope, step: string) => ({
+    commandId: `${e.id}:${step}`,
+    userId: e.userId,
+    correlationId: e.correlationId,
+    causationId: e.id,
+    ...(e.traceparent ? { traceparent: e.traceparent } : {}),
+  });
+
+  return {
+    name: 'reactor_job_lifecycle',
+    subjects: ['cv.evt.*.workflow.>', 'cv.evt.*.job.>'],
+    async react(e) {
+      switch (e.type) {
+        case 'JobScheduled': {
+          const wf = await handler.load(workflowDecider, e.userId, e.aggregateId);
+          const { kind, payload } = wf.state.context;
+          await handler.handle(jobDecider, {
+            ...cause(e, 'create-job'),
+            aggregateId: e.data.job_id,
+            command: {
+              type: 'CreateJob',
+              data: {
+                job_id: e.data.job_id,
+                user_id: e.userId,
+                workflow_id: e.aggregateId,
+                scheduled_at: e.data.scheduled_at,
+                trigger: e.data.trigger,
+                kind,
+                payload,
+              },
+            },
+          });
+          await handler.handle(jobDecider, {
+            ...cause(e, 'queue-job'),
+            aggregateId: e.data.job_id,
+            command: { type: 'QueueJob', data: {} },
+          });
+          return;
+        }
+        case 'JobCompleted':
+        case 'JobCanceled':
+        case 'JobFailed': {
+          if (e.type === 'JobFailed' && e.data.will_retry) return;
+          const job = await handler.load(jobDecider, e.userId, e.aggregateId);
+          const outcome =
+            e.type === 'JobCompleted' ? 'COMPLETED' : e.type === 'JobFailed' ? 'FAILED' : 'CANCELED';
+          await handler.handle(workflowDecider, {
+            ...cause(e, 'record-outcome'),
+            aggregateId: job.state.context.workflow_id,
+            command: { type: 'RecordJobOutcome', data: { job_id: e.aggregateId, outcome } },
+          });
+          return;
+        }
+        default:
+          return;
+      }
+    },
+  };
+}

@@ -1,0 +1,160 @@
+// Runs a reactor: a durable JetStream consumer that turns events into commands. Delivery is at least
+// once; every command a reactor sends has an id derived from the event that caused it, so a
+// redelivered event appends nothing new. Events of one subject are handled in order; different
+// subjects in parallel. A refusal by the domain (an AppError) is final and acked; anything else is
+// retried with a growing delay.
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { AppError } from '../errors.ts';
+import type { EventEnvelope } from '../events/envelope.ts';
+import { decodeCommit } from '../events/event-store.ts';
+import { msToNanos, streamNames } from '../events/stream-definitions.ts';
+import type { Nats } from '../infra/nats-connection.ts';
+import type { Logger } from '../telemetry/logger.ts';
+
+export interface Reactor {
+  readonly name: string;
+  readonly subjects: readonly string[];
+  /** Reacts to one event; throws to have the event redelivered. */
+  react(event: EventEnvelope, sequence: number): Promise<void>;
+}
+
+export interface ReactorOptions {
+  readonly concurrency?: number;
+  readonly ackWaitMs?: number;
+}
+
+export async function ensureReactorConsumer(nats: Nats, reactor: Reactor, ackWaitMs: number): Promise<void> {
+  const config = {
+    durable_name: reactor.name,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subjects: [...reactor.subjects],
+    ack_wait: msToNanos(ackWaitMs),
+    max_ack_pending: 4096,
+    max_deliver: -1,
+  };
+  try {
+    await nats.jsm.consumers.info(streamNames.events, reactor.name);
+    await nats.jsm.consumers.update(streamNames.events, reactor.name, {
+      filter_subjects: config.filter_subjects,
+      ack_wait: config.ack_wait,
+      max_ack_pending: config.max_ack_pending,
+    });
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
+    await nats.jsm.consumers.add(streamNames.events, config);
+  }
+}
+
+export class ReactorRunner {
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private stopConsumer: (() => void) | undefined;
+  private readonly chains = new Map<string, Promise<void>>();
+  private inFlight = 0;
+  private readonly slotFreed: (() => void)[] = [];
+  private readonly concurrency: number;
+  private readonly ackWaitMs: number;
+
+  constructor(
+    private readonly nats: Nats,
+    readonly reactor: Reactor,
+    private readonly log: Logger,
+    options: ReactorOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? 64;
+    this.ackWaitMs = options.ackWaitMs ?? 30_000;
+  }
+
+  async start(): Promise<void> {
+    await ensureReactorConsumer(this.nats, this.reactor, this.ackWaitMs);
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const consumer = await this.nats.js.consumers.get(streamNames.events, this.reactor.name);
+        const messages = await consumer.consume({ max_messages: this.concurrency * 2 });
+        this.stopConsumer = () => messages.stop();
+        for await (const m of messages) {
+          if (this.stopping) break;
+          await this.slot();
+          this.dispatch(m);
+        }
+      } catch (err) {
+        if (this.stopping) break;
+        this.log.error('reactor consumer failed; restarting', { reactor: this.reactor.name, error: err });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    await Promise.all(this.chains.values());
+  }
+
+  private async slot(): Promise<void> {
+    while (this.inFlight >= this.concurrency) await new Promise<void>((r) => this.slotFreed.push(r));
+  }
+
+  private dispatch(m: JsMsg): void {
+    this.inFlight++;
+    const previous = this.chains.get(m.subject) ?? Promise.resolve();
+    const next = previous.then(() => this.handle(m));
+    this.chains.set(m.subject, next);
+    void next.finally(() => {
+      if (this.chains.get(m.subject) === next) this.chains.delete(m.subject);
+      this.inFlight--;
+      this.slotFreed.shift()?.();
+    });
+  }
+
+  private async handle(m: JsMsg): Promise<void> {
+    let events: EventEnvelope[];
+    try {
+      events = decodeCommit(m.data);
+    } catch (err) {
+      this.log.error('unreadable commit skipped', {
+        reactor: this.reactor.name,
+        sequence: m.seq,
+        error: err,
+      });
+      m.term();
+      return;
+    }
+    try {
+      for (const e of events) await this.reactor.react(e, m.seq);
+      m.ack();
+    } catch (err) {
+      if (err instanceof AppError) {
+        // The domain refused: retrying the same command would be refused again.
+        this.log.warn('reaction refused by the domain', {
+          reactor: this.reactor.name,
+          sequence: m.seq,
+          code: err.code,
+          message: err.message,
+        });
+        m.ack();
+        return;
+      }
+      const delay = Math.min(30_000, 500 * 2 ** Math.min(6, m.info.deliveryCount));
+      this.log.error('reaction failed; will retry', {
+        reactor: this.reactor.name,
+        sequence: m.seq,
+        delay_ms: delay,
+        error: err,
+      });
+      m.nak(delay);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stopConsumer?.();
+    await this.loop;
+  }
+}

@@ -67,16 +67,12 @@ async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
       .onConflict((oc) => oc.column('id').doUpdateSet(replaceAll(rows[0]!, 'id')))
       .execute();
   }
-  const workflows = pick(ws.workflows, ws.changed.workflows).map((w) => ({
-    ...w,
-    payload: JSON.stringify(w.payload),
-    schedule: JSON.stringify(w.schedule),
-  }));
+  // node-postgres writes plain objects as JSON, which is what the jsonb columns take.
+  const workflows = pick(ws.workflows, ws.changed.workflows);
   for (const rows of chunks(workflows)) {
-    // biome-ignore lint/suspicious/noExplicitAny: jsonb columns are written as JSON text
     await tx
       .insertInto('workflows')
-      .values(rows as any)
+      .values(rows)
       .onConflict((oc) => oc.column('id').doUpdateSet(replaceAll(rows[0]!, 'id')))
       .execute();
   }

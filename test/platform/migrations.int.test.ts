@@ -47,6 +47,7 @@ describe('migrations', () => {
       format: 'JSONEachRow',
     });
     expect((await chTables.json<{ name: string }>()).map((r) => r.name)).toEqual([
+      'job_events',
       'job_logs',
       'schema_migrations',
     ]);

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { freePort, startNatsServer, type TestNatsServer } from '../support/nats-server.ts';
+import { cli } from '../support/role-process.ts';
 import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
 
 let nats: TestNatsServer;
@@ -22,7 +23,7 @@ afterAll(async () => {
 describe('chronoverse all', () => {
   it('serves readiness, then drains and exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn('node_modules/.bin/tsx', ['src/cli/main.ts', 'all'], {
+    const child = spawn(...cli('all'), {
       env: {
         ...process.env,
         NATS_URL: nats.url,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { isAlive } from '../../src/stack/process-control.ts';
+import { cli } from '../support/role-process.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cv-stack-'));
 const shared = loadConfig();
@@ -20,7 +21,7 @@ const env = {
 };
 
 function chronoverse(...args: string[]) {
-  const r = spawnSync('node_modules/.bin/tsx', ['src/cli/main.ts', ...args], {
+  const r = spawnSync(...cli(...args), {
     env,
     encoding: 'utf8',
     timeout: 120_000,
@@ -67,7 +68,7 @@ describe('local stack', () => {
   });
 
   it('refuses to start when a stranger already answers on its port', () => {
-    const clash = spawnSync('node_modules/.bin/tsx', ['src/cli/main.ts', 'stack', 'up'], {
+    const clash = spawnSync(...cli('stack', 'up'), {
       env: { ...env, CV_STACK_DATA_DIR: mkdtempSync(join(tmpdir(), 'cv-stack-')), CV_STACK_PORT_OFFSET: '0' },
       encoding: 'utf8',
     });
@@ -76,7 +77,7 @@ describe('local stack', () => {
   });
 
   it('stops a role at start with the name of each bad variable', () => {
-    const r = spawnSync('node_modules/.bin/tsx', ['src/cli/main.ts', 'api'], {
+    const r = spawnSync(...cli('api'), {
       env: { ...process.env, CV_HTTP_PORT: 'eighty', NATS_URL: '', DATABASE_URL: 'mysql://x' },
       encoding: 'utf8',
     });

@@ -1,0 +1,48 @@
+// Runs `chronoverse <role>` as a child process with a test's configuration, to kill and restart it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Config } from '../../src/config/config.ts';
+
+/**
+ * How to run the CLI as one process on the project's Node 24: node with tsx as a loader. (The `tsx`
+ * command would run the program in a child process, so a signal to it would not reach the program.)
+ */
+export function cli(...args: string[]): [string, string[]] {
+  return ['node_modules/.bin/node', ['--import', 'tsx', 'src/cli/main.ts', ...args]];
+}
+
+export interface RoleProcess {
+  readonly child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startRole(role: string, config: Config, extraEnv: Record<string, string> = {}): RoleProcess {
+  const [command, args] = cli(role);
+  const child = spawn(command, args, {
+    env: {
+      ...process.env,
+      NATS_URL: config.NATS_URL,
+      DATABASE_URL: config.DATABASE_URL,
+      CLICKHOUSE_URL: config.CLICKHOUSE_URL,
+      CLICKHOUSE_DATABASE: config.CLICKHOUSE_DATABASE,
+      DOCKER_HOST: config.DOCKER_HOST,
+      CV_HTTP_PORT: String(config.CV_HTTP_PORT),
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b));
+  child.stderr?.on('data', (b: Buffer) => (out += b));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    async kill(signal = 'SIGKILL') {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}

@@ -36,6 +36,8 @@ export interface CommandHandlerOptions {
   readonly now?: () => Date;
   readonly maxAttempts?: number;
   readonly cacheSize?: number;
+  /** Told of every optimistic-concurrency conflict before the retry (metrics, tests). */
+  readonly onConflict?: (subject: string, attempt: number) => void;
 }
 
 /** Event ids derived from the command id, so a repeated command produces byte-identical events. */
@@ -48,6 +50,7 @@ export class CommandHandler {
   private readonly now: () => Date;
   private readonly maxAttempts: number;
   private readonly cache: SnapshotCache;
+  private readonly onConflict: (subject: string, attempt: number) => void;
 
   constructor(
     readonly store: EventStore,
@@ -56,6 +59,7 @@ export class CommandHandler {
     this.now = options.now ?? (() => new Date());
     this.maxAttempts = options.maxAttempts ?? 8;
     this.cache = new SnapshotCache(options.cacheSize ?? 10_000);
+    this.onConflict = options.onConflict ?? (() => {});
   }
 
   /** Loads an actor's current state and version; `exists` is false when its subject is empty. */
@@ -116,6 +120,7 @@ export class CommandHandler {
         return { events: envelopes, version: ack.sequence, state: next };
       } catch (err) {
         if (!(err instanceof ConcurrencyConflict) || attempt >= this.maxAttempts) throw err;
+        this.onConflict(subject, attempt);
         this.cache.delete(subject);
         await sleep(Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random()));
       }

@@ -89,9 +89,14 @@ export class EventStore {
 
   /**
    * The subject's commits with sequence >= `fromSequence`, up to and including `untilSequence`
-   * (default: the last one now), oldest first.
+   * (default: the last one now), oldest first, at most `limit` of them.
    */
-  async read(subject: string, fromSequence = 1, untilSequence?: number): Promise<StoredCommit[]> {
+  async read(
+    subject: string,
+    fromSequence = 1,
+    untilSequence?: number,
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<StoredCommit[]> {
     const until = untilSequence ?? (await this.lastSequence(subject));
     if (until < fromSequence) return [];
     const consumer = await this.js.consumers.get(this.stream, {
@@ -104,7 +109,7 @@ export class EventStore {
     try {
       for await (const m of messages) {
         commits.push({ sequence: m.seq, subject: m.subject, events: decodeCommit(m.data) });
-        if (m.seq >= until) break;
+        if (m.seq >= until || commits.length >= limit) break;
       }
     } finally {
       messages.stop();

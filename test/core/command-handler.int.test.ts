@@ -1,5 +1,6 @@
 // The command handler against a real JetStream: optimistic concurrency, idempotent command ids,
 // history in order.
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandHandler } from '../../src/actors/command-handler.ts';
 import { workflowDecider } from '../../src/actors/workflow-decider.ts';
@@ -137,5 +138,53 @@ describe('command handler', () => {
     const commits = await store.read(eventSubject(userId, 'workflow', workflowId));
     const scheduled = commits.flatMap((c) => c.events).filter((e) => e.type === 'JobScheduled');
     expect(scheduled.map((e) => (e.data as { scheduled_at: string }).scheduled_at).sort()).toEqual(ticks);
+  });
+
+  it('lets two processes racing on one workflow fire each tick exactly once', async () => {
+    const [userId, workflowId] = [newId(), newId()];
+    await new CommandHandler(store).handle(workflowDecider, {
+      commandId: newId(),
+      userId,
+      aggregateId: workflowId,
+      command: createHeartbeat(userId, workflowId),
+    });
+    const startAt = '2026-11-28T00:00:00.000Z';
+    const racers = [0, 1].map(() => {
+      const child = spawn(
+        'node_modules/.bin/node',
+        [
+          '--import',
+          'tsx',
+          'test/support/fire-ticks.process.ts',
+          server.url,
+          userId,
+          workflowId,
+          '40',
+          startAt,
+        ],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b));
+      const done = new Promise<{ appended: number; unchanged: number; conflicts: number }>(
+        (resolve, reject) =>
+          child.once('exit', (code) =>
+            code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}`)),
+          ),
+      );
+      return { child, done };
+    });
+    // Give both time to connect, then start them together.
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const r of racers) r.child.stdin.end('go\n');
+    const [a, b] = await Promise.all(racers.map((r) => r.done));
+
+    // Every tick fired once in all: each process either won it or found it already fired.
+    expect(a!.appended + b!.appended).toBe(40);
+    expect(a!.unchanged + b!.unchanged).toBe(40);
+    const commits = await store.read(eventSubject(userId, 'workflow', workflowId));
+    const scheduled = commits.flatMap((c) => c.events).filter((e) => e.type === 'JobScheduled');
+    expect(scheduled).toHaveLength(40);
+    expect(new Set(scheduled.map((e) => (e.data as { scheduled_at: string }).scheduled_at)).size).toBe(40);
   });
 });

@@ -1,0 +1,202 @@
+// The job-lifecycle reactor with real NATS and PostgreSQL: run-now becomes a queued job; job ends
+// count toward the workflow's consecutive-failure limit, which terminates it and alerts the user;
+// a success resets the count. The workflow's history shows all of it, in order.
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobDecider } from '../../src/actors/job-decider.ts';
+import { userDecider } from '../../src/actors/user-decider.ts';
+import { workflowDecider } from '../../src/actors/workflow-decider.ts';
+import { aggregateHistory } from '../../src/events/history.ts';
+import { migrateAll } from '../../src/migrate/migrate-all.ts';
+import { postgresReadModels } from '../../src/projections/postgres-read-models.ts';
+import { ProjectionRunner } from '../../src/projections/projection-runner.ts';
+import { jobLifecycleReactor } from '../../src/reactors/job-lifecycle-reactor.ts';
+import { ReactorRunner } from '../../src/reactors/reactor.ts';
+import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
+import { waitUntil } from '../../src/stack/process-control.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
+import { createHeartbeat, newId } from '../support/fixtures.ts';
+import { startNatsServer, type TestNatsServer } from '../support/nats-server.ts';
+import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
+
+let nats: TestNatsServer;
+let dbs: TestDatabases;
+let runtime: Runtime;
+let reactor: ReactorRunner;
+let projection: ProjectionRunner;
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  dbs = await createTestDatabases({ NATS_URL: nats.url });
+  runtime = await openRuntime(dbs.config, 'test');
+  await migrateAll(dbs.config, runtime);
+  const log = createLogger('test', 'error');
+  reactor = new ReactorRunner(runtime.nats, jobLifecycleReactor(runtime.commands), log);
+  projection = new ProjectionRunner({ nats: runtime.nats, db: runtime.db, log }, postgresReadModels);
+  await reactor.start();
+  await projection.start();
+});
+
+afterAll(async () => {
+  await reactor?.stop();
+  await projection?.stop();
+  await runtime?.close();
+  await dbs?.dispose();
+  await nats?.dispose();
+});
+
+async function jobStatus(jobId: string): Promise<string | undefined> {
+  const row = await runtime.db.selectFrom('jobs').select('status').where('id', '=', jobId).executeTakeFirst();
+  return row?.status;
+}
+
+/** Run now, wait for the reactor to queue the job, run it to the given end. */
+async function runJob(userId: string, workflowId: string, end: 'complete' | 'fail'): Promise<string> {
+  const jobId = newId();
+  await runtime.commands.handle(workflowDecider, {
+    commandId: newId(),
+    userId,
+    aggregateId: workflowId,
+    command: { type: 'RunNow', data: { job_id: jobId } },
+  });
+  await waitUntil('job queued by the reactor', async () => (await jobStatus(jobId)) === 'QUEUED', 20_000);
+  await runtime.commands.handle(jobDecider, {
+    commandId: newId(),
+    userId,
+    aggregateId: jobId,
+    command: { type: 'StartJob', data: { attempt: 1, executor_id: 'exec-test' } },
+  });
+  await runtime.commands.handle(jobDecider, {
+    commandId: newId(),
+    userId,
+    aggregateId: jobId,
+    command:
+      end === 'complete'
+        ? { type: 'CompleteJob', data: { attempt: 1, exit_code: 0 } }
+        : {
+            type: 'FailJob',
+            data: {
+              attempt: 1,
+              failure_kind: 'USER',
+              reason: 'exit_code',
+              exit_code: 2,
+              error_message: 'exit 2',
+              retryable: false,
+            },
+          },
+  });
+  return jobId;
+}
+
+async function workflowRow(workflowId: string) {
+  return runtime.db
+    .selectFrom('workflows')
+    .selectAll()
+    .where('id', '=', workflowId)
+    .executeTakeFirstOrThrow();
+}
+
+describe('job lifecycle reactor', () => {
+  it('counts consecutive failures, resets on success, terminates at the limit and alerts', async () => {
+    const [userId, workflowId] = [newId(), newId()];
+    await runtime.commands.handle(userDecider, {
+      commandId: newId(),
+      userId,
+      aggregateId: userId,
+      command: { type: 'RegisterUser', data: { user_id: userId, email: 'a@example.com' } },
+    });
+    await runtime.commands.handle(workflowDecider, {
+      commandId: newId(),
+      userId,
+      aggregateId: workflowId,
+      command: createHeartbeat(userId, workflowId),
+    });
+
+    await runJob(userId, workflowId, 'fail');
+    await runJob(userId, workflowId, 'fail');
+    await waitUntil(
+      'two failures counted',
+      async () => (await workflowRow(workflowId)).consecutive_job_failures === 2,
+      20_000,
+    );
+    await runJob(userId, workflowId, 'complete');
+    await waitUntil(
+      'success resets the count',
+      async () => (await workflowRow(workflowId)).consecutive_job_failures === 0,
+      20_000,
+    );
+    expect((await workflowRow(workflowId)).status).toBe('ACTIVE');
+
+    for (let i = 0; i < 3; i++) await runJob(userId, workflowId, 'fail');
+    await waitUntil(
+      'terminated at the limit',
+      async () => (await workflowRow(workflowId)).status === 'TERMINATED',
+      20_000,
+    );
+    expect((await workflowRow(workflowId)).terminated_reason).toBe('consecutive_failures');
+
+    // Preference ALERTS (the default): the alert and the job errors, no successes.
+    const kinds = await sql<{ kind: string; n: number }>`
+      select kind, count(*)::int as n from notifications where user_id = ${userId} group by kind order by kind`.execute(
+      runtime.db,
+    );
+    expect(kinds.rows).toEqual([
+      { kind: 'WEB_ALERT', n: 1 },
+      { kind: 'WEB_ERROR', n: 5 },
+    ]);
+
+    // A terminated workflow refuses to run.
+    await expect(
+      runtime.commands.handle(workflowDecider, {
+        commandId: newId(),
+        userId,
+        aggregateId: workflowId,
+        command: { type: 'RunNow', data: { job_id: newId() } },
+      }),
+    ).rejects.toMatchObject({ status: 409, code: 'workflow_terminated' });
+
+    const history = await aggregateHistory(runtime.events, userId, 'workflow', workflowId, { limit: 1000 });
+    const types = history.entries.map((e) => e.event.type);
+    expect(types.slice(0, 2)).toEqual(['WorkflowCreated', 'WorkflowBuildCompleted']);
+    expect(types.filter((t) => t === 'JobScheduled')).toHaveLength(6);
+    expect(types.filter((t) => t === 'JobOutcomeRecorded')).toHaveLength(6);
+    expect(types.at(-1)).toBe('WorkflowTerminated');
+    expect(history.next).toBeNull();
+    const sequences = history.entries.map((e) => e.sequence);
+    expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
+  });
+
+  it('pages the history by sequence', async () => {
+    const [userId, workflowId] = [newId(), newId()];
+    await runtime.commands.handle(workflowDecider, {
+      commandId: newId(),
+      userId,
+      aggregateId: workflowId,
+      command: createHeartbeat(userId, workflowId),
+    });
+    for (let i = 0; i < 4; i++) {
+      await runtime.commands.handle(workflowDecider, {
+        commandId: newId(),
+        userId,
+        aggregateId: workflowId,
+        command: { type: i % 2 ? 'ResumeWorkflow' : 'PauseWorkflow', data: {} },
+      });
+    }
+    const first = await aggregateHistory(runtime.events, userId, 'workflow', workflowId, { limit: 2 });
+    expect(first.entries.map((e) => e.event.type)).toEqual([
+      'WorkflowCreated',
+      'WorkflowBuildCompleted',
+      'WorkflowPaused',
+    ]);
+    const second = await aggregateHistory(runtime.events, userId, 'workflow', workflowId, {
+      after: first.next!,
+      limit: 10,
+    });
+    expect(second.entries.map((e) => e.event.type)).toEqual([
+      'WorkflowResumed',
+      'WorkflowPaused',
+      'WorkflowResumed',
+    ]);
+    expect(second.next).toBeNull();
+  });
+});

@@ -4,6 +4,7 @@
 // backoff; past the last try the caller gets a ConcurrencyConflict (HTTP 409).
 import { createHash } from 'node:crypto';
 import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
+import { PreconditionFailedError } from '../errors.ts';
 import type { AggregateKind, EventEnvelope, EventOf } from '../events/envelope.ts';
 import { toEnvelopes } from '../events/envelope.ts';
 import { ConcurrencyConflict, type EventStore } from '../events/event-store.ts';
@@ -22,6 +23,8 @@ export interface CommandRequest<C> {
   readonly causationId?: string;
   readonly traceparent?: string;
   readonly tracestate?: string;
+  /** If-Match: the aggregate's version the caller saw; any other current version is a 412. */
+  readonly expectedVersion?: number;
 }
 
 export interface CommandResult<M extends AnyStateMachine> {
@@ -69,7 +72,32 @@ export class CommandHandler {
     aggregateId: string,
   ): Promise<{ state: SnapshotFrom<M>; version: number; exists: boolean }> {
     const subject = eventSubject(userId, decider.aggregate, aggregateId);
-    const last = await this.store.lastSequence(subject);
+    return this.loadSubject(decider, subject, await this.store.lastSequence(subject));
+  }
+
+  /**
+   * For a decision, a cached snapshot is trusted without asking the server for the subject's last
+   * sequence: the append names the version it decided on, so a stale cache costs a conflict and a
+   * reload, never a wrong write. That saves a round trip per command.
+   */
+  private async loadForDecision<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    subject: string,
+  ): Promise<{ state: SnapshotFrom<M>; version: number; exists: boolean; fromCache: boolean }> {
+    const cached = this.cache.get<SnapshotFrom<M>>(subject);
+    if (cached)
+      return { state: cached.state, version: cached.version, exists: cached.version > 0, fromCache: true };
+    return {
+      ...(await this.loadSubject(decider, subject, await this.store.lastSequence(subject))),
+      fromCache: false,
+    };
+  }
+
+  private async loadSubject<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    subject: string,
+    last: number,
+  ): Promise<{ state: SnapshotFrom<M>; version: number; exists: boolean }> {
     if (last === 0) return { state: decider.initialState(), version: 0, exists: false };
     const cached = this.cache.get<SnapshotFrom<M>>(subject);
     let state = cached && cached.version <= last ? cached.state : decider.initialState();
@@ -88,8 +116,25 @@ export class CommandHandler {
   ): Promise<CommandResult<M>> {
     const subject = eventSubject(request.userId, decider.aggregate, request.aggregateId);
     for (let attempt = 1; ; attempt++) {
-      const { state, version, exists } = await this.load(decider, request.userId, request.aggregateId);
-      const decided = decider.decide(request.command, exists ? state : undefined, { now: this.now() });
+      let loaded =
+        attempt === 1 && request.expectedVersion === undefined
+          ? await this.loadForDecision(decider, subject)
+          : { ...(await this.load(decider, request.userId, request.aggregateId)), fromCache: false };
+      let decided: readonly EventFromLogic<M>[];
+      try {
+        decided = this.decide(decider, request, loaded);
+      } catch (err) {
+        if (!loaded.fromCache) throw err;
+        // Refused on a cached snapshot: refuse only if the current state refuses too.
+        loaded = { ...(await this.load(decider, request.userId, request.aggregateId)), fromCache: false };
+        decided = this.decide(decider, request, loaded);
+      }
+      if (decided.length === 0 && loaded.fromCache) {
+        // "Nothing to do" on a cached snapshot is confirmed against the current state.
+        loaded = { ...(await this.load(decider, request.userId, request.aggregateId)), fromCache: false };
+        decided = this.decide(decider, request, loaded);
+      }
+      const { state, version } = loaded;
       if (decided.length === 0) return { events: [], version, state };
       let index = 0;
       const envelopes = toEnvelopes(
@@ -115,7 +160,7 @@ export class CommandHandler {
           return { events: [], version: current.version, state: current.state };
         }
         let next = state;
-        for (const e of decided) next = decider.evolve(next, e as EventFromLogic<M>);
+        for (const e of decided) next = decider.evolve(next, e);
         this.cache.set(subject, ack.sequence, next);
         return { events: envelopes, version: ack.sequence, state: next };
       } catch (err) {
@@ -125,6 +170,21 @@ export class CommandHandler {
         await sleep(Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random()));
       }
     }
+  }
+
+  private decide<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    request: CommandRequest<C>,
+    loaded: { state: SnapshotFrom<M>; version: number; exists: boolean },
+  ): readonly EventFromLogic<M>[] {
+    if (request.expectedVersion !== undefined && request.expectedVersion !== loaded.version) {
+      throw new PreconditionFailedError(
+        'version_mismatch',
+        `The ${decider.aggregate} is at version ${loaded.version}, not ${request.expectedVersion} (If-Match)`,
+        { details: { current_version: loaded.version } },
+      );
+    }
+    return decider.decide(request.command, loaded.exists ? loaded.state : undefined, { now: this.now() });
   }
 }
 

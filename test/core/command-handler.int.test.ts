@@ -187,4 +187,18 @@ describe('command handler', () => {
     expect(scheduled).toHaveLength(40);
     expect(new Set(scheduled.map((e) => (e.data as { scheduled_at: string }).scheduled_at)).size).toBe(40);
   });
+
+  it("never refuses or skips a command because of another process's stale snapshot", async () => {
+    const [a, b] = [new CommandHandler(store), new CommandHandler(store)];
+    const [userId, workflowId] = [newId(), newId()];
+    const send = (h: CommandHandler, command: Parameters<typeof workflowDecider.decide>[0]) =>
+      h.handle(workflowDecider, { commandId: newId(), userId, aggregateId: workflowId, command });
+    await send(a, createHeartbeat(userId, workflowId));
+    await send(a, { type: 'PauseWorkflow', data: {} }); // a now caches "paused"
+    await send(b, { type: 'ResumeWorkflow', data: {} }); // b resumes behind a's back
+    // On a's stale snapshot, pausing a paused workflow would be refused or do nothing.
+    const paused = await send(a, { type: 'PauseWorkflow', data: {} });
+    expect(paused.events.map((e) => e.type)).toEqual(['WorkflowPaused']);
+    expect(workflowStatus(paused.state).lifecycle).toBe('paused');
+  });
 });

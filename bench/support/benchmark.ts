@@ -1,0 +1,14 @@
+// What every benchmark is: a name, a one-line description and a run at a chosen scale that returns a
+// JSON-ready result. Progress goes to stderr through `Progress`; stdout belongs to the final report.
+
+export type Scale = 'small' | 'full';
+
+export const scales: readonly Scale[] = ['small', 'full'];
+
+export type Progress = (message: string) => void;
+
+export interface Benchmark {
+  readonly name: string;
+  readonly description: string;
+  run(scale: Scale, progress: Progress): Promise<object>;
+}

@@ -45,6 +45,11 @@ export class UnauthorizedError extends AppError {
   readonly status = 401;
 }
 
+/** Authenticated, but this request is not allowed (e.g. a cookie-authenticated write without its CSRF token). */
+export class ForbiddenError extends AppError {
+  readonly status = 403;
+}
+
 export class TooManyRequestsError extends AppError {
   readonly status = 429;
 }

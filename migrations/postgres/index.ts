@@ -3,8 +3,12 @@
 import type { Migration } from 'kysely';
 import * as projectionCheckpoints from './20261127_0001_projection_checkpoints.ts';
 import * as readModels from './20261127_0002_read_models.ts';
+import * as auth from './20261127_0003_auth.ts';
+import * as idempotencyKeys from './20261127_0004_idempotency_keys.ts';
 
 export const postgresMigrations: Record<string, Migration> = {
   '20261127_0001_projection_checkpoints': projectionCheckpoints,
   '20261127_0002_read_models': readModels,
+  '20261127_0003_auth': auth,
+  '20261127_0004_idempotency_keys': idempotencyKeys,
 };

@@ -8,6 +8,7 @@ import { type UserMachine, userMachine } from './user-machine.ts';
 
 export type UserSnapshot = SnapshotFrom<UserMachine>;
 
+export const MAX_READ_MARKS = 1000;
 const PREFERENCES: readonly NotificationPreference[] = ['ALERTS', 'ALL', 'NONE'];
 // Deliberately loose: the HTTP edge validates emails properly; this keeps garbage out of the log.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -39,6 +40,24 @@ function decideUser(command: UserCommand, state: UserSnapshot): readonly UserEve
       }
       if (preference === state.context.notification_preference) return [];
       return [{ type: 'UserPreferencesChanged', data: { notification_preference: preference } }];
+    }
+    case 'MarkNotificationsRead': {
+      if (state.matches('new')) throw new NotFoundError('user_not_found', 'The user does not exist');
+      const ids = [...new Set(command.data.ids)];
+      if (
+        ids.length === 0 ||
+        ids.length > MAX_READ_MARKS ||
+        ids.some((id) => typeof id !== 'string' || id === '')
+      ) {
+        throw new ValidationError(
+          'invalid_notification_ids',
+          `ids must be 1 to ${MAX_READ_MARKS} notification ids`,
+          {
+            field: 'ids',
+          },
+        );
+      }
+      return [{ type: 'NotificationsRead', data: { ids } }];
     }
     default:
       return assertNever(command);

@@ -16,6 +16,7 @@ describe('user machine', () => {
       user_id: 'u1',
       email: 'ada@example.com',
       notification_preference: 'ALERTS',
+      read_marks: 0,
     });
     expect(evolveAll(userMachine, [registered, prefersAll]).context.notification_preference).toBe('ALL');
   });
@@ -71,6 +72,28 @@ describe('ChangeUserPreferences', () => {
   it('refuses a user that does not exist', () => {
     given([])
       .when({ type: 'ChangeUserPreferences', data: { notification_preference: 'ALL' } })
+      .thenThrows(NotFoundError, 'user_not_found');
+  });
+});
+
+describe('MarkNotificationsRead', () => {
+  it('records the ids read, each once', () => {
+    given([registered])
+      .when({ type: 'MarkNotificationsRead', data: { ids: ['n1', 'n2', 'n1'] } })
+      .then([{ type: 'NotificationsRead', data: { ids: ['n1', 'n2'] } }]);
+  });
+
+  it('refuses an empty list, an empty id, or more than the limit', () => {
+    for (const ids of [[], [''], Array.from({ length: 1001 }, (_, i) => `n${i}`)]) {
+      given([registered])
+        .when({ type: 'MarkNotificationsRead', data: { ids } })
+        .thenThrows(ValidationError, 'invalid_notification_ids');
+    }
+  });
+
+  it('refuses a user that does not exist', () => {
+    given([])
+      .when({ type: 'MarkNotificationsRead', data: { ids: ['n1'] } })
       .thenThrows(NotFoundError, 'user_not_found');
   });
 });

@@ -6,6 +6,8 @@ export type UserContext = {
   readonly user_id: string;
   readonly email: string;
   readonly notification_preference: NotificationPreference;
+  /** How many read marks the user has made (the marks themselves live in the read model). */
+  readonly read_marks: number;
 };
 
 export const userMachine = setup({
@@ -13,7 +15,7 @@ export const userMachine = setup({
 }).createMachine({
   id: 'user',
   initial: 'new',
-  context: { user_id: '', email: '', notification_preference: 'ALERTS' },
+  context: { user_id: '', email: '', notification_preference: 'ALERTS', read_marks: 0 },
   states: {
     new: {
       on: {
@@ -28,6 +30,7 @@ export const userMachine = setup({
         UserPreferencesChanged: {
           actions: assign(({ event }) => ({ notification_preference: event.data.notification_preference })),
         },
+        NotificationsRead: { actions: assign(({ context }) => ({ read_marks: context.read_marks + 1 })) },
       },
     },
   },

@@ -1,7 +1,9 @@
 // The configuration of every role, read from the environment once and validated at start. A bad or
 // missing variable stops the process with a message that names each one. Defaults serve the local stack.
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { localDefaults } from '../stack/paths.ts';
+import { dataDir, localDefaults } from '../stack/paths.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -16,9 +18,35 @@ const url = (protocols: readonly string[]) =>
     },
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
+/** An Ed25519 key in PEM; `\n` escapes are accepted because one-line environment values are common. */
+const ed25519Pem = (kind: 'private' | 'public') =>
+  z
+    .string()
+    .transform((v) => v.replaceAll('\\n', '\n').trim())
+    .refine(
+      (pem) => {
+        try {
+          const key = kind === 'private' ? createPrivateKey(pem) : createPublicKey(pem);
+          return key.asymmetricKeyType === 'ed25519';
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be an Ed25519 ${kind} key in PEM` },
+    );
+
+/** True when either key does not parse: that key's own check reports it, once. */
+function samePublicKey(privatePem: string, publicPem: string): boolean {
+  try {
+    const derived = createPublicKey(privatePem).export({ type: 'spki', format: 'pem' });
+    return derived === createPublicKey(publicPem).export({ type: 'spki', format: 'pem' });
+  } catch {
+    return true;
+  }
+}
 
 /** Every variable, its default and its meaning; the README's table is this list. */
-export const configSchema = z.object({
+const configFields = z.object({
   CV_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   CV_HTTP_PORT: port.default(8080),
   CV_PUBLIC_URL: z.string().url().optional(),
@@ -44,7 +72,29 @@ export const configSchema = z.object({
   CV_LOG_BUFFER_MAX_AGE_HOURS: positiveInt.default(24),
   CV_LOG_RETENTION_DAYS: positiveInt.default(30),
   CV_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  CV_JWT_PRIVATE_KEY: ed25519Pem('private').optional(),
+  CV_JWT_PUBLIC_KEY: ed25519Pem('public').optional(),
+  CV_JWT_KEY_DIR: z.string().min(1).default(join(dataDir, 'jwt')),
+  CV_ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
+  CV_REFRESH_TOKEN_TTL_DAYS: positiveInt.max(365).default(30),
 });
+
+export const configSchema = configFields
+  // A public key alone cannot sign, and a pair that does not match would refuse every token it signs.
+  .superRefine((c, ctx) => {
+    if (!c.CV_JWT_PUBLIC_KEY) return;
+    if (!c.CV_JWT_PRIVATE_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['CV_JWT_PUBLIC_KEY'], message: 'set CV_JWT_PRIVATE_KEY too' });
+      return;
+    }
+    if (!samePublicKey(c.CV_JWT_PRIVATE_KEY, c.CV_JWT_PUBLIC_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CV_JWT_PUBLIC_KEY'],
+        message: 'does not match CV_JWT_PRIVATE_KEY',
+      });
+    }
+  });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 

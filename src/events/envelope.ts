@@ -34,6 +34,7 @@ export type EventEnvelope<E extends AnyEvent = DomainEvent> = E extends AnyEvent
 export const CURRENT_EVENT_VERSIONS: { readonly [T in DomainEventType]: number } = {
   UserRegistered: 1,
   UserPreferencesChanged: 1,
+  NotificationsRead: 1,
   WorkflowCreated: 1,
   WorkflowUpdated: 1,
   WorkflowBuildQueued: 1,
@@ -61,6 +62,7 @@ export const CURRENT_EVENT_VERSIONS: { readonly [T in DomainEventType]: number }
 export const EVENT_AGGREGATES: { readonly [T in DomainEventType]: AggregateKind } = {
   UserRegistered: 'user',
   UserPreferencesChanged: 'user',
+  NotificationsRead: 'user',
   WorkflowCreated: 'workflow',
   WorkflowUpdated: 'workflow',
   WorkflowBuildQueued: 'workflow',

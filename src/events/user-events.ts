@@ -12,7 +12,13 @@ export type UserPreferencesChanged = {
   readonly data: { readonly notification_preference: NotificationPreference };
 };
 
-export type UserEvent = UserRegistered | UserPreferencesChanged;
+/** The user read these notifications (ids of notifications, which are derived from event ids). */
+export type NotificationsRead = {
+  readonly type: 'NotificationsRead';
+  readonly data: { readonly ids: readonly string[] };
+};
+
+export type UserEvent = UserRegistered | UserPreferencesChanged | NotificationsRead;
 
 export type RegisterUser = {
   readonly type: 'RegisterUser';
@@ -24,4 +30,9 @@ export type ChangeUserPreferences = {
   readonly data: { readonly notification_preference: NotificationPreference };
 };
 
-export type UserCommand = RegisterUser | ChangeUserPreferences;
+export type MarkNotificationsRead = {
+  readonly type: 'MarkNotificationsRead';
+  readonly data: { readonly ids: readonly string[] };
+};
+
+export type UserCommand = RegisterUser | ChangeUserPreferences | MarkNotificationsRead;

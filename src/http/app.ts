@@ -1,18 +1,73 @@
-// The Hono application: routes mounted on one app with one error handler.
-import { Hono } from 'hono';
+// The Hono application: every router mounted on one app, authentication on the API's prefixes, one
+// error handler, and the OpenAPI 3.1 document generated from the same schemas that validate requests.
+import type { Kysely } from 'kysely';
+import type { CommandHandler } from '../actors/command-handler.ts';
+import type { AuthServices } from '../auth/auth-services.ts';
+import type { Config } from '../config/config.ts';
+import type { EventStore } from '../events/event-store.ts';
 import type { Probe } from '../health/readiness.ts';
+import type { Database } from '../infra/database.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { analyticsRoutes } from './analytics-routes.ts';
+import { createRouter } from './app-env.ts';
+import { authRoutes } from './auth-routes.ts';
+import { docsPage } from './docs-page.ts';
 import { healthRoutes } from './health-routes.ts';
+import { jobRoutes } from './job-routes.ts';
+import { notificationRoutes } from './notification-routes.ts';
 import { notFound, onError } from './problem.ts';
+import { requireAuth } from './require-auth.ts';
+import { userMeRoutes } from './user-me-routes.ts';
+import { workflowRoutes } from './workflow-routes.ts';
 
-export interface AppDeps {
-  log: Logger;
-  readinessProbes: Record<string, Probe>;
+export interface ApiDeps {
+  readonly config: Config;
+  readonly db: Kysely<Database>;
+  readonly commands: CommandHandler;
+  readonly events: EventStore;
+  readonly auth: AuthServices;
 }
 
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
+export interface AppDeps {
+  readonly log: Logger;
+  readonly readinessProbes: Record<string, Probe>;
+  /** Without it the app serves health only (tests of readiness). */
+  readonly api?: ApiDeps;
+}
+
+/** Path prefixes that need an authenticated user. */
+export const protectedPrefixes = ['/workflows', '/notifications', '/analytics'] as const;
+
+export function createApp(deps: AppDeps) {
+  const app = createRouter();
   app.route('/', healthRoutes(deps.readinessProbes));
+  if (deps.api) {
+    const api = deps.api;
+    const authenticated = requireAuth(api.auth.tokens);
+    for (const prefix of protectedPrefixes) {
+      app.use(prefix, authenticated);
+      app.use(`${prefix}/*`, authenticated);
+    }
+    app.route('/', authRoutes(api));
+    app.route('/', userMeRoutes(api));
+    app.route('/', workflowRoutes(api));
+    app.route('/', jobRoutes(api));
+    app.route('/', notificationRoutes(api));
+    app.route('/', analyticsRoutes(api));
+    app.doc31('/openapi.json', {
+      openapi: '3.1.0',
+      info: {
+        title: 'Chronoverse API',
+        version: '0.1.0',
+        description:
+          'Workflows that fire on a schedule; every fire is a job. Errors are application/problem+json with a stable code.',
+      },
+      servers: [
+        { url: api.config.CV_PUBLIC_URL ?? `http://${api.config.CV_HTTP_HOST}:${api.config.CV_HTTP_PORT}` },
+      ],
+    });
+    app.get('/docs', (c) => c.html(docsPage('/openapi.json')));
+  }
   app.notFound(notFound);
   app.onError(onError(deps.log));
   return app;

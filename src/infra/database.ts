@@ -110,6 +110,34 @@ export interface JobIndexTable {
   workflow_id: string;
 }
 
+/** Login credentials (written by the auth routes, not by projections); email is lower-cased. */
+export interface UserCredentialsTable {
+  user_id: string;
+  email: string;
+  /** PHC-style argon2id string, see src/auth/password.ts. */
+  password_hash: string;
+  created_at: Generated<Date>;
+}
+
+/** One refresh token of a login's rotation family, stored only as the SHA-256 (hex) of the token. */
+export interface RefreshTokenTable {
+  id: string;
+  family_id: string;
+  user_id: string;
+  token_hash: string;
+  expires_at: Date;
+  created_at: Generated<Date>;
+  used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface IdempotencyKeyTable {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   projection_checkpoints: ProjectionCheckpointTable;
   users: UserTable;
@@ -119,6 +147,9 @@ export interface Database {
   workflow_stats: WorkflowStatsTable;
   user_stats: UserStatsTable;
   job_index: JobIndexTable;
+  user_credentials: UserCredentialsTable;
+  refresh_tokens: RefreshTokenTable;
+  idempotency_keys: IdempotencyKeyTable;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -107,6 +107,15 @@ async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }
+  for (const mark of ws.readMarks) {
+    await tx
+      .updateTable('notifications')
+      .set({ read_at: mark.at })
+      .where('user_id', '=', mark.user_id)
+      .where('id', 'in', [...mark.ids])
+      .where('read_at', 'is', null)
+      .execute();
+  }
   const index = [...ws.jobIndex].map(([job_id, workflow_id]) => ({ job_id, workflow_id }));
   for (const rows of chunks(index)) {
     await tx

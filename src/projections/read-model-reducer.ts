@@ -29,6 +29,8 @@ export interface ReadModelWorkingSet {
   };
   readonly deletedWorkflows: Set<string>;
   readonly notifications: NotificationRow[];
+  /** Read marks for notifications already stored; those created in this batch are marked in place. */
+  readonly readMarks: { user_id: string; ids: readonly string[]; at: Date }[];
   readonly jobIndex: Map<string, string>;
 }
 
@@ -48,6 +50,7 @@ export function emptyWorkingSet(): ReadModelWorkingSet {
     },
     deletedWorkflows: new Set(),
     notifications: [],
+    readMarks: [],
     jobIndex: new Map(),
   };
 }
@@ -169,6 +172,13 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
       user.updated_at = at;
       user.version = sequence;
       ws.changed.users.add(user.id);
+      return;
+    }
+    case 'NotificationsRead': {
+      const ids = new Set(e.data.ids);
+      for (const n of ws.notifications)
+        if (n.user_id === e.userId && ids.has(n.id) && !n.read_at) n.read_at = at;
+      ws.readMarks.push({ user_id: e.userId, ids: e.data.ids, at });
       return;
     }
     case 'WorkflowCreated': {

@@ -1,13 +1,18 @@
 // The HTTP API: the Hono app on a Node server. Stopping closes the listener and waits for requests
 // in flight; idle keep-alive connections are closed so the wait ends.
-
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
+import { createAuthServices } from '../auth/auth-services.ts';
 import { createApp } from '../http/app.ts';
 import type { RoleStarter } from './role.ts';
 
 export const startApi: RoleStarter = async (runtime) => {
-  const app = createApp({ log: runtime.log.child('http'), readinessProbes: runtime.readinessProbes });
+  const auth = await createAuthServices({ db: runtime.db, config: runtime.config });
+  const app = createApp({
+    log: runtime.log.child('http'),
+    readinessProbes: runtime.readinessProbes,
+    api: { config: runtime.config, db: runtime.db, commands: runtime.commands, events: runtime.events, auth },
+  });
   const { CV_HTTP_HOST: hostname, CV_HTTP_PORT: port } = runtime.config;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname, port }, () => resolve(s as Server));

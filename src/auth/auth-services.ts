@@ -1,0 +1,39 @@
+// The auth services of one API process, built once from the configuration: access tokens (signing
+// keys loaded or generated), refresh tokens in PostgreSQL, password hashing and the login limiter.
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/config.ts';
+import type { Database } from '../infra/database.ts';
+import { loadJwtKeys } from './jwt-keys.ts';
+import { LoginRateLimiter, type LoginRateLimits } from './login-rate-limiter.ts';
+import { type Argon2Params, PasswordHasher } from './password.ts';
+import { RefreshTokens } from './refresh-tokens.ts';
+import { type AccessTokens, createAccessTokens } from './tokens.ts';
+
+export interface AuthServices {
+  readonly tokens: AccessTokens;
+  readonly refreshTokens: RefreshTokens;
+  readonly passwords: PasswordHasher;
+  readonly rateLimiter: LoginRateLimiter;
+}
+
+export interface AuthServicesDeps {
+  readonly db: Kysely<Database>;
+  readonly config: Config;
+  readonly now?: () => Date;
+  /** Tests lower these; production uses the defaults. */
+  readonly argon2?: Argon2Params;
+  readonly loginRateLimits?: Partial<LoginRateLimits>;
+}
+
+export async function createAuthServices(deps: AuthServicesDeps): Promise<AuthServices> {
+  const now = deps.now ?? (() => new Date());
+  const keys = await loadJwtKeys(deps.config);
+  const passwords = new PasswordHasher(deps.argon2);
+  await passwords.prepare();
+  return {
+    tokens: createAccessTokens({ keys, ttlSeconds: deps.config.CV_ACCESS_TOKEN_TTL_SECONDS, now }),
+    refreshTokens: new RefreshTokens(deps.db, { ttlDays: deps.config.CV_REFRESH_TOKEN_TTL_DAYS, now }),
+    passwords,
+    rateLimiter: new LoginRateLimiter(deps.loginRateLimits, now),
+  };
+}

@@ -1,0 +1,56 @@
+// Idempotency-Key, as the original honoured it on create-workflow, update-workflow and run-now. The
+// ids a keyed request creates derive from (user, key), so a retry maps onto the same aggregate and
+// the same command id and appends nothing new — even when two retries race. The table only keeps
+// what makes the same key with a different request a 409.
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { ConflictError, ValidationError } from '../errors.ts';
+import type { Database } from '../infra/database.ts';
+
+export interface IdempotencyContext {
+  readonly key: string;
+  /** A stable id for what this key creates, e.g. `derivedId('workflow')`. */
+  derivedId(purpose: string): string;
+}
+
+/** A UUID (version 5 layout) from a name: the same name always gives the same id. */
+export function nameBasedUuid(name: string): string {
+  const h = createHash('sha1').update(name).digest('hex');
+  const variant = ((Number.parseInt(h[16]!, 16) & 3) | 8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export async function claimIdempotencyKey(
+  db: Kysely<Database>,
+  userId: string,
+  key: string | undefined,
+  request: { method: string; path: string; body: unknown },
+): Promise<IdempotencyContext | undefined> {
+  if (key === undefined) return undefined;
+  if (key.length === 0 || key.length > 255) {
+    throw new ValidationError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters', {
+      field: 'Idempotency-Key',
+    });
+  }
+  const requestHash = createHash('sha256')
+    .update(`${request.method} ${request.path}\n${JSON.stringify(request.body ?? null)}`)
+    .digest('hex');
+  await db
+    .insertInto('idempotency_keys')
+    .values({ user_id: userId, key, request_hash: requestHash })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  const row = await db
+    .selectFrom('idempotency_keys')
+    .select('request_hash')
+    .where('user_id', '=', userId)
+    .where('key', '=', key)
+    .executeTakeFirstOrThrow();
+  if (row.request_hash !== requestHash) {
+    throw new ConflictError(
+      'idempotency_key_reused',
+      'This Idempotency-Key was used with a different request',
+    );
+  }
+  return { key, derivedId: (purpose) => nameBasedUuid(`${userId}\n${key}\n${purpose}`) };
+}

@@ -1,0 +1,189 @@
+// /workflows/{id}/jobs: list, run now, read, cancel, history. Every route checks first that the
+// workflow is the caller's, and that the job belongs to that workflow.
+import { randomUUID } from 'node:crypto';
+import { createRoute, z } from '@hono/zod-openapi';
+import { sql } from 'kysely';
+import { jobDecider } from '../actors/job-decider.ts';
+import { workflowDecider } from '../actors/workflow-decider.ts';
+import { NotFoundError } from '../errors.ts';
+import { aggregateHistory } from '../events/history.ts';
+import { createRouter } from './app-env.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
+import { claimIdempotencyKey } from './idempotency.ts';
+import { json, security } from './openapi-helpers.ts';
+import { commonErrors, conflictErrors } from './problem-schema.ts';
+import { waitForReadModel } from './read-your-writes.ts';
+import { etag, type RouteDeps } from './route-deps.ts';
+import { Job, JobListQuery, JobPage, JobParams, Scheduled } from './schemas/job-schemas.ts';
+import { IdParam } from './schemas/workflow-schemas.ts';
+import { jobJson } from './serialize.ts';
+import { findWorkflow } from './workflow-routes.ts';
+
+const tags = ['jobs'];
+const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELED']);
+
+async function findJob(deps: RouteDeps, userId: string, workflowId: string, jobId: string) {
+  const row = await deps.db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('id', '=', jobId)
+    .where('workflow_id', '=', workflowId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) throw new NotFoundError('job_not_found', 'No such job');
+  return row;
+}
+
+export function jobRoutes(deps: RouteDeps) {
+  const app = createRouter();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workflows/{id}/jobs',
+      tags,
+      security,
+      request: { params: IdParam, query: JobListQuery },
+      responses: { 200: json(JobPage, 'A page of jobs, newest first'), ...commonErrors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const q = c.req.valid('query');
+      await findWorkflow(deps, c.var.userId, id);
+      let query = deps.db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('workflow_id', '=', id)
+        .where('user_id', '=', c.var.userId);
+      if (q.status) query = query.where('status', '=', q.status);
+      if (q.trigger) query = query.where('trigger', '=', q.trigger);
+      if (q.cursor) {
+        const [at, jobId] = decodeCursor(q.cursor, ['date', 'string']);
+        query = query.where(sql<boolean>`(created_at, id) < (${at}, ${jobId})`);
+      }
+      const rows = await query
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(q.limit + 1)
+        .execute();
+      const page = rows.slice(0, q.limit);
+      const last = page.at(-1);
+      const next =
+        rows.length > q.limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null;
+      return c.json({ items: page.map(jobJson), next_cursor: next }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/workflows/{id}/jobs/schedule',
+      tags,
+      security,
+      summary: 'Run the workflow now (a MANUAL job)',
+      request: { params: IdParam, headers: z.object({ 'idempotency-key': z.string().optional() }) },
+      responses: { 201: json(Scheduled, 'The job was scheduled'), ...commonErrors, 409: conflictErrors[409] },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const userId = c.var.userId;
+      const idem = await claimIdempotencyKey(deps.db, userId, c.req.valid('header')['idempotency-key'], {
+        method: 'POST',
+        path: `/workflows/${id}/jobs/schedule`,
+        body: null,
+      });
+      const jobId = idem ? idem.derivedId(`run-now:${id}`) : randomUUID();
+      const result = await deps.commands.handle(workflowDecider, {
+        commandId: idem ? idem.derivedId(`run-now-command:${id}`) : randomUUID(),
+        userId,
+        aggregateId: id,
+        command: { type: 'RunNow', data: { job_id: jobId } },
+      });
+      await waitForReadModel(deps.db, result.version);
+      // A keyed retry appends nothing: its job is the one the first request scheduled.
+      const appended = result.events.find((e) => e.type === 'JobScheduled');
+      const scheduledAt = appended
+        ? (appended.data as { scheduled_at: string }).scheduled_at
+        : ((
+            await deps.db.selectFrom('jobs').select('scheduled_at').where('id', '=', jobId).executeTakeFirst()
+          )?.scheduled_at.toISOString() ?? null);
+      c.header('Location', `/workflows/${id}/jobs/${jobId}`);
+      return c.json({ job_id: jobId, scheduled_at: scheduledAt }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workflows/{id}/jobs/{jobId}',
+      tags,
+      security,
+      request: { params: JobParams },
+      responses: { 200: json(Job, 'The job'), ...commonErrors },
+    }),
+    async (c) => {
+      const { id, jobId } = c.req.valid('param');
+      const row = await findJob(deps, c.var.userId, id, jobId);
+      c.header('ETag', etag(row.version));
+      // A final job never changes again: the caller may keep it.
+      c.header(
+        'Cache-Control',
+        FINAL.has(row.status) ? 'private, max-age=86400, immutable' : 'private, no-cache',
+      );
+      return c.json(jobJson(row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/workflows/{id}/jobs/{jobId}/cancel',
+      tags,
+      security,
+      request: { params: JobParams },
+      responses: { 200: json(Job, 'The canceled job'), ...commonErrors, 409: conflictErrors[409] },
+    }),
+    async (c) => {
+      const { id, jobId } = c.req.valid('param');
+      const userId = c.var.userId;
+      const job = await deps.commands.load(jobDecider, userId, jobId);
+      if (!job.exists || job.state.context.workflow_id !== id)
+        throw new NotFoundError('job_not_found', 'No such job');
+      const result = await deps.commands.handle(jobDecider, {
+        commandId: randomUUID(),
+        userId,
+        aggregateId: jobId,
+        command: { type: 'CancelJob', data: { reason: 'canceled by the user' } },
+      });
+      await waitForReadModel(deps.db, result.version);
+      c.header('ETag', etag(result.version));
+      return c.json(jobJson(await findJob(deps, userId, id, jobId)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workflows/{id}/jobs/{jobId}/history',
+      tags,
+      security,
+      request: { params: JobParams, query: HistoryQuery },
+      responses: { 200: json(HistoryPage, "The job's events, in order"), ...commonErrors },
+    }),
+    async (c) => {
+      const { id, jobId } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const job = await deps.commands.load(jobDecider, c.var.userId, jobId);
+      if (!job.exists || job.state.context.workflow_id !== id)
+        throw new NotFoundError('job_not_found', 'No such job');
+      const page = await aggregateHistory(deps.events, c.var.userId, 'job', jobId, {
+        after: q.after ?? 0,
+        limit: q.limit,
+      });
+      return c.json(historyJson(page), 200);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,55 @@
+// Request and response shapes of the job API.
+import { z } from '@hono/zod-openapi';
+
+const Timestamp = z.string().openapi({ format: 'date-time' });
+const JobStatus = z.enum(['PENDING', 'QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELED']);
+
+export const Job = z
+  .object({
+    id: z.string(),
+    workflow_id: z.string(),
+    kind: z.enum(['HEARTBEAT', 'CONTAINER']),
+    status: JobStatus,
+    trigger: z.enum(['AUTOMATIC', 'MANUAL']),
+    attempt: z.number().int(),
+    scheduled_at: Timestamp,
+    queued_at: Timestamp.nullable(),
+    started_at: Timestamp.nullable(),
+    completed_at: Timestamp.nullable(),
+    not_before: Timestamp.nullable(),
+    exit_code: z.number().int().nullable(),
+    failure_kind: z.enum(['USER', 'SYSTEM']).nullable(),
+    failure_reason: z.string().nullable(),
+    error_message: z.string().nullable(),
+    image_digest: z.string().nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    version: z.number().int(),
+  })
+  .openapi('Job');
+
+export const JobPage = z
+  .object({ items: z.array(Job), next_cursor: z.string().nullable() })
+  .openapi('JobPage');
+
+export const JobListQuery = z.object({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  status: JobStatus.optional(),
+  trigger: z.enum(['AUTOMATIC', 'MANUAL']).optional(),
+});
+
+export const JobParams = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'id', in: 'path' } }),
+  jobId: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'jobId', in: 'path' } }),
+});
+
+export const Scheduled = z
+  .object({ job_id: z.string(), scheduled_at: Timestamp.nullable() })
+  .openapi('ScheduledJob');

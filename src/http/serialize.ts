@@ -1,0 +1,50 @@
+// Read-model rows as API JSON: snake_case, RFC 3339 times, no internal columns.
+import type { JobRow, WorkflowRow } from '../infra/database.ts';
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function workflowJson(w: WorkflowRow) {
+  return {
+    id: w.id,
+    name: w.name,
+    kind: w.kind,
+    payload: w.payload,
+    interval: w.interval_minutes,
+    schedule: w.schedule,
+    status: w.status,
+    build_status: w.build_status,
+    build_error: w.build_error,
+    max_consecutive_job_failures_allowed: w.max_consecutive_job_failures_allowed,
+    consecutive_job_failures: w.consecutive_job_failures,
+    last_fired_at: iso(w.last_fired_at),
+    terminated_at: iso(w.terminated_at),
+    terminated_reason: w.terminated_reason,
+    created_at: w.created_at.toISOString(),
+    updated_at: w.updated_at.toISOString(),
+    version: w.version,
+  };
+}
+
+export function jobJson(j: JobRow) {
+  return {
+    id: j.id,
+    workflow_id: j.workflow_id,
+    kind: j.kind,
+    status: j.status,
+    trigger: j.trigger,
+    attempt: j.attempt,
+    scheduled_at: j.scheduled_at.toISOString(),
+    queued_at: iso(j.queued_at),
+    started_at: iso(j.started_at),
+    completed_at: iso(j.completed_at),
+    not_before: iso(j.not_before),
+    exit_code: j.exit_code,
+    failure_kind: j.failure_kind,
+    failure_reason: j.failure_reason,
+    error_message: j.error_message,
+    image_digest: j.image_digest,
+    created_at: j.created_at.toISOString(),
+    updated_at: j.updated_at.toISOString(),
+    version: j.version,
+  };
+}

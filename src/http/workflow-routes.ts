@@ -1,0 +1,278 @@
+// /workflows: list, create, read, update, pause, resume, terminate, delete, history. Mutations go
+// through the workflow actor; reads come from the read model, scoped to the caller.
+import { randomUUID } from 'node:crypto';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { sql } from 'kysely';
+import { workflowDecider } from '../actors/workflow-decider.ts';
+import { NotFoundError } from '../errors.ts';
+import { aggregateHistory } from '../events/history.ts';
+import type { WorkflowCommand } from '../events/workflow-events.ts';
+import { type AppEnv, createRouter, validationErrorFrom } from './app-env.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
+import { claimIdempotencyKey } from './idempotency.ts';
+import { json, security } from './openapi-helpers.ts';
+import { commonErrors, conflictErrors } from './problem-schema.ts';
+import { waitForReadModel } from './read-your-writes.ts';
+import { etag, likePattern, parseIfMatch, type RouteDeps } from './route-deps.ts';
+import {
+  Created,
+  CreateWorkflowBody,
+  IdParam,
+  parseUpdate,
+  UpdateWorkflowBody,
+  Workflow,
+  WorkflowListQuery,
+  WorkflowPage,
+} from './schemas/workflow-schemas.ts';
+import { workflowJson } from './serialize.ts';
+
+const tags = ['workflows'];
+const IdempotencyHeader = z.object({ 'idempotency-key': z.string().optional() });
+const IfMatchHeader = z.object({ 'if-match': z.string().optional() });
+
+export async function findWorkflow(deps: RouteDeps, userId: string, id: string) {
+  const row = await deps.db
+    .selectFrom('workflows')
+    .selectAll()
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) throw new NotFoundError('workflow_not_found', 'No such workflow');
+  return row;
+}
+
+export function workflowRoutes(deps: RouteDeps) {
+  const app = createRouter();
+
+  /** Runs a command on the caller's workflow, waits for the read model, answers with the workflow. */
+  async function command(
+    c: Context<AppEnv>,
+    id: string,
+    cmd: WorkflowCommand,
+    extra: { expectedVersion?: number; commandId?: string } = {},
+  ) {
+    const userId = c.var.userId;
+    const result = await deps.commands.handle(workflowDecider, {
+      commandId: extra.commandId ?? randomUUID(),
+      userId,
+      aggregateId: id,
+      command: cmd,
+      ...(extra.expectedVersion === undefined ? {} : { expectedVersion: extra.expectedVersion }),
+    });
+    await waitForReadModel(deps.db, result.version);
+    return result;
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workflows',
+      tags,
+      security,
+      request: { query: WorkflowListQuery },
+      responses: { 200: json(WorkflowPage, 'A page of workflows, newest first'), ...commonErrors },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      let query = deps.db.selectFrom('workflows').selectAll().where('user_id', '=', c.var.userId);
+      if (q.query) query = query.where(sql<boolean>`name ilike ${likePattern(q.query)}`);
+      if (q.kind) query = query.where('kind', '=', q.kind);
+      if (q.status) query = query.where('status', '=', q.status);
+      if (q.build_status) query = query.where('build_status', '=', q.build_status);
+      if (q.interval_min !== undefined) query = query.where('interval_minutes', '>=', q.interval_min);
+      if (q.interval_max !== undefined) query = query.where('interval_minutes', '<=', q.interval_max);
+      if (q.cursor) {
+        const [at, id] = decodeCursor(q.cursor, ['date', 'string']);
+        query = query.where(sql<boolean>`(created_at, id) < (${at}, ${id})`);
+      }
+      const rows = await query
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(q.limit + 1)
+        .execute();
+      const page = rows.slice(0, q.limit);
+      const last = page.at(-1);
+      const next =
+        rows.length > q.limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null;
+      return c.json({ items: page.map(workflowJson), next_cursor: next }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/workflows',
+      tags,
+      security,
+      request: {
+        headers: IdempotencyHeader,
+        body: { content: { 'application/json': { schema: CreateWorkflowBody } }, required: true },
+      },
+      responses: { 201: json(Created, 'Created'), ...commonErrors, 409: conflictErrors[409] },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const userId = c.var.userId;
+      const idem = await claimIdempotencyKey(deps.db, userId, c.req.valid('header')['idempotency-key'], {
+        method: 'POST',
+        path: '/workflows',
+        body,
+      });
+      const id = idem ? idem.derivedId('workflow') : randomUUID();
+      const result = await deps.commands
+        .handle(workflowDecider, {
+          commandId: idem ? idem.derivedId('create-workflow') : randomUUID(),
+          userId,
+          aggregateId: id,
+          command: { type: 'CreateWorkflow', data: { workflow_id: id, user_id: userId, ...body } },
+        })
+        .catch(async (err: unknown) => {
+          // A keyed retry of a create that already happened answers as the first one did.
+          if (idem && err instanceof Error && 'code' in err && err.code === 'workflow_already_exists') {
+            return deps.commands.load(workflowDecider, userId, id);
+          }
+          throw err;
+        });
+      await waitForReadModel(deps.db, result.version);
+      c.header('ETag', etag(result.version));
+      c.header('Location', `/workflows/${id}`);
+      return c.json({ id, version: result.version }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workflows/{id}',
+      tags,
+      security,
+      request: { params: IdParam },
+      responses: { 200: json(Workflow, 'The workflow'), ...commonErrors },
+    }),
+    async (c) => {
+      const row = await findWorkflow(deps, c.var.userId, c.req.valid('param').id);
+      c.header('ETag', etag(row.version));
+      return c.json(workflowJson(row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/workflows/{id}',
+      tags,
+      security,
+      request: {
+        params: IdParam,
+        headers: IdempotencyHeader.merge(IfMatchHeader),
+        body: { content: { 'application/json': { schema: UpdateWorkflowBody } }, required: true },
+      },
+      responses: { 200: json(Workflow, 'The updated workflow'), ...commonErrors, ...conflictErrors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const headers = c.req.valid('header');
+      const userId = c.var.userId;
+      const current = await deps.commands.load(workflowDecider, userId, id);
+      if (!current.exists) throw new NotFoundError('workflow_not_found', 'No such workflow');
+      const { changes, issues } = parseUpdate(current.state.context.kind, body);
+      if (issues.length) throw validationErrorFrom('body', issues);
+      const idem = await claimIdempotencyKey(deps.db, userId, headers['idempotency-key'], {
+        method: 'PUT',
+        path: `/workflows/${id}`,
+        body,
+      });
+      const expectedVersion = parseIfMatch(headers['if-match']);
+      const result = await command(
+        c,
+        id,
+        { type: 'UpdateWorkflow', data: changes },
+        {
+          ...(expectedVersion === undefined ? {} : { expectedVersion }),
+          ...(idem ? { commandId: idem.derivedId('update-workflow') } : {}),
+        },
+      );
+      c.header('ETag', etag(result.version));
+      return c.json(workflowJson(await findWorkflow(deps, userId, id)), 200);
+    },
+  );
+
+  const lifecycle = [
+    ['pause', 'PauseWorkflow'],
+    ['resume', 'ResumeWorkflow'],
+    ['terminate', 'TerminateWorkflow'],
+  ] as const;
+  for (const [verb, type] of lifecycle) {
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `/workflows/{id}/${verb}`,
+        tags,
+        security,
+        request: { params: IdParam, headers: IfMatchHeader },
+        responses: { 200: json(Workflow, `The workflow, ${verb}d`), ...commonErrors, ...conflictErrors },
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const expectedVersion = parseIfMatch(c.req.valid('header')['if-match']);
+        const result = await command(
+          c,
+          id,
+          { type, data: {} },
+          expectedVersion === undefined ? {} : { expectedVersion },
+        );
+        c.header('ETag', etag(result.version));
+        return c.json(workflowJson(await findWorkflow(deps, c.var.userId, id)), 200);
+      },
+    );
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/workflows/{id}',
+      tags,
+      security,
+      request: { params: IdParam, headers: IfMatchHeader },
+      responses: { 204: { description: 'Deleted' }, ...commonErrors, ...conflictErrors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const expectedVersion = parseIfMatch(c.req.valid('header')['if-match']);
+      await command(
+        c,
+        id,
+        { type: 'DeleteWorkflow', data: {} },
+        expectedVersion === undefined ? {} : { expectedVersion },
+      );
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workflows/{id}/history',
+      tags,
+      security,
+      request: { params: IdParam, query: HistoryQuery },
+      responses: { 200: json(HistoryPage, "The workflow's events, in order"), ...commonErrors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const page = await aggregateHistory(deps.events, c.var.userId, 'workflow', id, {
+        after: q.after ?? 0,
+        limit: q.limit,
+      });
+      if (page.entries.length === 0 && !q.after)
+        throw new NotFoundError('workflow_not_found', 'No such workflow');
+      return c.json(historyJson(page), 200);
+    },
+  );
+
+  return app;
+}

@@ -25,7 +25,6 @@ import {
   TokenPair,
 } from './auth-schemas.ts';
 import { assertCsrf } from './require-auth.ts';
-import { userMeRoutes } from './user-me-routes.ts';
 
 export interface AuthRouteDeps {
   readonly auth: AuthServices;
@@ -209,6 +208,5 @@ export function authRoutes(deps: AuthRouteDeps): OpenAPIHono<AppEnv> {
     return c.body(null, 204);
   });
 
-  app.route('/', userMeRoutes({ auth, commands: deps.commands, db }));
   return app;
 }

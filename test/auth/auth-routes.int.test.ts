@@ -9,6 +9,7 @@ import { type AuthServices, createAuthServices } from '../../src/auth/auth-servi
 import { createRouter } from '../../src/http/app-env.ts';
 import { authRoutes } from '../../src/http/auth-routes.ts';
 import { onError } from '../../src/http/problem.ts';
+import { userMeRoutes } from '../../src/http/user-me-routes.ts';
 import { migrateAll } from '../../src/migrate/migrate-all.ts';
 import { postgresReadModels } from '../../src/projections/postgres-read-models.ts';
 import { ProjectionRunner } from '../../src/projections/projection-runner.ts';
@@ -39,6 +40,7 @@ beforeAll(async () => {
   });
   app = createRouter();
   app.route('/', authRoutes({ auth, commands: runtime.commands, db: runtime.db, config: dbs.config }));
+  app.route('/', userMeRoutes({ auth, commands: runtime.commands, db: runtime.db }));
   app.onError(onError(log));
 });
 

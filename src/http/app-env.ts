@@ -16,22 +16,33 @@ interface ZodLikeIssue {
   path: PropertyKey[];
   message: string;
   code?: string;
+  /** For unrecognized_keys: the keys that are not allowed. */
+  keys?: string[];
+}
+
+/** Where the input came from, in the words of the API (`json` is the request body). */
+const TARGET_NAMES: Record<string, string> = {
+  json: 'body',
+  param: 'path',
+  query: 'query',
+  header: 'header',
+};
+
+function fieldOf(issue: ZodLikeIssue, target: string): string {
+  const unknownKey = issue.code === 'unrecognized_keys' && issue.keys?.length ? [issue.keys[0]!] : [];
+  const path = [...issue.path.map(String), ...unknownKey];
+  return path.length ? path.join('.') : (TARGET_NAMES[target] ?? target);
 }
 
 export function validationErrorFrom(target: string, issues: readonly ZodLikeIssue[]): ValidationError {
   const first = issues[0];
-  const field = first && first.path.length ? first.path.map(String).join('.') : target;
+  const field = first ? fieldOf(first, target) : (TARGET_NAMES[target] ?? target);
   return new ValidationError(
     'validation_failed',
     first ? `${field}: ${first.message}` : `invalid ${target}`,
     {
       field,
-      details: {
-        errors: issues.map((i) => ({
-          field: i.path.length ? i.path.map(String).join('.') : target,
-          message: i.message,
-        })),
-      },
+      details: { errors: issues.map((i) => ({ field: fieldOf(i, target), message: i.message })) },
     },
   );
 }

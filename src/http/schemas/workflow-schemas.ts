@@ -81,7 +81,10 @@ function parsePayload(
   }
   const parsed = (kind === 'HEARTBEAT' ? HeartbeatPayload : ContainerPayload).safeParse(value);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) addIssue(['payload', ...issue.path], issue.message);
+    for (const issue of parsed.error.issues) {
+      const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
+      addIssue(['payload', ...issue.path, ...unknownKey], issue.message);
+    }
     return undefined;
   }
   return parsed.data;

@@ -1,0 +1,237 @@
+// The workflow, job, notification, analytics and history routes end to end: a real socket, the whole
+// system (`chronoverse all`) on real NATS, PostgreSQL and ClickHouse.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../src/stack/process-control.ts';
+import { ApiClient, startSystem, type TestSystem } from '../support/system.ts';
+
+let system: TestSystem;
+let alice: ApiClient;
+
+const heartbeat = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  kind: 'HEARTBEAT',
+  payload: { endpoint: 'http://127.0.0.1:9/health' },
+  interval: 5,
+  ...extra,
+});
+
+type Page<T> = { items: T[]; next_cursor: string | null };
+type WorkflowJson = {
+  id: string;
+  name: string;
+  status: string;
+  kind: string;
+  interval: number | null;
+  version: number;
+};
+type JobJson = { id: string; status: string; trigger: string };
+
+beforeAll(async () => {
+  system = await startSystem();
+  alice = new ApiClient(system.baseUrl);
+  await alice.signUp('alice@example.com');
+});
+
+afterAll(async () => {
+  await system?.dispose();
+});
+
+describe('workflows', () => {
+  it('create, read, list with filters and pages, update with If-Match', async () => {
+    const created = await alice.post<{ id: string; version: number }>('/workflows', heartbeat('api health'));
+    expect(created.status).toBe(201);
+    expect(created.headers.get('etag')).toBe(`"${created.body.version}"`);
+    expect(created.headers.get('location')).toBe(`/workflows/${created.body.id}`);
+    const id = created.body.id;
+
+    const read = await alice.get<WorkflowJson & { payload: Record<string, unknown>; build_status: string }>(
+      `/workflows/${id}`,
+    );
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({
+      id,
+      name: 'api health',
+      kind: 'HEARTBEAT',
+      interval: 5,
+      status: 'ACTIVE',
+      build_status: 'COMPLETED',
+    });
+    // Defaults of the original's HEARTBEAT payload are filled in.
+    expect(read.body.payload).toMatchObject({
+      endpoint: 'http://127.0.0.1:9/health',
+      expected_status_code: 200,
+      timeout: '10s',
+    });
+
+    // A JSON-string payload, as the original's clients send it, and a cron schedule.
+    const cron = await alice.post('/workflows', {
+      name: 'nightly',
+      kind: 'CONTAINER',
+      payload: JSON.stringify({ image: 'chronoverse/busybox:local', cmd: ['echo', 'hi'] }),
+      schedule: { cron: '0 3 * * *', timezone: 'Europe/Berlin' },
+    });
+    expect(cron.status).toBe(201);
+    await alice.post('/workflows', heartbeat('other health', { interval: 60 }));
+
+    const all = await alice.get<Page<WorkflowJson>>('/workflows');
+    expect(all.body.items.map((w) => w.name)).toEqual(['other health', 'nightly', 'api health']);
+    expect(
+      (await alice.get<Page<WorkflowJson>>('/workflows?kind=CONTAINER')).body.items.map((w) => w.name),
+    ).toEqual(['nightly']);
+    expect((await alice.get<Page<WorkflowJson>>('/workflows?query=HEALTH')).body.items).toHaveLength(2);
+    expect(
+      (await alice.get<Page<WorkflowJson>>('/workflows?interval_min=10&interval_max=100')).body.items.map(
+        (w) => w.name,
+      ),
+    ).toEqual(['other health']);
+    // % and _ in the query match themselves, not everything.
+    expect((await alice.get<Page<WorkflowJson>>('/workflows?query=%25')).body.items).toHaveLength(0);
+
+    const first = await alice.get<Page<WorkflowJson>>('/workflows?limit=2');
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.next_cursor).toBeTypeOf('string');
+    const second = await alice.get<Page<WorkflowJson>>(`/workflows?limit=2&cursor=${first.body.next_cursor}`);
+    expect(second.body.items.map((w) => w.name)).toEqual(['api health']);
+    expect(second.body.next_cursor).toBeNull();
+
+    const stale = await alice.request('PUT', `/workflows/${id}`, {
+      body: { name: 'renamed' },
+      headers: { 'if-match': '"1"' },
+    });
+    expect(stale.status).toBe(412);
+    expect(stale.body).toMatchObject({ code: 'version_mismatch' });
+    const updated = await alice.request<WorkflowJson>('PUT', `/workflows/${id}`, {
+      body: { name: 'renamed', interval: 15 },
+      headers: { 'if-match': read.headers.get('etag')! },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ name: 'renamed', interval: 15 });
+    expect(updated.headers.get('etag')).toBe(`"${updated.body.version}"`);
+  });
+
+  it('pause, resume, terminate, and delete only once terminated', async () => {
+    const { id } = (await alice.post<{ id: string }>('/workflows', heartbeat('lifecycle'))).body;
+    expect((await alice.post<WorkflowJson>(`/workflows/${id}/pause`)).body.status).toBe('PAUSED');
+    expect((await alice.post(`/workflows/${id}/pause`)).status).toBe(409);
+    expect((await alice.post<WorkflowJson>(`/workflows/${id}/resume`)).body.status).toBe('ACTIVE');
+    const early = await alice.request('DELETE', `/workflows/${id}`);
+    expect(early.status).toBe(412);
+    expect(early.body).toMatchObject({ code: 'workflow_not_terminated' });
+    expect((await alice.post<WorkflowJson>(`/workflows/${id}/terminate`)).body.status).toBe('TERMINATED');
+    expect((await alice.post(`/workflows/${id}/resume`)).status).toBe(409);
+    expect((await alice.request('DELETE', `/workflows/${id}`)).status).toBe(204);
+    expect((await alice.get(`/workflows/${id}`)).status).toBe(404);
+  });
+
+  it('honours Idempotency-Key on create: same body, same workflow; other body, 409', async () => {
+    const headers = { 'idempotency-key': 'create-once' };
+    const a = await alice.post<{ id: string }>('/workflows', heartbeat('keyed'), headers);
+    const b = await alice.post<{ id: string }>('/workflows', heartbeat('keyed'), headers);
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(201);
+    expect(b.body.id).toBe(a.body.id);
+    const c = await alice.post('/workflows', heartbeat('something else'), headers);
+    expect(c.status).toBe(409);
+    expect(c.body).toMatchObject({ code: 'idempotency_key_reused' });
+    const named = (await alice.get<Page<WorkflowJson>>('/workflows?query=keyed')).body.items;
+    expect(named).toHaveLength(1);
+  });
+});
+
+describe('jobs', () => {
+  it('run now, list, read, cancel, and the histories of both', async () => {
+    const { id } = (await alice.post<{ id: string }>('/workflows', heartbeat('runs'))).body;
+    const run = await alice.post<{ job_id: string; scheduled_at: string }>(
+      `/workflows/${id}/jobs/schedule`,
+      undefined,
+      { 'idempotency-key': 'run-1' },
+    );
+    expect(run.status).toBe(201);
+    const again = await alice.post<{ job_id: string }>(`/workflows/${id}/jobs/schedule`, undefined, {
+      'idempotency-key': 'run-1',
+    });
+    expect(again.body.job_id).toBe(run.body.job_id);
+    const jobId = run.body.job_id;
+
+    // The scheduler's reactor creates and queues the job; the projector shows it.
+    await waitUntil(
+      'job queued',
+      async () => (await alice.get<JobJson>(`/workflows/${id}/jobs/${jobId}`)).body.status === 'QUEUED',
+      20_000,
+    );
+    const list = await alice.get<Page<JobJson>>(`/workflows/${id}/jobs?trigger=MANUAL`);
+    expect(list.body.items.map((j) => j.id)).toEqual([jobId]);
+    expect((await alice.get<Page<JobJson>>(`/workflows/${id}/jobs?status=COMPLETED`)).body.items).toEqual([]);
+
+    const canceled = await alice.post<JobJson>(`/workflows/${id}/jobs/${jobId}/cancel`);
+    expect(canceled.status).toBe(200);
+    expect(canceled.body.status).toBe('CANCELED');
+    expect((await alice.post(`/workflows/${id}/jobs/${jobId}/cancel`)).status).toBe(409);
+    const final = await alice.get(`/workflows/${id}/jobs/${jobId}`);
+    expect(final.headers.get('cache-control')).toContain('immutable');
+
+    const jobHistory = await alice.get<{ items: { type: string }[] }>(
+      `/workflows/${id}/jobs/${jobId}/history`,
+    );
+    expect(jobHistory.body.items.map((e) => e.type)).toEqual(['JobCreated', 'JobQueued', 'JobCanceled']);
+    await waitUntil(
+      'outcome recorded',
+      async () => {
+        const h = await alice.get<{ items: { type: string }[] }>(`/workflows/${id}/history`);
+        return h.body.items.some((e) => e.type === 'JobOutcomeRecorded');
+      },
+      20_000,
+    );
+    const history = await alice.get<{ items: { type: string; sequence: number }[] }>(
+      `/workflows/${id}/history?limit=1`,
+    );
+    expect(history.body.items.map((e) => e.type)).toEqual(['WorkflowCreated', 'WorkflowBuildCompleted']);
+  });
+});
+
+describe('notifications and analytics', () => {
+  it('shows what the preference asks for, unread first, and marks read', async () => {
+    const bob = new ApiClient(system.baseUrl);
+    await bob.signUp('bob.notify@example.com');
+    expect(
+      (await bob.request('PATCH', '/users/me', { body: { notification_preference: 'ALL' } })).status,
+    ).toBe(200);
+    const { id } = (await bob.post<{ id: string }>('/workflows', heartbeat('noisy'))).body;
+    const { job_id } = (await bob.post<{ job_id: string }>(`/workflows/${id}/jobs/schedule`)).body;
+    await waitUntil(
+      'queued',
+      async () => (await bob.get<JobJson>(`/workflows/${id}/jobs/${job_id}`)).body.status === 'QUEUED',
+      20_000,
+    );
+    await bob.post(`/workflows/${id}/jobs/${job_id}/cancel`);
+    await bob.post(`/workflows/${id}/pause`);
+
+    type Notification = {
+      id: string;
+      kind: string;
+      title: string;
+      read_at: string | null;
+      action_url: string;
+    };
+    const list = await bob.get<Page<Notification>>('/notifications');
+    expect(list.body.items.map((n) => n.title)).toEqual(['Workflow paused', 'Job canceled']);
+    expect(list.body.items[1]!.action_url).toBe(`/workflows/${id}/jobs/${job_id}`);
+
+    const [paused] = list.body.items;
+    expect((await bob.post('/notifications/read', { ids: [paused!.id] })).status).toBe(204);
+    const after = await bob.get<Page<Notification>>('/notifications');
+    // Unread first: the canceled job's notification now comes before the read one.
+    expect(after.body.items.map((n) => [n.title, n.read_at === null])).toEqual([
+      ['Job canceled', true],
+      ['Workflow paused', false],
+    ]);
+    expect((await bob.get<Page<Notification>>('/notifications?unread=true')).body.items).toHaveLength(1);
+
+    const analytics = await bob.get<{ workflows: number; jobs_total: number; jobs_canceled: number }>(
+      '/analytics',
+    );
+    expect(analytics.body).toMatchObject({ workflows: 1, jobs_total: 1, jobs_canceled: 1 });
+    const wf = await bob.get<{ jobs_total: number }>(`/analytics/workflows/${id}`);
+    expect(wf.body.jobs_total).toBe(1);
+  });
+});

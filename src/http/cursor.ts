@@ -1,5 +1,6 @@
 // Opaque keyset cursors: the sort key of the last item of a page, base64url JSON. A cursor that does
 // not decode to the expected shape is a 422 naming `cursor`, never a 500.
+import { type RawBuilder, sql } from 'kysely';
 import { ValidationError } from '../errors.ts';
 
 export function encodeCursor(key: readonly (string | number | boolean)[]): string {
@@ -37,3 +38,24 @@ export function decodeCursor<const T extends readonly ('string' | 'number' | 'bo
     return v;
   }) as never;
 }
+
+/** Newest-first keyset paging on (created_at, id), the order of every growing list of this API. */
+export const newestFirst = {
+  /** The condition for rows after the cursor's row. */
+  after(cursor: string | undefined): RawBuilder<boolean> | undefined {
+    if (!cursor) return undefined;
+    const [at, id] = decodeCursor(cursor, ['date', 'string']);
+    return sql<boolean>`(created_at, id) < (${at}, ${id})`;
+  },
+  /** One page from `limit + 1` rows: the extra row only says that another page exists. */
+  page<R extends { created_at: Date; id: string }, J>(
+    rows: readonly R[],
+    limit: number,
+    toJson: (row: R) => J,
+  ) {
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    const next = rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null;
+    return { items: items.map(toJson), next_cursor: next };
+  },
+};

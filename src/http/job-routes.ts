@@ -2,13 +2,12 @@
 // workflow is the caller's, and that the job belongs to that workflow.
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { sql } from 'kysely';
 import { jobDecider } from '../actors/job-decider.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
 import { NotFoundError } from '../errors.ts';
 import { aggregateHistory } from '../events/history.ts';
 import { createRouter } from './app-env.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { newestFirst } from './cursor.ts';
 import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
 import { claimIdempotencyKey } from './idempotency.ts';
 import { json, security } from './openapi-helpers.ts';
@@ -58,20 +57,14 @@ export function jobRoutes(deps: RouteDeps) {
         .where('user_id', '=', c.var.userId);
       if (q.status) query = query.where('status', '=', q.status);
       if (q.trigger) query = query.where('trigger', '=', q.trigger);
-      if (q.cursor) {
-        const [at, jobId] = decodeCursor(q.cursor, ['date', 'string']);
-        query = query.where(sql<boolean>`(created_at, id) < (${at}, ${jobId})`);
-      }
+      const after = newestFirst.after(q.cursor);
+      if (after) query = query.where(after);
       const rows = await query
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(q.limit + 1)
         .execute();
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
-      const next =
-        rows.length > q.limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null;
-      return c.json({ items: page.map(jobJson), next_cursor: next }, 200);
+      return c.json(newestFirst.page(rows, q.limit, jobJson), 200);
     },
   );
 

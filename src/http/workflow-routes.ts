@@ -9,7 +9,7 @@ import { NotFoundError } from '../errors.ts';
 import { aggregateHistory } from '../events/history.ts';
 import type { WorkflowCommand } from '../events/workflow-events.ts';
 import { type AppEnv, createRouter, validationErrorFrom } from './app-env.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { newestFirst } from './cursor.ts';
 import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
 import { claimIdempotencyKey } from './idempotency.ts';
 import { json, security } from './openapi-helpers.ts';
@@ -83,20 +83,14 @@ export function workflowRoutes(deps: RouteDeps) {
       if (q.build_status) query = query.where('build_status', '=', q.build_status);
       if (q.interval_min !== undefined) query = query.where('interval_minutes', '>=', q.interval_min);
       if (q.interval_max !== undefined) query = query.where('interval_minutes', '<=', q.interval_max);
-      if (q.cursor) {
-        const [at, id] = decodeCursor(q.cursor, ['date', 'string']);
-        query = query.where(sql<boolean>`(created_at, id) < (${at}, ${id})`);
-      }
+      const after = newestFirst.after(q.cursor);
+      if (after) query = query.where(after);
       const rows = await query
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(q.limit + 1)
         .execute();
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
-      const next =
-        rows.length > q.limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null;
-      return c.json({ items: page.map(workflowJson), next_cursor: next }, 200);
+      return c.json(newestFirst.page(rows, q.limit, workflowJson), 200);
     },
   );
 

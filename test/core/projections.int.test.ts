@@ -1,53 +1,35 @@
 // Projections against real NATS, PostgreSQL and ClickHouse: the live read model equals a full
 // rebuild, row for row; analytics in ClickHouse count every job event once.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { streamNames } from '../../src/events/stream-definitions.ts';
-import { migrateAll } from '../../src/migrate/migrate-all.ts';
 import { countJobEvents } from '../../src/projections/clickhouse-job-events.ts';
 import { ProjectionRunner, rebuildProjection } from '../../src/projections/projection-runner.ts';
 import { allProjections } from '../../src/projections/registry.ts';
-import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { generateEventLog } from '../support/event-log-generator.ts';
-import { startNatsServer, type TestNatsServer } from '../support/nats-server.ts';
 import { dumpReadModels } from '../support/read-model-dump.ts';
-import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
+import { useTestEnvironment } from '../support/test-environment.ts';
 
-let nats: TestNatsServer;
-let dbs: TestDatabases;
-let runtime: Runtime;
-
-beforeAll(async () => {
-  nats = await startNatsServer();
-  dbs = await createTestDatabases({ NATS_URL: nats.url });
-  runtime = await openRuntime(dbs.config, 'test');
-  await migrateAll(dbs.config, runtime);
-});
-
-afterAll(async () => {
-  await runtime?.close();
-  await dbs?.dispose();
-  await nats?.dispose();
-});
+const env = useTestEnvironment();
 
 describe('projections', () => {
   it('build the read models live, and a rebuild of thousands of events gives the same rows', async () => {
     const log = createLogger('test', 'error');
-    const deps = { nats: runtime.nats, db: runtime.db, log };
-    const runners = allProjections(runtime).map((p) => new ProjectionRunner(deps, p, { batchSize: 200 }));
+    const deps = { nats: env.runtime.nats, db: env.runtime.db, log };
+    const runners = allProjections(env.runtime).map((p) => new ProjectionRunner(deps, p, { batchSize: 200 }));
     for (const r of runners) await r.start();
     // Part of the log is written while the runners are live, part before they catch up.
-    const generated = await generateEventLog(runtime.commands, {
+    const generated = await generateEventLog(env.runtime.commands, {
       users: 6,
       workflowsPerUser: 5,
       jobsPerWorkflow: 12,
     });
-    const last = (await runtime.nats.jsm.streams.info(streamNames.events)).state.last_seq;
+    const last = (await env.runtime.nats.jsm.streams.info(streamNames.events)).state.last_seq;
     expect(last).toBeGreaterThan(2000);
     await Promise.all(runners.map((r) => r.waitFor(last)));
     for (const r of runners) await r.stop();
 
-    const live = await dumpReadModels(runtime.db);
+    const live = await dumpReadModels(env.runtime.db);
     expect(live.workflows).toHaveLength(generated.workflowIds.length);
     expect(live.jobs).toHaveLength(generated.workflowIds.length * 12);
     expect(live.users).toHaveLength(6);
@@ -61,11 +43,11 @@ describe('projections', () => {
       jobs_canceled: number;
     }[];
     for (const s of stats) expect(s.jobs_completed + s.jobs_failed + s.jobs_canceled).toBe(s.jobs_total);
-    const liveCounts = await countJobEvents(runtime.clickhouse, dbs.config.CLICKHOUSE_DATABASE);
+    const liveCounts = await countJobEvents(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE);
     expect(liveCounts.JobCreated).toBe(generated.workflowIds.length * 12);
 
-    for (const p of allProjections(runtime)) await rebuildProjection(deps, p);
-    expect(await dumpReadModels(runtime.db)).toEqual(live);
-    expect(await countJobEvents(runtime.clickhouse, dbs.config.CLICKHOUSE_DATABASE)).toEqual(liveCounts);
+    for (const p of allProjections(env.runtime)) await rebuildProjection(deps, p);
+    expect(await dumpReadModels(env.runtime.db)).toEqual(live);
+    expect(await countJobEvents(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE)).toEqual(liveCounts);
   });
 });

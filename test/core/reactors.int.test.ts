@@ -7,32 +7,23 @@ import { jobDecider } from '../../src/actors/job-decider.ts';
 import { userDecider } from '../../src/actors/user-decider.ts';
 import { workflowDecider } from '../../src/actors/workflow-decider.ts';
 import { aggregateHistory } from '../../src/events/history.ts';
-import { migrateAll } from '../../src/migrate/migrate-all.ts';
 import { postgresReadModels } from '../../src/projections/postgres-read-models.ts';
 import { ProjectionRunner } from '../../src/projections/projection-runner.ts';
 import { jobLifecycleReactor } from '../../src/reactors/job-lifecycle-reactor.ts';
 import { ReactorRunner } from '../../src/reactors/reactor.ts';
-import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { createHeartbeat, newId } from '../support/fixtures.ts';
-import { startNatsServer, type TestNatsServer } from '../support/nats-server.ts';
-import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
+import { useTestEnvironment } from '../support/test-environment.ts';
 
-let nats: TestNatsServer;
-let dbs: TestDatabases;
-let runtime: Runtime;
+const env = useTestEnvironment();
 let reactor: ReactorRunner;
 let projection: ProjectionRunner;
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  dbs = await createTestDatabases({ NATS_URL: nats.url });
-  runtime = await openRuntime(dbs.config, 'test');
-  await migrateAll(dbs.config, runtime);
   const log = createLogger('test', 'error');
-  reactor = new ReactorRunner(runtime.nats, jobLifecycleReactor(runtime.commands), log);
-  projection = new ProjectionRunner({ nats: runtime.nats, db: runtime.db, log }, postgresReadModels);
+  reactor = new ReactorRunner(env.runtime.nats, jobLifecycleReactor(env.runtime.commands), log);
+  projection = new ProjectionRunner({ nats: env.runtime.nats, db: env.runtime.db, log }, postgresReadModels);
   await reactor.start();
   await projection.start();
 });
@@ -40,33 +31,34 @@ beforeAll(async () => {
 afterAll(async () => {
   await reactor?.stop();
   await projection?.stop();
-  await runtime?.close();
-  await dbs?.dispose();
-  await nats?.dispose();
 });
 
 async function jobStatus(jobId: string): Promise<string | undefined> {
-  const row = await runtime.db.selectFrom('jobs').select('status').where('id', '=', jobId).executeTakeFirst();
+  const row = await env.runtime.db
+    .selectFrom('jobs')
+    .select('status')
+    .where('id', '=', jobId)
+    .executeTakeFirst();
   return row?.status;
 }
 
 /** Run now, wait for the reactor to queue the job, run it to the given end. */
 async function runJob(userId: string, workflowId: string, end: 'complete' | 'fail'): Promise<string> {
   const jobId = newId();
-  await runtime.commands.handle(workflowDecider, {
+  await env.runtime.commands.handle(workflowDecider, {
     commandId: newId(),
     userId,
     aggregateId: workflowId,
     command: { type: 'RunNow', data: { job_id: jobId } },
   });
   await waitUntil('job queued by the reactor', async () => (await jobStatus(jobId)) === 'QUEUED', 20_000);
-  await runtime.commands.handle(jobDecider, {
+  await env.runtime.commands.handle(jobDecider, {
     commandId: newId(),
     userId,
     aggregateId: jobId,
     command: { type: 'StartJob', data: { attempt: 1, executor_id: 'exec-test' } },
   });
-  await runtime.commands.handle(jobDecider, {
+  await env.runtime.commands.handle(jobDecider, {
     commandId: newId(),
     userId,
     aggregateId: jobId,
@@ -89,7 +81,7 @@ async function runJob(userId: string, workflowId: string, end: 'complete' | 'fai
 }
 
 async function workflowRow(workflowId: string) {
-  return runtime.db
+  return env.runtime.db
     .selectFrom('workflows')
     .selectAll()
     .where('id', '=', workflowId)
@@ -99,13 +91,13 @@ async function workflowRow(workflowId: string) {
 describe('job lifecycle reactor', () => {
   it('counts consecutive failures, resets on success, terminates at the limit and alerts', async () => {
     const [userId, workflowId] = [newId(), newId()];
-    await runtime.commands.handle(userDecider, {
+    await env.runtime.commands.handle(userDecider, {
       commandId: newId(),
       userId,
       aggregateId: userId,
       command: { type: 'RegisterUser', data: { user_id: userId, email: 'a@example.com' } },
     });
-    await runtime.commands.handle(workflowDecider, {
+    await env.runtime.commands.handle(workflowDecider, {
       commandId: newId(),
       userId,
       aggregateId: workflowId,
@@ -138,7 +130,7 @@ describe('job lifecycle reactor', () => {
     // Preference ALERTS (the default): the alert and the job errors, no successes.
     const kinds = await sql<{ kind: string; n: number }>`
       select kind, count(*)::int as n from notifications where user_id = ${userId} group by kind order by kind`.execute(
-      runtime.db,
+      env.runtime.db,
     );
     expect(kinds.rows).toEqual([
       { kind: 'WEB_ALERT', n: 1 },
@@ -147,7 +139,7 @@ describe('job lifecycle reactor', () => {
 
     // A terminated workflow refuses to run.
     await expect(
-      runtime.commands.handle(workflowDecider, {
+      env.runtime.commands.handle(workflowDecider, {
         commandId: newId(),
         userId,
         aggregateId: workflowId,
@@ -155,7 +147,9 @@ describe('job lifecycle reactor', () => {
       }),
     ).rejects.toMatchObject({ status: 409, code: 'workflow_terminated' });
 
-    const history = await aggregateHistory(runtime.events, userId, 'workflow', workflowId, { limit: 1000 });
+    const history = await aggregateHistory(env.runtime.events, userId, 'workflow', workflowId, {
+      limit: 1000,
+    });
     const types = history.entries.map((e) => e.event.type);
     expect(types.slice(0, 2)).toEqual(['WorkflowCreated', 'WorkflowBuildCompleted']);
     expect(types.filter((t) => t === 'JobScheduled')).toHaveLength(6);
@@ -168,27 +162,27 @@ describe('job lifecycle reactor', () => {
 
   it('pages the history by sequence', async () => {
     const [userId, workflowId] = [newId(), newId()];
-    await runtime.commands.handle(workflowDecider, {
+    await env.runtime.commands.handle(workflowDecider, {
       commandId: newId(),
       userId,
       aggregateId: workflowId,
       command: createHeartbeat(userId, workflowId),
     });
     for (let i = 0; i < 4; i++) {
-      await runtime.commands.handle(workflowDecider, {
+      await env.runtime.commands.handle(workflowDecider, {
         commandId: newId(),
         userId,
         aggregateId: workflowId,
         command: { type: i % 2 ? 'ResumeWorkflow' : 'PauseWorkflow', data: {} },
       });
     }
-    const first = await aggregateHistory(runtime.events, userId, 'workflow', workflowId, { limit: 2 });
+    const first = await aggregateHistory(env.runtime.events, userId, 'workflow', workflowId, { limit: 2 });
     expect(first.entries.map((e) => e.event.type)).toEqual([
       'WorkflowCreated',
       'WorkflowBuildCompleted',
       'WorkflowPaused',
     ]);
-    const second = await aggregateHistory(runtime.events, userId, 'workflow', workflowId, {
+    const second = await aggregateHistory(env.runtime.events, userId, 'workflow', workflowId, {
       after: first.next!,
       limit: 10,
     });

@@ -1,38 +1,22 @@
 // Every migration is idempotent: PostgreSQL, ClickHouse and JetStream each run twice without change.
 import { RetentionPolicy } from '@nats-io/jetstream';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { streamDefinitions } from '../../src/events/stream-definitions.ts';
 import { reconcileStreams } from '../../src/migrate/jetstream-topology.ts';
 import { migrateAll } from '../../src/migrate/migrate-all.ts';
-import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
-import { startNatsServer, type TestNatsServer } from '../support/nats-server.ts';
-import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
+import { useTestEnvironment } from '../support/test-environment.ts';
 
-let nats: TestNatsServer;
-let dbs: TestDatabases;
-let runtime: Runtime;
-
-beforeAll(async () => {
-  nats = await startNatsServer();
-  dbs = await createTestDatabases({ NATS_URL: nats.url });
-  runtime = await openRuntime(dbs.config, 'test');
-});
-
-afterAll(async () => {
-  await runtime?.close();
-  await dbs?.dispose();
-  await nats?.dispose();
-});
+const env = useTestEnvironment({ migrate: false });
 
 describe('migrations', () => {
   it('apply everything once, then nothing on a second run', async () => {
-    const first = await migrateAll(dbs.config, runtime);
+    const first = await migrateAll(env.config, env.runtime);
     expect(first.postgres.length).toBeGreaterThan(0);
     expect(first.clickhouse.length).toBeGreaterThan(0);
     expect(first.jetstream.map((a) => a.action)).toEqual(['created', 'created', 'created']);
 
-    const second = await migrateAll(dbs.config, runtime);
+    const second = await migrateAll(env.config, env.runtime);
     expect(second).toEqual({
       postgres: [],
       clickhouse: [],
@@ -40,10 +24,10 @@ describe('migrations', () => {
     });
 
     const tables = await sql<{ table_name: string }>`
-      select table_name from information_schema.tables where table_schema = 'public'`.execute(runtime.db);
+      select table_name from information_schema.tables where table_schema = 'public'`.execute(env.runtime.db);
     expect(tables.rows.map((r) => r.table_name)).toContain('projection_checkpoints');
-    const chTables = await runtime.clickhouse.query({
-      query: `SELECT name FROM system.tables WHERE database = '${dbs.config.CLICKHOUSE_DATABASE}' ORDER BY name`,
+    const chTables = await env.runtime.clickhouse.query({
+      query: `SELECT name FROM system.tables WHERE database = '${env.config.CLICKHOUSE_DATABASE}' ORDER BY name`,
       format: 'JSONEachRow',
     });
     expect((await chTables.json<{ name: string }>()).map((r) => r.name)).toEqual([
@@ -51,33 +35,33 @@ describe('migrations', () => {
       'job_logs',
       'schema_migrations',
     ]);
-    const applied = await runtime.clickhouse.query({
-      query: `SELECT count() AS n FROM ${dbs.config.CLICKHOUSE_DATABASE}.schema_migrations`,
+    const applied = await env.runtime.clickhouse.query({
+      query: `SELECT count() AS n FROM ${env.config.CLICKHOUSE_DATABASE}.schema_migrations`,
       format: 'JSONEachRow',
     });
     expect(await applied.json()).toEqual([{ n: first.clickhouse.length }]);
   });
 
   it('update a stream whose declared settings changed, keeping its messages', async () => {
-    await runtime.nats.js.publish('cv.logs.u1.j1', 'line');
+    await env.runtime.nats.js.publish('cv.logs.u1.j1', 'line');
     const changed = streamDefinitions({ logBufferMaxAgeHours: 48 });
-    const actions = await reconcileStreams(runtime.nats.jsm, changed);
+    const actions = await reconcileStreams(env.runtime.nats.jsm, changed);
     expect(actions.find((a) => a.stream === 'CV_LOGS')).toEqual({
       stream: 'CV_LOGS',
       action: 'updated',
       changed: ['max_age'],
     });
-    expect((await runtime.nats.jsm.streams.info('CV_LOGS')).state.messages).toBe(1);
-    expect((await reconcileStreams(runtime.nats.jsm, changed)).every((a) => a.action === 'unchanged')).toBe(
-      true,
-    );
+    expect((await env.runtime.nats.jsm.streams.info('CV_LOGS')).state.messages).toBe(1);
+    expect(
+      (await reconcileStreams(env.runtime.nats.jsm, changed)).every((a) => a.action === 'unchanged'),
+    ).toBe(true);
   });
 
   it('refuse to run on a stream whose retention differs, rather than change it', async () => {
     const wrong = streamDefinitions({ logBufferMaxAgeHours: 48 }).map((d) =>
       d.name === 'CV_EVENTS' ? { ...d, retention: RetentionPolicy.Workqueue } : d,
     );
-    await expect(reconcileStreams(runtime.nats.jsm, wrong)).rejects.toThrow(
+    await expect(reconcileStreams(env.runtime.nats.jsm, wrong)).rejects.toThrow(
       /CV_EVENTS has retention "limits"/,
     );
   });

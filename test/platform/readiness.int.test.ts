@@ -1,33 +1,17 @@
 // /readyz reports each real dependency and follows NATS going away and coming back.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.ts';
-import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
-import { startNatsServer, type TestNatsServer } from '../support/nats-server.ts';
-import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
+import { useTestEnvironment } from '../support/test-environment.ts';
 
-let nats: TestNatsServer;
-let dbs: TestDatabases;
-let runtime: Runtime;
-
-beforeAll(async () => {
-  nats = await startNatsServer();
-  dbs = await createTestDatabases({ NATS_URL: nats.url });
-  runtime = await openRuntime(dbs.config, 'test');
-});
-
-afterAll(async () => {
-  await runtime?.close();
-  await dbs?.dispose();
-  await nats?.dispose();
-});
+const env = useTestEnvironment({ migrate: false });
 
 async function readyz(): Promise<{
   status: number;
   body: { status: string; checks: Record<string, { ok: boolean; error?: string }> };
 }> {
-  const app = createApp({ log: createLogger('test', 'error'), readinessProbes: runtime.readinessProbes });
+  const app = createApp({ log: createLogger('test', 'error'), readinessProbes: env.runtime.readinessProbes });
   const res = await app.request('/readyz');
   return { status: res.status, body: (await res.json()) as Awaited<ReturnType<typeof readyz>>['body'] };
 }
@@ -41,13 +25,13 @@ describe('readiness', () => {
   });
 
   it('goes 503 naming nats when NATS stops, and back to 200 when it returns', async () => {
-    await nats.stop();
+    await env.nats.stop();
     const down = await readyz();
     expect(down.status).toBe(503);
     expect(down.body.checks.nats?.ok).toBe(false);
     expect(down.body.checks.postgres?.ok).toBe(true);
 
-    await nats.start();
+    await env.nats.start();
     await waitUntil('readyz 200 after NATS restart', async () => (await readyz()).status === 200, 20_000);
   });
 

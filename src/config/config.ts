@@ -69,6 +69,19 @@ const configFields = z.object({
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
     .default('default'),
   CV_EXECUTOR_CONCURRENCY: positiveInt.max(1000).default(4),
+  CV_EXECUTOR_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ., - and _ only')
+    .optional()
+    .describe('stable across restarts, so a restarted executor finds its own containers'),
+  CV_EXECUTOR_DEFAULT_CPUS: z.coerce.number().positive().max(256).default(1),
+  CV_EXECUTOR_DEFAULT_MEMORY_MB: positiveInt.min(6).default(256),
+  CV_EXECUTOR_DEFAULT_PIDS: positiveInt.default(128),
+  CV_EXECUTOR_MAX_CPUS: z.coerce.number().positive().max(256).default(2),
+  CV_EXECUTOR_MAX_MEMORY_MB: positiveInt.min(6).default(2048),
+  CV_EXECUTOR_MAX_PIDS: positiveInt.default(1024),
+  CV_DISPATCH_ACK_WAIT_SECONDS: positiveInt.max(3600).default(30),
+  CV_DISPATCH_MAX_DELIVER: positiveInt.max(100).default(5),
   CV_LOG_BUFFER_MAX_AGE_HOURS: positiveInt.default(24),
   CV_LOG_RETENTION_DAYS: positiveInt.default(30),
   CV_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

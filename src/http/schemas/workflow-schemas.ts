@@ -2,51 +2,8 @@
 // the OpenAPI document, so the two cannot drift. Limits are the original Chronoverse's.
 import { z } from '@hono/zod-openapi';
 import type { WorkflowSchedule } from '../../events/workflow-events.ts';
-import { parseDuration } from '../../workflows/duration.ts';
+import { ContainerPayload, HeartbeatPayload } from '../../workflows/payload-schemas.ts';
 import { cronProblem } from '../../workflows/schedule-validation.ts';
-
-const duration = (fallback: string, maxMs: number, what: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((v) => parseDuration(v) !== undefined, { message: 'a duration such as "30s", "5m" or "1h30m"' })
-    .refine((v) => (parseDuration(v) ?? 0) > 0 && (parseDuration(v) ?? 0) <= maxMs, {
-      message: `${what} must be more than 0 and at most ${maxMs / 60_000} minutes`,
-    });
-
-export const HeartbeatPayload = z
-  .strictObject({
-    endpoint: z
-      .string()
-      .url()
-      .refine((u) => /^https?:\/\//i.test(u), { message: 'endpoint must be an http or https URL' }),
-    expected_status_code: z.number().int().min(100).max(599).default(200),
-    headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
-    timeout: duration('10s', 5 * 60_000, 'timeout'),
-  })
-  .openapi('HeartbeatPayload');
-
-export const ContainerPayload = z
-  .strictObject({
-    image: z.string().min(1).max(255),
-    cmd: z.array(z.string().max(4096)).max(256).default([]),
-    env: z
-      .record(
-        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are letters, digits and _'),
-        z.string().max(32_768),
-      )
-      .default({}),
-    timeout: duration('30s', 60 * 60_000, 'timeout'),
-    resources: z
-      .strictObject({
-        cpus: z.number().positive().max(64).optional(),
-        memory_mb: z.number().int().min(6).max(65_536).optional(),
-        pids: z.number().int().min(1).max(32_768).optional(),
-      })
-      .optional(),
-    network: z.enum(['none', 'bridge']).default('none'),
-  })
-  .openapi('ContainerPayload');
 
 export const CronSchedule = z
   .strictObject({ cron: z.string().min(1).max(255), timezone: z.string().min(1).max(64).default('UTC') })

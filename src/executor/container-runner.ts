@@ -1,0 +1,166 @@
+// CONTAINER: the image and command run through dockerode, isolated: no network unless asked, a
+// read-only root file system with a small writable /tmp, every capability dropped, no new
+// privileges, the `nobody` user, memory/CPU/pids limits, no host mounts, labelled with the job and
+// attempt so a restarted executor can find what it left behind, and removed after the run.
+import { Writable } from 'node:stream';
+import type Docker from 'dockerode';
+import { parseDuration } from '../workflows/duration.ts';
+import { ContainerPayload } from '../workflows/payload-schemas.ts';
+import { type ExecutorLimits, limitsFor } from './container-limits.ts';
+import { LineSplitter } from './line-splitter.ts';
+import { type RunContext, type RunResult, systemFailure, userFailure } from './run-result.ts';
+
+export const LABELS = {
+  managed: 'dev.chronoverse.managed',
+  executor: 'dev.chronoverse.executor',
+  job: 'dev.chronoverse.job',
+  user: 'dev.chronoverse.user',
+  attempt: 'dev.chronoverse.attempt',
+} as const;
+
+export interface ContainerJob {
+  readonly jobId: string;
+  readonly userId: string;
+  readonly attempt: number;
+  readonly executorId: string;
+}
+
+/** Exit code Docker reports for a SIGKILLed container (OOM kill, timeout kill). */
+const SIGKILL_EXIT = 137;
+
+function lineSink(splitter: LineSplitter): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      splitter.push(chunk);
+      done();
+    },
+    final(done) {
+      splitter.end();
+      done();
+    },
+  });
+}
+
+export async function runContainer(
+  docker: Docker,
+  job: ContainerJob,
+  payload: Record<string, unknown>,
+  limits: ExecutorLimits,
+  ctx: RunContext,
+): Promise<RunResult> {
+  const parsed = ContainerPayload.safeParse(payload);
+  if (!parsed.success)
+    return userFailure('invalid_payload', parsed.error.issues[0]?.message ?? 'invalid payload');
+  const spec = parsed.data;
+  const timeoutMs = parseDuration(spec.timeout) ?? 30_000;
+  const l = limitsFor(spec, limits);
+
+  let container: Docker.Container;
+  try {
+    container = await docker.createContainer({
+      Image: spec.image,
+      ...(spec.cmd.length ? { Cmd: spec.cmd } : {}),
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      User: '65534:65534',
+      WorkingDir: '/tmp',
+      Tty: false,
+      AttachStdout: true,
+      AttachStderr: true,
+      NetworkDisabled: spec.network === 'none',
+      Labels: {
+        [LABELS.managed]: 'true',
+        [LABELS.executor]: job.executorId,
+        [LABELS.job]: job.jobId,
+        [LABELS.user]: job.userId,
+        [LABELS.attempt]: String(job.attempt),
+      },
+      HostConfig: {
+        NetworkMode: spec.network,
+        ReadonlyRootfs: true,
+        Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        Privileged: false,
+        Binds: [],
+        Memory: l.memoryMb * 1024 * 1024,
+        MemorySwap: l.memoryMb * 1024 * 1024,
+        NanoCpus: Math.round(l.cpus * 1e9),
+        PidsLimit: l.pids,
+        AutoRemove: false,
+      },
+    });
+  } catch (err) {
+    return systemFailure('docker_error', `could not create the container: ${errorMessage(err)}`);
+  }
+
+  try {
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    const ended = new Promise<void>((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', () => resolve());
+    });
+    const stdout = lineSink(new LineSplitter((line) => ctx.log('stdout', line)));
+    const stderr = lineSink(new LineSplitter((line) => ctx.log('stderr', line)));
+    container.modem.demuxStream(stream, stdout, stderr);
+    // Back-pressure: while the log shipper is full, stop reading; Docker then holds the output.
+    ctx.flow.onResume(() => stream.resume());
+    const pauseIfFull = () => {
+      if (ctx.flow.paused) stream.pause();
+    };
+    stream.on('data', pauseIfFull);
+
+    await container.start();
+    let stopReason: 'timeout' | 'canceled' | undefined;
+    const kill = (why: 'timeout' | 'canceled') => {
+      stopReason ??= why;
+      container.kill().catch(() => {});
+    };
+    const timer = setTimeout(() => kill('timeout'), timeoutMs);
+    const onCancel = () => kill('canceled');
+    ctx.canceled.addEventListener('abort', onCancel, { once: true });
+    if (ctx.canceled.aborted) onCancel();
+    let status: { StatusCode: number };
+    try {
+      status = (await container.wait()) as { StatusCode: number };
+    } finally {
+      clearTimeout(timer);
+      ctx.canceled.removeEventListener('abort', onCancel);
+    }
+    // Every byte the container wrote is read before the result is decided.
+    await Promise.race([ended, new Promise((r) => setTimeout(r, 5000))]);
+    stdout.end();
+    stderr.end();
+
+    const info = await container.inspect();
+    const digest = await imageDigest(docker, spec.image);
+    const extra = { exit_code: status.StatusCode, ...(digest ? { image_digest: digest } : {}) };
+    if (stopReason === 'canceled') return { outcome: 'canceled' };
+    if (stopReason === 'timeout')
+      return userFailure('timeout', `the container ran longer than ${spec.timeout}`, extra);
+    if (info.State.OOMKilled)
+      return userFailure('oom', `the container ran out of memory (limit ${l.memoryMb} MiB)`, extra);
+    if (status.StatusCode === 0) return { outcome: 'completed', ...extra };
+    const why =
+      status.StatusCode === SIGKILL_EXIT ? 'killed (SIGKILL)' : `exited with code ${status.StatusCode}`;
+    return userFailure('exit_code', `the container ${why}`, extra);
+  } catch (err) {
+    return systemFailure('docker_error', `the container could not run: ${errorMessage(err)}`);
+  } finally {
+    await container.remove({ force: true, v: true }).catch(() => {});
+  }
+}
+
+async function imageDigest(docker: Docker, image: string): Promise<string | undefined> {
+  try {
+    const info = await docker.getImage(image).inspect();
+    return info.RepoDigests?.[0] ?? info.Id;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorMessage(err: unknown): string {
+  const json = (err as { json?: { message?: string } })?.json;
+  return json?.message ?? (err instanceof Error ? err.message : String(err));
+}

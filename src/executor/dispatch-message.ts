@@ -1,0 +1,28 @@
+// The dispatch work queue's message: one per job attempt, everything an executor needs to run it.
+import type { WorkflowKind } from '../events/workflow-events.ts';
+
+export interface DispatchMessage {
+  readonly job_id: string;
+  readonly user_id: string;
+  readonly workflow_id: string;
+  readonly attempt: number;
+  readonly kind: WorkflowKind;
+  readonly payload: Record<string, unknown>;
+  /** ISO instant before which the attempt must not start (a retry's backoff). */
+  readonly not_before: string | null;
+}
+
+export const dispatchMsgId = (jobId: string, attempt: number): string => `${jobId}:${attempt}`;
+
+export function decodeDispatch(data: Uint8Array): DispatchMessage {
+  const m = JSON.parse(new TextDecoder().decode(data)) as Partial<DispatchMessage>;
+  if (
+    typeof m.job_id !== 'string' ||
+    typeof m.user_id !== 'string' ||
+    typeof m.attempt !== 'number' ||
+    (m.kind !== 'HEARTBEAT' && m.kind !== 'CONTAINER')
+  ) {
+    throw new Error('not a dispatch message');
+  }
+  return m as DispatchMessage;
+}

@@ -1,0 +1,315 @@
+// An executor node: pulls job attempts from the dispatch work queue, runs each at most once, and
+// reports it to the job actor. The actor is the fence: StartJob names the attempt, so a redelivered
+// message for an attempt already started or finished elsewhere is refused and acked, never run.
+// While a job runs the message is kept alive with working(); a message redelivered because its
+// holder went silent (dead executor) fails that attempt as SYSTEM `executor_lost`, which the job's
+// retry policy turns into a new attempt.
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type Docker from 'dockerode';
+import type { CommandHandler } from '../actors/command-handler.ts';
+import { jobDecider } from '../actors/job-decider.ts';
+import { AppError } from '../errors.ts';
+import { msToNanos, streamNames } from '../events/stream-definitions.ts';
+import { eventSubject, logSubject } from '../events/subjects.ts';
+import type { Nats } from '../infra/nats-connection.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { ExecutorLimits } from './container-limits.ts';
+import { runContainer } from './container-runner.ts';
+import { type DispatchMessage, decodeDispatch } from './dispatch-message.ts';
+import { runHeartbeat } from './heartbeat-runner.ts';
+import { LogShipper } from './log-shipper.ts';
+import type { RunResult } from './run-result.ts';
+
+export interface ExecutorOptions {
+  readonly executorId: string;
+  readonly pool: string;
+  readonly concurrency: number;
+  readonly ackWaitMs: number;
+  readonly maxDeliver: number;
+  readonly limits: ExecutorLimits;
+}
+
+export interface ExecutorDeps {
+  readonly nats: Nats;
+  readonly commands: CommandHandler;
+  readonly docker: Docker;
+  readonly log: Logger;
+}
+
+export const dispatchConsumerName = (pool: string): string => `executor_${pool}`;
+
+export async function ensureDispatchConsumer(
+  nats: Nats,
+  o: Pick<ExecutorOptions, 'pool' | 'ackWaitMs' | 'maxDeliver'>,
+): Promise<void> {
+  const name = dispatchConsumerName(o.pool);
+  const config = {
+    durable_name: name,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: `cv.dispatch.${o.pool}`,
+    ack_wait: msToNanos(o.ackWaitMs),
+    max_deliver: o.maxDeliver,
+    max_ack_pending: 10_000,
+  };
+  try {
+    await nats.jsm.consumers.info(streamNames.dispatch, name);
+    await nats.jsm.consumers.update(streamNames.dispatch, name, {
+      ack_wait: config.ack_wait,
+      max_deliver: config.max_deliver,
+      max_ack_pending: config.max_ack_pending,
+    });
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
+    await nats.jsm.consumers.add(streamNames.dispatch, config);
+  }
+}
+
+export class Executor {
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private stopConsumer: (() => void) | undefined;
+  private readonly running = new Map<string, { cancel: AbortController; done: Promise<void> }>();
+  private slotWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly deps: ExecutorDeps,
+    readonly options: ExecutorOptions,
+  ) {}
+
+  get activeJobs(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    await ensureDispatchConsumer(this.deps.nats, this.options);
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    const { nats, log } = this.deps;
+    while (!this.stopping) {
+      try {
+        const consumer = await nats.js.consumers.get(
+          streamNames.dispatch,
+          dispatchConsumerName(this.options.pool),
+        );
+        // Pull only what can run now, so waiting messages stay available to other executors.
+        while (!this.stopping) {
+          await this.freeSlot();
+          if (this.stopping) break;
+          const want = this.options.concurrency - this.running.size;
+          const batch = await consumer.fetch({ max_messages: want, expires: 2000 });
+          this.stopConsumer = () => batch.stop();
+          for await (const m of batch) this.begin(m);
+        }
+      } catch (err) {
+        if (this.stopping) break;
+        log.error('dispatch consumer failed; retrying', { error: err });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  private freeSlot(): Promise<void> {
+    if (this.running.size < this.options.concurrency) return Promise.resolve();
+    return new Promise((r) => this.slotWaiters.push(r));
+  }
+
+  private begin(m: JsMsg): void {
+    const key = `${m.seq}`;
+    const cancel = new AbortController();
+    const done = this.handle(m, cancel)
+      .catch((err: unknown) => {
+        this.deps.log.error('job handling failed; the message will be redelivered', {
+          sequence: m.seq,
+          error: err,
+        });
+        m.nak(5000);
+      })
+      .finally(() => {
+        this.running.delete(key);
+        this.slotWaiters.shift()?.();
+      });
+    this.running.set(key, { cancel, done });
+  }
+
+  private async handle(m: JsMsg, cancel: AbortController): Promise<void> {
+    const { commands, log } = this.deps;
+    let job: DispatchMessage;
+    try {
+      job = decodeDispatch(m.data);
+    } catch (err) {
+      log.error('unreadable dispatch message dropped', { sequence: m.seq, error: err });
+      m.term();
+      return;
+    }
+    const wait = job.not_before ? Date.parse(job.not_before) - Date.now() : 0;
+    if (wait > 0) {
+      m.nak(Math.min(wait, this.options.ackWaitMs));
+      return;
+    }
+    const request = (step: string) => ({
+      commandId: `${job.job_id}:${job.attempt}:${step}`,
+      userId: job.user_id,
+      aggregateId: job.job_id,
+    });
+
+    try {
+      await commands.handle(jobDecider, {
+        ...request('start'),
+        command: { type: 'StartJob', data: { attempt: job.attempt, executor_id: this.options.executorId } },
+      });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      if (err.code === 'attempt_not_current' && m.info.deliveryCount > 1) {
+        // Redelivered: whoever started this attempt stopped keeping its message alive.
+        await this.reportLost(job, request);
+      }
+      // Started or finished elsewhere, canceled, or gone: the fence held.
+      m.ack();
+      return;
+    }
+
+    const keepAlive = setInterval(() => m.working(), Math.max(1000, this.options.ackWaitMs / 3));
+    const canceledSub = this.watchForCancel(job, cancel);
+    try {
+      const result = await this.execute(job, cancel.signal);
+      await this.report(job, result, request);
+      m.ack();
+    } finally {
+      clearInterval(keepAlive);
+      canceledSub.unsubscribe();
+    }
+  }
+
+  /** Listens on the job's own subject: a JobCanceled there stops the run. */
+  private watchForCancel(job: DispatchMessage, cancel: AbortController) {
+    return this.deps.nats.nc.subscribe(eventSubject(job.user_id, 'job', job.job_id), {
+      callback: (_err, msg) => {
+        if (msg?.headers?.get('Cv-Event-Types')?.split(',').includes('JobCanceled')) cancel.abort();
+      },
+    });
+  }
+
+  private async execute(job: DispatchMessage, canceled: AbortSignal): Promise<RunResult> {
+    let resumeListener: (() => void) | undefined;
+    const flow = {
+      paused: false,
+      onResume(fn: () => void) {
+        resumeListener = fn;
+      },
+    };
+    const shipper = new LogShipper(
+      this.deps.nats.js,
+      logSubject(job.user_id, job.job_id),
+      { jobId: job.job_id, attempt: job.attempt },
+      {
+        pause: () => {
+          flow.paused = true;
+        },
+        resume: () => {
+          flow.paused = false;
+          resumeListener?.();
+        },
+      },
+    );
+    const ctx = {
+      log: (stream: 'stdout' | 'stderr', line: string) => shipper.add(stream, line),
+      canceled,
+      flow,
+    };
+    try {
+      return job.kind === 'HEARTBEAT'
+        ? await runHeartbeat(job.payload, ctx)
+        : await runContainer(
+            this.deps.docker,
+            {
+              jobId: job.job_id,
+              userId: job.user_id,
+              attempt: job.attempt,
+              executorId: this.options.executorId,
+            },
+            job.payload,
+            this.options.limits,
+            ctx,
+          );
+    } finally {
+      // The result is reported only once every line is stored.
+      await shipper.close();
+    }
+  }
+
+  private async report(
+    job: DispatchMessage,
+    result: RunResult,
+    request: (step: string) => { commandId: string; userId: string; aggregateId: string },
+  ): Promise<void> {
+    const { commands } = this.deps;
+    try {
+      if (result.outcome === 'completed') {
+        await commands.handle(jobDecider, {
+          ...request('complete'),
+          command: {
+            type: 'CompleteJob',
+            data: {
+              attempt: job.attempt,
+              ...(result.exit_code === undefined ? {} : { exit_code: result.exit_code }),
+              ...(result.image_digest ? { image_digest: result.image_digest } : {}),
+            },
+          },
+        });
+      } else if (result.outcome === 'failed') {
+        const { outcome: _, ...failure } = result;
+        await commands.handle(jobDecider, {
+          ...request('fail'),
+          command: { type: 'FailJob', data: { attempt: job.attempt, ...failure } },
+        });
+      }
+      // canceled: the job actor already says so.
+    } catch (err) {
+      // Canceled or superseded meanwhile: the actor's state stands.
+      if (!(err instanceof AppError)) throw err;
+    }
+  }
+
+  private async reportLost(
+    job: DispatchMessage,
+    request: (step: string) => { commandId: string; userId: string; aggregateId: string },
+  ): Promise<void> {
+    const current = await this.deps.commands.load(jobDecider, job.user_id, job.job_id);
+    if (current.state.context.attempt !== job.attempt || !current.state.matches('RUNNING')) return;
+    try {
+      await this.deps.commands.handle(jobDecider, {
+        ...request('lost'),
+        command: {
+          type: 'FailJob',
+          data: {
+            attempt: job.attempt,
+            failure_kind: 'SYSTEM',
+            reason: 'executor_lost',
+            error_message: 'the executor running this attempt stopped answering',
+            retryable: true,
+          },
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+    }
+  }
+
+  /** Stops pulling; cancels nothing that runs, but waits for it (bounded by the caller's patience). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stopConsumer?.();
+    for (const w of this.slotWaiters.splice(0)) w();
+    await Promise.all([...this.running.values()].map((r) => r.done));
+    await this.loop;
+  }
+}

@@ -1,0 +1,115 @@
+// Ships a job's output lines to JetStream (cv.logs.<userId>.<jobId>) in batches. Memory is bounded:
+// past `highWater` unacknowledged lines the producer is told to pause (the container's output stream
+// is paused, so Docker buffers and the container slows), and resumes below `lowWater`. A failed
+// publish is retried until it succeeds: a slow or briefly absent NATS slows the job, never loses a line.
+import type { JetStreamClient } from '@nats-io/jetstream';
+
+export type LogStream = 'stdout' | 'stderr';
+
+export interface LogLine {
+  readonly seq: number;
+  readonly stream: LogStream;
+  /** Milliseconds since the epoch, when the line was read. */
+  readonly ts: number;
+  readonly line: string;
+}
+
+export interface LogBatch {
+  readonly job_id: string;
+  readonly attempt: number;
+  readonly lines: readonly LogLine[];
+}
+
+export interface LogShipperOptions {
+  readonly maxBatchLines?: number;
+  readonly maxBatchBytes?: number;
+  readonly flushMs?: number;
+  readonly highWater?: number;
+  readonly lowWater?: number;
+  readonly now?: () => number;
+}
+
+export class LogShipper {
+  private seq = 0;
+  private batch: LogLine[] = [];
+  private batchBytes = 0;
+  private unacked = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private paused = false;
+  private readonly o: Required<LogShipperOptions>;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly subject: string,
+    private readonly job: { jobId: string; attempt: number },
+    private readonly flow: { pause(): void; resume(): void } = { pause() {}, resume() {} },
+    options: LogShipperOptions = {},
+  ) {
+    this.o = {
+      maxBatchLines: 500,
+      maxBatchBytes: 256 * 1024,
+      flushMs: 20,
+      highWater: 20_000,
+      lowWater: 5_000,
+      now: Date.now,
+      ...options,
+    };
+  }
+
+  /** Lines accepted so far. */
+  get lines(): number {
+    return this.seq;
+  }
+
+  add(stream: LogStream, line: string): void {
+    this.seq += 1;
+    this.batch.push({ seq: this.seq, stream, ts: this.o.now(), line });
+    this.batchBytes += line.length + 48;
+    this.unacked += 1;
+    if (!this.paused && this.unacked >= this.o.highWater) {
+      this.paused = true;
+      this.flow.pause();
+    }
+    if (this.batch.length >= this.o.maxBatchLines || this.batchBytes >= this.o.maxBatchBytes) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.o.flushMs);
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.batch.length === 0) return;
+    const lines = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    const p = this.publish(lines).finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  private async publish(lines: LogLine[]): Promise<void> {
+    const body: LogBatch = { job_id: this.job.jobId, attempt: this.job.attempt, lines };
+    const data = new TextEncoder().encode(JSON.stringify(body));
+    const msgID = `${this.job.jobId}:${this.job.attempt}:${lines[0]!.seq}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.js.publish(this.subject, data, { msgID });
+        break;
+      } catch {
+        // Kept and retried: the batch stays in memory and the producer stays paused meanwhile.
+        await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
+      }
+    }
+    this.unacked -= lines.length;
+    if (this.paused && this.unacked <= this.o.lowWater) {
+      this.paused = false;
+      this.flow.resume();
+    }
+  }
+
+  /** Flushes what is left and waits until every line is stored. */
+  async close(): Promise<number> {
+    this.flush();
+    while (this.inFlight.size) await Promise.all(this.inFlight);
+    return this.seq;
+  }
+}

@@ -1,0 +1,108 @@
+// What an executor does when it starts again after dying: containers it labelled and did not finish
+// are killed and removed, and their attempts are failed as SYSTEM `executor_lost`, which retries them.
+// And a dispatch message that ran out of deliveries ends its job as FAILED (SYSTEM) instead of
+// lying in the queue forever.
+import { JetStreamApiError } from '@nats-io/jetstream';
+import type Docker from 'dockerode';
+import type { CommandHandler } from '../actors/command-handler.ts';
+import { jobDecider } from '../actors/job-decider.ts';
+import { AppError } from '../errors.ts';
+import { streamNames } from '../events/stream-definitions.ts';
+import type { Nats } from '../infra/nats-connection.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { LABELS } from './container-runner.ts';
+import { decodeDispatch } from './dispatch-message.ts';
+import { dispatchConsumerName } from './executor.ts';
+
+async function failAttempt(
+  commands: CommandHandler,
+  job: { userId: string; jobId: string; attempt: number },
+  failure: { reason: string; error_message: string; retryable: boolean },
+): Promise<void> {
+  const current = await commands.load(jobDecider, job.userId, job.jobId);
+  if (!current.exists || current.state.context.attempt !== job.attempt) return;
+  if (!current.state.matches('RUNNING') && !current.state.matches('QUEUED')) return;
+  await commands
+    .handle(jobDecider, {
+      commandId: `${job.jobId}:${job.attempt}:${failure.reason}`,
+      userId: job.userId,
+      aggregateId: job.jobId,
+      command: { type: 'FailJob', data: { attempt: job.attempt, failure_kind: 'SYSTEM', ...failure } },
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof AppError)) throw err;
+    });
+}
+
+export async function recoverOrphans(
+  deps: { docker: Docker; commands: CommandHandler; log: Logger },
+  executorId: string,
+): Promise<number> {
+  const containers = await deps.docker.listContainers({
+    all: true,
+    filters: { label: [`${LABELS.managed}=true`, `${LABELS.executor}=${executorId}`] },
+  });
+  for (const c of containers) {
+    const labels = c.Labels;
+    await deps.docker
+      .getContainer(c.Id)
+      .remove({ force: true, v: true })
+      .catch(() => {});
+    const job = {
+      userId: labels[LABELS.user] ?? '',
+      jobId: labels[LABELS.job] ?? '',
+      attempt: Number(labels[LABELS.attempt]),
+    };
+    deps.log.warn('removed a container left by an earlier run of this executor', {
+      container: c.Id.slice(0, 12),
+      job: job.jobId,
+      attempt: job.attempt,
+    });
+    if (job.userId && job.jobId) {
+      await failAttempt(deps.commands, job, {
+        reason: 'executor_lost',
+        error_message: 'the executor restarted while this attempt ran',
+        retryable: true,
+      });
+    }
+  }
+  return containers.length;
+}
+
+/** Ends the job of a dispatch message that exhausted its deliveries, then removes the message. */
+export function watchMaxDeliveries(
+  deps: { nats: Nats; commands: CommandHandler; log: Logger },
+  pool: string,
+) {
+  const subject = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${streamNames.dispatch}.${dispatchConsumerName(pool)}`;
+  return deps.nats.nc.subscribe(subject, {
+    callback: (_err, msg) => {
+      void (async () => {
+        const advisory = msg.json<{ stream_seq: number; deliveries: number }>();
+        try {
+          const stored = await deps.nats.jsm.streams.getMessage(streamNames.dispatch, {
+            seq: advisory.stream_seq,
+          });
+          if (!stored) return;
+          const job = decodeDispatch(stored.data);
+          await failAttempt(
+            deps.commands,
+            { userId: job.user_id, jobId: job.job_id, attempt: job.attempt },
+            {
+              reason: 'max_deliveries',
+              error_message: `no executor could run this attempt in ${advisory.deliveries} deliveries`,
+              retryable: false,
+            },
+          );
+          await deps.nats.jsm.streams.deleteMessage(streamNames.dispatch, advisory.stream_seq);
+        } catch (err) {
+          if (err instanceof JetStreamApiError) return; // already removed by another executor
+          deps.log.error('could not end a job whose dispatch ran out of deliveries', {
+            sequence: advisory.stream_seq,
+            error: err,
+          });
+        }
+      })();
+    },
+  });
+}

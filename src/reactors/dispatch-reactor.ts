@@ -1,0 +1,37 @@
+// Publishes one dispatch message per job attempt when the attempt is queued (first attempt) or
+// scheduled for retry (later attempts, with their not-before time). Nats-Msg-Id = <jobId>:<attempt>,
+// so a redelivered event publishes nothing new; a duplicate past the window is fenced by the actor.
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import type { CommandHandler } from '../actors/command-handler.ts';
+import { jobDecider } from '../actors/job-decider.ts';
+import { dispatchSubject } from '../events/subjects.ts';
+import { type DispatchMessage, dispatchMsgId } from '../executor/dispatch-message.ts';
+import type { Nats } from '../infra/nats-connection.ts';
+import type { Reactor } from './reactor.ts';
+
+export function dispatchReactor(deps: { nats: Nats; commands: CommandHandler; pool: string }): Reactor {
+  return {
+    name: 'reactor_dispatch',
+    subjects: ['cv.evt.*.job.>'],
+    async react(e) {
+      if (e.type !== 'JobQueued' && e.type !== 'JobRetryScheduled') return;
+      const attempt = e.type === 'JobQueued' ? e.data.attempt : e.data.next_attempt;
+      const job = (await deps.commands.load(jobDecider, e.userId, e.aggregateId)).state.context;
+      const message: DispatchMessage = {
+        job_id: e.aggregateId,
+        user_id: e.userId,
+        workflow_id: job.workflow_id,
+        attempt,
+        kind: job.kind,
+        payload: { ...job.payload },
+        not_before: e.type === 'JobRetryScheduled' ? e.data.not_before : null,
+      };
+      const h = natsHeaders();
+      if (e.traceparent) h.set('traceparent', e.traceparent);
+      await deps.nats.js.publish(dispatchSubject(deps.pool), JSON.stringify(message), {
+        msgID: dispatchMsgId(e.aggregateId, attempt),
+        headers: h,
+      });
+    },
+  };
+}

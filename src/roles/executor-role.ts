@@ -1,0 +1,52 @@
+// The executor: builds CONTAINER workflows (image present or pulled) and runs job attempts from the
+// dispatch queue. On start it first clears what an earlier run of the same executor left behind.
+import { hostname } from 'node:os';
+import { Executor } from '../executor/executor.ts';
+import { recoverOrphans, watchMaxDeliveries } from '../executor/recovery.ts';
+import { buildReactor } from '../reactors/build-reactor.ts';
+import { ReactorRunner } from '../reactors/reactor.ts';
+import type { RoleStarter } from './role.ts';
+
+export const startExecutor: RoleStarter = async (runtime) => {
+  const c = runtime.config;
+  const executorId = c.CV_EXECUTOR_ID ?? `${hostname()}-${c.CV_EXECUTOR_POOL}`;
+  const log = runtime.log.child('executor');
+  const deps = { nats: runtime.nats, commands: runtime.commands, docker: runtime.docker, log };
+  const recovered = await recoverOrphans(deps, executorId);
+  const executor = new Executor(deps, {
+    executorId,
+    pool: c.CV_EXECUTOR_POOL,
+    concurrency: c.CV_EXECUTOR_CONCURRENCY,
+    ackWaitMs: c.CV_DISPATCH_ACK_WAIT_SECONDS * 1000,
+    maxDeliver: c.CV_DISPATCH_MAX_DELIVER,
+    limits: {
+      defaults: {
+        cpus: c.CV_EXECUTOR_DEFAULT_CPUS,
+        memoryMb: c.CV_EXECUTOR_DEFAULT_MEMORY_MB,
+        pids: c.CV_EXECUTOR_DEFAULT_PIDS,
+      },
+      caps: {
+        cpus: c.CV_EXECUTOR_MAX_CPUS,
+        memoryMb: c.CV_EXECUTOR_MAX_MEMORY_MB,
+        pids: c.CV_EXECUTOR_MAX_PIDS,
+      },
+    },
+  });
+  const builds = new ReactorRunner(runtime.nats, buildReactor(deps), log);
+  await builds.start();
+  await executor.start();
+  const advisories = watchMaxDeliveries(deps, c.CV_EXECUTOR_POOL);
+  log.info('executor started', {
+    executor_id: executorId,
+    pool: c.CV_EXECUTOR_POOL,
+    concurrency: c.CV_EXECUTOR_CONCURRENCY,
+    recovered_containers: recovered,
+  });
+  return {
+    name: 'executor',
+    stop: async () => {
+      advisories.unsubscribe();
+      await Promise.all([executor.stop(), builds.stop()]);
+    },
+  };
+};

@@ -100,14 +100,17 @@ export class Executor {
           streamNames.dispatch,
           dispatchConsumerName(this.options.pool),
         );
-        // Pull only what can run now, so waiting messages stay available to other executors.
-        while (!this.stopping) {
+        // At most `concurrency` messages are buffered here, so waiting work stays available to
+        // other executors; a message is taken from the buffer only when a slot is free.
+        const messages = await consumer.consume({ max_messages: this.options.concurrency });
+        this.stopConsumer = () => messages.stop();
+        for await (const m of messages) {
+          if (this.stopping) {
+            m.nak();
+            break;
+          }
+          this.begin(m);
           await this.freeSlot();
-          if (this.stopping) break;
-          const want = this.options.concurrency - this.running.size;
-          const batch = await consumer.fetch({ max_messages: want, expires: 2000 });
-          this.stopConsumer = () => batch.stop();
-          for await (const m of batch) this.begin(m);
         }
       } catch (err) {
         if (this.stopping) break;

@@ -1,0 +1,66 @@
+// An executor process killed with SIGKILL in the middle of a job: after it restarts (same executor
+// id) no container of the dead run is left, the lost attempt is failed as SYSTEM executor_lost and
+// retried, and at no moment do two attempts of the job run at once.
+import { describe, expect, it } from 'vitest';
+import { aggregateHistory } from '../../src/events/history.ts';
+import { waitUntil } from '../../src/stack/process-control.ts';
+import { TEST_IMAGE, useExecutorHarness } from '../support/executor-harness.ts';
+import { newId } from '../support/fixtures.ts';
+import { startRole } from '../support/role-process.ts';
+
+const h = useExecutorHarness({ withExecutor: false });
+
+describe('executor crash', () => {
+  it('leaves no orphan and no double run after SIGKILL and restart', async () => {
+    const executorId = `crash-${newId().slice(0, 8)}`;
+    const env = { CV_EXECUTOR_ID: executorId, CV_DISPATCH_ACK_WAIT_SECONDS: '5' };
+    const docker = h.env.runtime.docker;
+    const containersOf = async (jobId: string) =>
+      docker.listContainers({ all: true, filters: { label: [`dev.chronoverse.job=${jobId}`] } });
+
+    let first = startRole('executor', h.env.config, env);
+    const wf = await h.createWorkflow('CONTAINER', {
+      image: TEST_IMAGE,
+      cmd: ['sh', '-c', 'echo started; sleep 4; echo done'],
+      timeout: '1m',
+    });
+    const jobId = await h.runNow(wf);
+    await waitUntil('attempt 1 running', async () => (await containersOf(jobId)).length === 1, 30_000);
+
+    // Watch for two containers of the job at once, from now to the end.
+    let maxConcurrent = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        maxConcurrent = Math.max(
+          maxConcurrent,
+          (await containersOf(jobId)).filter((c) => c.State === 'running').length,
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+
+    await first.kill('SIGKILL');
+    const orphan = (await containersOf(jobId))[0];
+    expect(orphan?.Labels['dev.chronoverse.attempt']).toBe('1');
+
+    first = startRole('executor', h.env.config, env);
+    const job = await h.waitForFinal(jobId, 60_000);
+    watching = false;
+    await watcher;
+    await first.kill('SIGTERM');
+
+    expect(job.status).toBe('COMPLETED');
+    expect(job.attempt).toBe(2);
+    expect(maxConcurrent).toBe(1);
+    expect(await containersOf(jobId)).toEqual([]);
+    const history = await aggregateHistory(h.env.runtime.events, h.userId, 'job', jobId, { limit: 100 });
+    const failures = history.entries
+      .filter((e) => e.event.type === 'JobFailed')
+      .map((e) => e.event.data as { reason: string; failure_kind: string; attempt: number });
+    expect(failures).toEqual([
+      expect.objectContaining({ attempt: 1, failure_kind: 'SYSTEM', reason: 'executor_lost' }),
+    ]);
+    expect(history.entries.filter((e) => e.event.type === 'JobStarted')).toHaveLength(2);
+  });
+});

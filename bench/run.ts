@@ -3,14 +3,21 @@
 //   --only append,rebuild   run only these (default: all)
 //   --scale small|full      sizes (default: full; small finishes in well under a minute)
 import { parseArgs } from 'node:util';
+import { apiReadsBenchmark } from './api-reads.ts';
 import { appendBenchmark } from './append.ts';
 import { projectionCatchUpBenchmark } from './projection-catch-up.ts';
 import { rebuildBenchmark } from './rebuild.ts';
+import { disposeOpenSystems } from './support/api-system.ts';
 import { type Benchmark, type Scale, scales } from './support/benchmark.ts';
 import { disposeOpenEnvironments } from './support/environment.ts';
 import { machineInfo } from './support/machine.ts';
 
-const benchmarks: readonly Benchmark[] = [appendBenchmark, projectionCatchUpBenchmark, rebuildBenchmark];
+const benchmarks: readonly Benchmark[] = [
+  appendBenchmark,
+  projectionCatchUpBenchmark,
+  rebuildBenchmark,
+  apiReadsBenchmark,
+];
 
 // stdout carries the report alone: anything else that writes there (a library, a default logger) is
 // sent to stderr instead.
@@ -57,7 +64,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     interrupted = true;
     progress(`${signal}: removing the private servers and databases`);
-    void disposeOpenEnvironments().finally(() => process.exit(130));
+    void Promise.all([disposeOpenEnvironments(), disposeOpenSystems()]).finally(() => process.exit(130));
   });
 }
 

@@ -212,7 +212,7 @@ export class Executor {
     const shipper = new LogShipper(
       this.deps.nats.js,
       logSubject(job.user_id, job.job_id),
-      { jobId: job.job_id, attempt: job.attempt },
+      { workflowId: job.workflow_id, jobId: job.job_id, attempt: job.attempt },
       {
         pause: () => {
           flow.paused = true;

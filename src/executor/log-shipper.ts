@@ -15,6 +15,7 @@ export interface LogLine {
 }
 
 export interface LogBatch {
+  readonly workflow_id: string;
   readonly job_id: string;
   readonly attempt: number;
   readonly lines: readonly LogLine[];
@@ -42,7 +43,7 @@ export class LogShipper {
   constructor(
     private readonly js: JetStreamClient,
     private readonly subject: string,
-    private readonly job: { jobId: string; attempt: number },
+    private readonly job: { workflowId: string; jobId: string; attempt: number },
     private readonly flow: { pause(): void; resume(): void } = { pause() {}, resume() {} },
     options: LogShipperOptions = {},
   ) {
@@ -87,7 +88,12 @@ export class LogShipper {
   }
 
   private async publish(lines: LogLine[]): Promise<void> {
-    const body: LogBatch = { job_id: this.job.jobId, attempt: this.job.attempt, lines };
+    const body: LogBatch = {
+      workflow_id: this.job.workflowId,
+      job_id: this.job.jobId,
+      attempt: this.job.attempt,
+      lines,
+    };
     const data = new TextEncoder().encode(JSON.stringify(body));
     const msgID = `${this.job.jobId}:${this.job.attempt}:${lines[0]!.seq}`;
     for (let attempt = 0; ; attempt++) {

@@ -1,19 +1,50 @@
-// The projector: every projection (Postgres read models, ClickHouse analytics). Each resumes from its
-// checkpoint in Postgres, so any number of restarts loses and duplicates nothing.
+// The projector: every projection (Postgres read models, ClickHouse analytics) and the log processor
+// (job output into ClickHouse). Each resumes from a durable position, so any number of restarts loses
+// and duplicates nothing. Log retention (dropping old daily partitions) runs here hourly.
 
+import { LogProcessor } from '../logs/log-processor.ts';
+import { dropExpiredLogPartitions } from '../logs/log-retention.ts';
 import { ProjectionRunner } from '../projections/projection-runner.ts';
 import { allProjections } from '../projections/registry.ts';
 import type { RoleStarter } from './role.ts';
 
+const HOUR_MS = 3_600_000;
+
 export const startProjector: RoleStarter = async (runtime) => {
-  const deps = { nats: runtime.nats, db: runtime.db, log: runtime.log.child('projection') };
+  const log = runtime.log.child('projection');
+  const deps = { nats: runtime.nats, db: runtime.db, log };
   const projections = allProjections(runtime).map((p) => new ProjectionRunner(deps, p));
+  const logs = new LogProcessor({
+    nats: runtime.nats,
+    clickhouse: runtime.clickhouse,
+    database: runtime.config.CLICKHOUSE_DATABASE,
+    log: runtime.log.child('logs'),
+  });
   for (const p of projections) await p.start();
-  runtime.log.info('projector started', { projections: projections.map((p) => p.projection.name) });
+  await logs.start();
+  const retain = () =>
+    dropExpiredLogPartitions(
+      runtime.clickhouse,
+      runtime.config.CLICKHOUSE_DATABASE,
+      runtime.config.CV_LOG_RETENTION_DAYS,
+      new Date(),
+    )
+      .then(
+        (dropped) =>
+          dropped.length && runtime.log.info('dropped expired log partitions', { partitions: dropped }),
+      )
+      .catch((err: unknown) => runtime.log.warn('log retention failed; will retry', { error: err }));
+  void retain();
+  const retention = setInterval(retain, HOUR_MS);
+  runtime.log.info('projector started', {
+    projections: projections.map((p) => p.projection.name),
+    log_processor: true,
+  });
   return {
     name: 'projector',
     stop: async () => {
-      await Promise.all(projections.map((p) => p.stop()));
+      clearInterval(retention);
+      await Promise.all([...projections.map((p) => p.stop()), logs.stop()]);
     },
   };
 };

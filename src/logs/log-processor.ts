@@ -1,0 +1,124 @@
+// Copies job log lines from the JetStream live buffer (CV_LOGS) into ClickHouse `job_logs`, in
+// batches bounded by size, and sooner when it has caught up. A message is acked only after
+// ClickHouse accepted its lines, so an outage leaves them in JetStream and they flow once it is back.
+// Rows collapse on (user, workflow, job, attempt, sequence) (ReplacingMergeTree; readers use FINAL),
+// so a batch replayed after a crash duplicates nothing.
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { msToNanos, streamNames } from '../events/stream-definitions.ts';
+import type { LogBatch } from '../executor/log-shipper.ts';
+import type { Nats } from '../infra/nats-connection.ts';
+import { assertIdentifier } from '../migrate/clickhouse-migrator.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { type JobLogRow, logRows } from './log-rows.ts';
+
+export const LOG_PROCESSOR = 'log_processor';
+
+export interface LogProcessorOptions {
+  readonly batchLines?: number;
+  readonly ackWaitMs?: number;
+}
+
+export class LogProcessor {
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private stopConsumer: (() => void) | undefined;
+  private readonly batchLines: number;
+  private readonly ackWaitMs: number;
+  private readonly table: string;
+
+  constructor(
+    private readonly deps: { nats: Nats; clickhouse: ClickHouseClient; database: string; log: Logger },
+    options: LogProcessorOptions = {},
+  ) {
+    this.batchLines = options.batchLines ?? 20_000;
+    // Short, so lines held by a killed processor come back soon; working() covers slow inserts.
+    this.ackWaitMs = options.ackWaitMs ?? 10_000;
+    this.table = `${assertIdentifier(deps.database)}.job_logs`;
+  }
+
+  async start(): Promise<void> {
+    const { jsm } = this.deps.nats;
+    try {
+      await jsm.consumers.info(streamNames.logs, LOG_PROCESSOR);
+      await jsm.consumers.update(streamNames.logs, LOG_PROCESSOR, { ack_wait: msToNanos(this.ackWaitMs) });
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
+      await jsm.consumers.add(streamNames.logs, {
+        durable_name: LOG_PROCESSOR,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: msToNanos(this.ackWaitMs),
+        max_ack_pending: 50_000,
+        max_deliver: -1,
+      });
+    }
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const consumer = await this.deps.nats.js.consumers.get(streamNames.logs, LOG_PROCESSOR);
+        const messages = await consumer.consume({ max_messages: 2000 });
+        this.stopConsumer = () => messages.stop();
+        let held: JsMsg[] = [];
+        let rows: JobLogRow[] = [];
+        for await (const m of messages) {
+          try {
+            rows.push(...logRows(m.subject, JSON.parse(new TextDecoder().decode(m.data)) as LogBatch));
+            held.push(m);
+          } catch (err) {
+            this.deps.log.error('unreadable log batch dropped', {
+              subject: m.subject,
+              sequence: m.seq,
+              error: err,
+            });
+            m.term();
+          }
+          if (rows.length < this.batchLines && m.info.pending > 0) continue;
+          await this.insert(rows, held);
+          for (const h of held) h.ack();
+          held = [];
+          rows = [];
+          if (this.stopping) break;
+        }
+      } catch (err) {
+        if (this.stopping) break;
+        this.deps.log.error('log processor consumer failed; restarting', { error: err });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  /** Inserts until ClickHouse takes the rows, keeping the held messages alive meanwhile. */
+  private async insert(rows: JobLogRow[], held: JsMsg[]): Promise<void> {
+    for (let attempt = 0; rows.length; attempt++) {
+      try {
+        await this.deps.clickhouse.insert({ table: this.table, values: rows, format: 'JSONEachRow' });
+        return;
+      } catch (err) {
+        if (this.stopping) throw err;
+        this.deps.log.warn('ClickHouse refused a log batch; retrying', {
+          lines: rows.length,
+          attempt,
+          error: err,
+        });
+        for (const h of held) h.working();
+        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stopConsumer?.();
+    await this.loop;
+  }
+}

@@ -149,6 +149,7 @@ function workflowRow(
       max_consecutive_job_failures_allowed: pick(g, [3, 3, 3, 5, 10]),
       consecutive_job_failures: 0,
       last_fired_at: null,
+      last_tick_at: null,
       terminated_at: null,
       terminated_reason: null,
       created_at: created,
@@ -279,6 +280,7 @@ function jobsOf(
   }
   const lastAutomatic = jobs.findLast((j) => j.trigger === 'AUTOMATIC');
   wf.last_fired_at = lastAutomatic?.scheduled_at ?? null;
+  wf.last_tick_at = wf.last_fired_at;
   wf.consecutive_job_failures = trailingFailures;
   const lastChange = jobs.at(-1)?.updated_at.getTime() ?? wf.created_at.getTime();
   if (wf.status === 'TERMINATED') {

@@ -5,10 +5,12 @@ import * as projectionCheckpoints from './20261127_0001_projection_checkpoints.t
 import * as readModels from './20261127_0002_read_models.ts';
 import * as auth from './20261127_0003_auth.ts';
 import * as idempotencyKeys from './20261127_0004_idempotency_keys.ts';
+import * as tickLedger from './20261127_0005_tick_ledger.ts';
 
 export const postgresMigrations: Record<string, Migration> = {
   '20261127_0001_projection_checkpoints': projectionCheckpoints,
   '20261127_0002_read_models': readModels,
   '20261127_0003_auth': auth,
   '20261127_0004_idempotency_keys': idempotencyKeys,
+  '20261127_0005_tick_ledger': tickLedger,
 };

@@ -2,12 +2,12 @@
 // replay of its subject), decide with the pure decider, append the commit with the expected subject
 // sequence. A sequence conflict means someone else appended first: reload and decide again, with
 // backoff; past the last try the caller gets a ConcurrencyConflict (HTTP 409).
-import { createHash } from 'node:crypto';
 import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
 import { PreconditionFailedError } from '../errors.ts';
 import type { AggregateKind, EventEnvelope, EventOf } from '../events/envelope.ts';
 import { toEnvelopes } from '../events/envelope.ts';
 import { ConcurrencyConflict, type EventStore } from '../events/event-store.ts';
+import { nameBasedUuid } from '../events/name-based-id.ts';
 import { eventSubject } from '../events/subjects.ts';
 import type { Decider } from './aggregate.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
@@ -45,8 +45,7 @@ export interface CommandHandlerOptions {
 
 /** Event ids derived from the command id, so a repeated command produces byte-identical events. */
 export function deriveEventId(commandId: string, index: number): string {
-  const h = createHash('sha256').update(`${commandId}#${index}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return nameBasedUuid(`${commandId}#${index}`);
 }
 
 export class CommandHandler {

@@ -17,7 +17,15 @@ export type WorkflowDefinitionChanges = {
   readonly max_consecutive_job_failures_allowed?: number;
 };
 
-export type TickSkipReason = 'paused' | 'overlap' | 'missed' | 'terminated' | 'end_reached' | 'not_built';
+/** `dst_skipped`: a local time that did not exist (spring forward) under the DST policy `skip`. */
+export type TickSkipReason =
+  | 'paused'
+  | 'overlap'
+  | 'missed'
+  | 'terminated'
+  | 'end_reached'
+  | 'not_built'
+  | 'dst_skipped';
 export type RecordedJobOutcome = 'COMPLETED' | 'FAILED' | 'CANCELED';
 
 export type WorkflowCreated = {
@@ -130,7 +138,10 @@ export type FireTick = {
 /** The scheduler decided a tick will not run (beyond the catch-up window, schedule ended…). */
 export type SkipTick = {
   readonly type: 'SkipTick';
-  readonly data: { readonly nominal_at: string; readonly reason: 'missed' | 'end_reached' | 'overlap' };
+  readonly data: {
+    readonly nominal_at: string;
+    readonly reason: 'missed' | 'end_reached' | 'overlap' | 'dst_skipped';
+  };
 };
 /** Run the workflow now; the job's nominal time is the decision's `now`. */
 export type RunNow = { readonly type: 'RunNow'; readonly data: { readonly job_id: string } };

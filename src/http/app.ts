@@ -17,6 +17,7 @@ import { jobRoutes } from './job-routes.ts';
 import { notificationRoutes } from './notification-routes.ts';
 import { notFound, onError } from './problem.ts';
 import { requireAuth } from './require-auth.ts';
+import { tickRoutes } from './tick-routes.ts';
 import { userMeRoutes } from './user-me-routes.ts';
 import { workflowRoutes } from './workflow-routes.ts';
 
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps) {
     app.route('/', userMeRoutes(api));
     app.route('/', workflowRoutes(api));
     app.route('/', jobRoutes(api));
+    app.route('/', tickRoutes(api));
     app.route('/', notificationRoutes(api));
     app.route('/', analyticsRoutes(api));
     app.doc31('/openapi.json', {

@@ -5,19 +5,13 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ConflictError, ValidationError } from '../errors.ts';
+import { nameBasedUuid } from '../events/name-based-id.ts';
 import type { Database } from '../infra/database.ts';
 
 export interface IdempotencyContext {
   readonly key: string;
   /** A stable id for what this key creates, e.g. `derivedId('workflow')`. */
   derivedId(purpose: string): string;
-}
-
-/** A UUID (version 5 layout) from a name: the same name always gives the same id. */
-export function nameBasedUuid(name: string): string {
-  const h = createHash('sha1').update(name).digest('hex');
-  const variant = ((Number.parseInt(h[16]!, 16) & 3) | 8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 export async function claimIdempotencyKey(

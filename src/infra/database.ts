@@ -36,6 +36,8 @@ export interface WorkflowTable {
   max_consecutive_job_failures_allowed: number;
   consecutive_job_failures: number;
   last_fired_at: Date | null;
+  /** Nominal time of the last tick decided either way (fired or skipped). */
+  last_tick_at: Date | null;
   terminated_at: Date | null;
   terminated_reason: string | null;
   created_at: Date;
@@ -105,6 +107,16 @@ export interface UserStatsTable {
   log_lines: number;
 }
 
+export interface WorkflowTickTable {
+  workflow_id: string;
+  nominal_at: Date;
+  user_id: string;
+  outcome: 'fired' | 'skipped';
+  reason: string | null;
+  job_id: string | null;
+  recorded_at: Date;
+}
+
 export interface JobIndexTable {
   job_id: string;
   workflow_id: string;
@@ -147,6 +159,7 @@ export interface Database {
   workflow_stats: WorkflowStatsTable;
   user_stats: UserStatsTable;
   job_index: JobIndexTable;
+  workflow_ticks: WorkflowTickTable;
   user_credentials: UserCredentialsTable;
   refresh_tokens: RefreshTokenTable;
   idempotency_keys: IdempotencyKeyTable;

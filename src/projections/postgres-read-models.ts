@@ -116,6 +116,13 @@ async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
       .where('read_at', 'is', null)
       .execute();
   }
+  for (const rows of chunks(ws.ticks)) {
+    await tx
+      .insertInto('workflow_ticks')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['workflow_id', 'nominal_at']).doNothing())
+      .execute();
+  }
   const index = [...ws.jobIndex].map(([job_id, workflow_id]) => ({ job_id, workflow_id }));
   for (const rows of chunks(index)) {
     await tx
@@ -140,11 +147,13 @@ export const readModelTables = [
   'workflow_stats',
   'user_stats',
   'job_index',
+  'workflow_ticks',
 ] as const;
 
 export const postgresReadModels: Projection = {
   name: 'read_models',
-  version: 1,
+  // 2: the tick ledger and workflows.last_tick_at (a changed version rebuilds from the log).
+  version: 2,
   subjects: ['cv.evt.>'],
   async applyBatch(tx, commits) {
     const ws = await load(tx, commits);

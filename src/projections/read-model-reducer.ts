@@ -10,7 +10,11 @@ import type {
   UserStatsRow,
   WorkflowRow,
   WorkflowStatsRow,
+  WorkflowTickTable,
 } from '../infra/database.ts';
+
+type WorkflowTickRow = WorkflowTickTable;
+
 import { notificationFor } from './notification-rules.ts';
 
 export interface ReadModelWorkingSet {
@@ -32,6 +36,7 @@ export interface ReadModelWorkingSet {
   /** Read marks for notifications already stored; those created in this batch are marked in place. */
   readonly readMarks: { user_id: string; ids: readonly string[]; at: Date }[];
   readonly jobIndex: Map<string, string>;
+  readonly ticks: WorkflowTickRow[];
 }
 
 export function emptyWorkingSet(): ReadModelWorkingSet {
@@ -52,6 +57,7 @@ export function emptyWorkingSet(): ReadModelWorkingSet {
     notifications: [],
     readMarks: [],
     jobIndex: new Map(),
+    ticks: [],
   };
 }
 
@@ -198,6 +204,7 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
         max_consecutive_job_failures_allowed: d.max_consecutive_job_failures_allowed,
         consecutive_job_failures: 0,
         last_fired_at: null,
+        last_tick_at: null,
         terminated_at: null,
         terminated_reason: null,
         created_at: at,
@@ -303,8 +310,35 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
         wf.terminated_reason = e.data.reason;
         break;
       case 'JobScheduled':
-        if (e.data.trigger === 'AUTOMATIC') wf.last_fired_at = new Date(e.data.scheduled_at);
+        if (e.data.trigger === 'AUTOMATIC') {
+          const nominal = new Date(e.data.scheduled_at);
+          wf.last_fired_at = nominal;
+          wf.last_tick_at = nominal;
+          ws.ticks.push({
+            workflow_id: wf.id,
+            nominal_at: nominal,
+            user_id: wf.user_id,
+            outcome: 'fired',
+            reason: null,
+            job_id: e.data.job_id,
+            recorded_at: at,
+          });
+        }
         break;
+      case 'TickSkipped': {
+        const nominal = new Date(e.data.nominal_at);
+        wf.last_tick_at = nominal;
+        ws.ticks.push({
+          workflow_id: wf.id,
+          nominal_at: nominal,
+          user_id: wf.user_id,
+          outcome: 'skipped',
+          reason: e.data.reason,
+          job_id: null,
+          recorded_at: at,
+        });
+        break;
+      }
       case 'JobOutcomeRecorded':
         wf.consecutive_job_failures = e.data.consecutive_failures;
         break;

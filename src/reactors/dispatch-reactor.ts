@@ -24,7 +24,13 @@ export function dispatchReactor(deps: { nats: Nats; commands: CommandHandler; po
         attempt,
         kind: job.kind,
         payload: { ...job.payload },
-        not_before: e.type === 'JobRetryScheduled' ? e.data.not_before : null,
+        // A retry waits out its backoff; a scheduled job decided ahead of time waits for its tick.
+        not_before:
+          e.type === 'JobRetryScheduled'
+            ? e.data.not_before
+            : job.trigger === 'AUTOMATIC'
+              ? job.scheduled_at
+              : null,
       };
       const h = natsHeaders();
       if (e.traceparent) h.set('traceparent', e.traceparent);

@@ -1,23 +1,47 @@
-// The scheduler: the reactors that move workflows and jobs along (a scheduled job is created and
-// queued; a queued attempt is dispatched to the executors; a job's end is recorded on its workflow).
-// Due-time scheduling joins them here.
+// The scheduler: fires every workflow's ticks (each replica takes the workflows rendezvous hashing
+// gives it among the live replicas), and runs the reactors that move workflows and jobs along (a
+// scheduled job is created and queued; a queued attempt is dispatched to the executors; a job's end
+// is recorded on its workflow).
+import { hostname } from 'node:os';
 import { dispatchReactor } from '../reactors/dispatch-reactor.ts';
 import { jobLifecycleReactor } from '../reactors/job-lifecycle-reactor.ts';
 import { ReactorRunner } from '../reactors/reactor.ts';
+import { SchedulerMembership } from '../scheduler/membership.ts';
+import { TickScheduler } from '../scheduler/tick-scheduler.ts';
 import type { RoleStarter } from './role.ts';
 
 export const startScheduler: RoleStarter = async (runtime) => {
-  const log = runtime.log.child('reactor');
-  const { nats, commands } = runtime;
+  const log = runtime.log.child('scheduler');
+  const { nats, commands, db, config } = runtime;
   const reactors = [
     new ReactorRunner(nats, jobLifecycleReactor(commands), log),
-    new ReactorRunner(nats, dispatchReactor({ nats, commands, pool: runtime.config.CV_EXECUTOR_POOL }), log),
+    new ReactorRunner(nats, dispatchReactor({ nats, commands, pool: config.CV_EXECUTOR_POOL }), log),
   ];
   for (const r of reactors) await r.start();
-  runtime.log.info('scheduler started', { reactors: reactors.map((r) => r.reactor.name) });
+  const memberId = `${hostname()}-${process.pid}`;
+  const membership = new SchedulerMembership(nats.nc, memberId);
+  await membership.join();
+  const ticks = new TickScheduler(
+    { db, commands, log },
+    {
+      memberId,
+      members: () => membership.members,
+      lookaheadMs: config.CV_SCHEDULER_LOOKAHEAD_MS,
+      catchUp: config.CV_SCHEDULER_CATCH_UP,
+      graceMs: config.CV_SCHEDULER_GRACE_SECONDS * 1000,
+    },
+  );
+  await ticks.start();
+  log.info('scheduler started', {
+    member: memberId,
+    workflows_owned: ticks.owned,
+    reactors: reactors.map((r) => r.reactor.name),
+  });
   return {
     name: 'scheduler',
     stop: async () => {
+      await ticks.stop();
+      await membership.leave();
       await Promise.all(reactors.map((r) => r.stop()));
     },
   };

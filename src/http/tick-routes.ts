@@ -1,0 +1,115 @@
+// The tick ledger and the schedule preview of a workflow: every nominal tick, fired (with its job) or
+// skipped (with the reason), newest first; and the next fire times in UTC and local time.
+import { createRoute, z } from '@hono/zod-openapi';
+import { sql } from 'kysely';
+import { nextTicks } from '../scheduler/due-times.ts';
+import { specOf } from '../scheduler/tick-scheduler.ts';
+import { createRouter } from './app-env.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { json, security } from './openapi-helpers.ts';
+import { commonErrors } from './problem-schema.ts';
+import type { RouteDeps } from './route-deps.ts';
+import { IdParam } from './schemas/workflow-schemas.ts';
+import { findWorkflow } from './workflow-routes.ts';
+
+const tags = ['schedule'];
+
+const TickItem = z
+  .object({
+    nominal_at: z.string(),
+    outcome: z.enum(['fired', 'skipped']),
+    reason: z.string().nullable(),
+    job_id: z.string().nullable(),
+    recorded_at: z.string(),
+  })
+  .openapi('Tick');
+const TickPage = z
+  .object({ items: z.array(TickItem), next_cursor: z.string().nullable() })
+  .openapi('TickPage');
+const TickQuery = z.object({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  outcome: z.enum(['fired', 'skipped']).optional(),
+});
+
+const PreviewItem = z
+  .object({
+    at: z.string().openapi({ description: 'UTC, RFC 3339' }),
+    local: z.string().openapi({ description: 'Wall time in the schedule’s zone, with its offset' }),
+    dst: z.enum(['shifted', 'repeated', 'skipped']).nullable(),
+  })
+  .openapi('PreviewTick');
+const Preview = z.object({ items: z.array(PreviewItem) }).openapi('SchedulePreview');
+const PreviewQuery = z.object({ count: z.coerce.number().int().min(1).max(100).default(10) });
+
+export function tickRoutes(deps: RouteDeps, now: () => Date = () => new Date()) {
+  const app = createRouter();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workflows/{id}/ticks',
+      tags,
+      security,
+      request: { params: IdParam, query: TickQuery },
+      responses: { 200: json(TickPage, 'The tick ledger, newest first'), ...commonErrors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const q = c.req.valid('query');
+      await findWorkflow(deps, c.var.userId, id);
+      let query = deps.db
+        .selectFrom('workflow_ticks')
+        .selectAll()
+        .where('workflow_id', '=', id)
+        .where('user_id', '=', c.var.userId);
+      if (q.outcome) query = query.where('outcome', '=', q.outcome);
+      if (q.cursor) {
+        const [at] = decodeCursor(q.cursor, ['date']);
+        query = query.where(sql<boolean>`nominal_at < ${at}`);
+      }
+      const rows = await query
+        .orderBy('nominal_at', 'desc')
+        .limit(q.limit + 1)
+        .execute();
+      const page = rows.slice(0, q.limit);
+      const last = page.at(-1);
+      return c.json(
+        {
+          items: page.map((t) => ({
+            nominal_at: t.nominal_at.toISOString(),
+            outcome: t.outcome,
+            reason: t.reason,
+            job_id: t.job_id,
+            recorded_at: t.recorded_at.toISOString(),
+          })),
+          next_cursor: rows.length > q.limit && last ? encodeCursor([last.nominal_at.toISOString()]) : null,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/workflows/{id}/schedule/preview',
+      tags,
+      security,
+      request: { params: IdParam, query: PreviewQuery },
+      responses: { 200: json(Preview, 'The next fire times'), ...commonErrors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const w = await findWorkflow(deps, c.var.userId, id);
+      const from = w.last_tick_at && w.last_tick_at > now() ? w.last_tick_at : now();
+      const ticks = nextTicks(specOf(w.schedule, w.created_at), from, c.req.valid('query').count);
+      return c.json(
+        { items: ticks.map((t) => ({ at: t.at.toISOString(), local: t.local, dst: t.dst })) },
+        200,
+      );
+    },
+  );
+
+  return app;
+}

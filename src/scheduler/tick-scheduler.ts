@@ -1,0 +1,211 @@
+// The scheduling loop of one replica. It follows the schedulable workflows (active or paused, built)
+// from the read model, keeps those that rendezvous hashing gives to it, and turns every nominal tick
+// into exactly one command on the workflow actor: FireTick (the actor answers JobScheduled, or
+// TickSkipped when paused or overlapping) or SkipTick (missed in a catch-up, or a DST gap under
+// `skip`). Ticks are decided up to `lookaheadMs` early, so at the due instant only the dispatch of an
+// already created job remains; the job is not run before its nominal time (the dispatch carries it as
+// not_before). The actor remembers its last decided tick and only moves forward, so a replica that
+// fires a tick another replica already fired appends nothing.
+import type { Kysely } from 'kysely';
+import type { CommandHandler } from '../actors/command-handler.ts';
+import { workflowDecider } from '../actors/workflow-decider.ts';
+import { AppError } from '../errors.ts';
+import { nameBasedUuid } from '../events/name-based-id.ts';
+import type { WorkflowSchedule } from '../events/workflow-events.ts';
+import type { Database } from '../infra/database.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { type Tick, ticksBetween } from './due-times.ts';
+import { ownerOf } from './ownership.ts';
+import type { ScheduleSpec } from './schedule.ts';
+
+export type CatchUpPolicy = 'latest' | 'all' | 'none';
+
+export interface TickSchedulerOptions {
+  readonly memberId: string;
+  /** The live replicas, this one included. */
+  readonly members: () => readonly string[];
+  readonly now?: () => Date;
+  readonly lookaheadMs?: number;
+  /** A tick later than this is a missed one, handled by the catch-up policy; earlier ones just fire. */
+  readonly graceMs?: number;
+  readonly catchUp?: CatchUpPolicy;
+  readonly refreshMs?: number;
+  readonly passMs?: number;
+  readonly concurrency?: number;
+  readonly maxTicksPerPass?: number;
+}
+
+interface Entry {
+  readonly id: string;
+  readonly userId: string;
+  spec: ScheduleSpec;
+  lastTickAt: number | null;
+  busy: boolean;
+}
+
+export function jobIdForTick(workflowId: string, nominal: string): string {
+  return nameBasedUuid(`tick\n${workflowId}\n${nominal}`);
+}
+
+export function specOf(schedule: WorkflowSchedule, createdAt: Date): ScheduleSpec {
+  return { ...schedule, anchor: createdAt.toISOString() } as ScheduleSpec;
+}
+
+/** What to do with each due tick, in order: the catch-up policy applies to ticks past the grace. */
+export function planTicks(
+  ticks: readonly Tick[],
+  now: number,
+  graceMs: number,
+  policy: CatchUpPolicy,
+): { tick: Tick; action: 'fire' | 'missed' | 'dst_skipped' }[] {
+  const late = ticks.filter((t) => now - t.at.getTime() > graceMs);
+  const newestLate = late.at(-1);
+  return ticks.map((tick) => {
+    if (tick.dst === 'skipped') return { tick, action: 'dst_skipped' };
+    if (!late.includes(tick)) return { tick, action: 'fire' };
+    if (policy === 'all') return { tick, action: 'fire' };
+    if (policy === 'latest' && tick === newestLate) return { tick, action: 'fire' };
+    return { tick, action: 'missed' };
+  });
+}
+
+export class TickScheduler {
+  private readonly entries = new Map<string, Entry>();
+  private timers: NodeJS.Timeout[] = [];
+  private stopping = false;
+  private pass: Promise<void> = Promise.resolve();
+  private readonly o: Required<Omit<TickSchedulerOptions, 'memberId' | 'members'>>;
+
+  constructor(
+    private readonly deps: { db: Kysely<Database>; commands: CommandHandler; log: Logger },
+    private readonly options: TickSchedulerOptions,
+  ) {
+    this.o = {
+      now: () => new Date(),
+      lookaheadMs: 2000,
+      graceMs: 30_000,
+      catchUp: 'latest',
+      refreshMs: 2000,
+      passMs: 200,
+      concurrency: 64,
+      maxTicksPerPass: 1000,
+      ...options,
+    };
+  }
+
+  /** How many workflows this replica looks after now. */
+  get owned(): number {
+    return [...this.entries.keys()].filter((id) => this.owns(id)).length;
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timers.push(
+      setInterval(
+        () =>
+          void this.refresh().catch((err: unknown) =>
+            this.deps.log.error('schedule refresh failed', { error: err }),
+          ),
+        this.o.refreshMs,
+      ),
+    );
+    this.timers.push(
+      setInterval(() => {
+        this.pass = this.pass
+          .then(() => this.runPass())
+          .catch((err: unknown) => this.deps.log.error('scheduling pass failed', { error: err }));
+      }, this.o.passMs),
+    );
+  }
+
+  private owns(id: string): boolean {
+    return ownerOf(id, this.options.members()) === this.options.memberId;
+  }
+
+  /** Reloads the schedulable workflows; a tick decided here is kept if the read model lags behind. */
+  async refresh(): Promise<void> {
+    const rows = await this.deps.db
+      .selectFrom('workflows')
+      .select(['id', 'user_id', 'schedule', 'created_at', 'last_tick_at'])
+      .where('status', 'in', ['ACTIVE', 'PAUSED'])
+      .where('build_status', '=', 'COMPLETED')
+      .execute();
+    const seen = new Set<string>();
+    for (const r of rows) {
+      seen.add(r.id);
+      const lastTickAt = r.last_tick_at?.getTime() ?? null;
+      const spec = specOf(r.schedule, r.created_at);
+      const entry = this.entries.get(r.id);
+      if (!entry) {
+        this.entries.set(r.id, { id: r.id, userId: r.user_id, spec, lastTickAt, busy: false });
+        continue;
+      }
+      entry.spec = spec;
+      if (lastTickAt !== null && (entry.lastTickAt === null || lastTickAt > entry.lastTickAt))
+        entry.lastTickAt = lastTickAt;
+    }
+    for (const id of this.entries.keys()) if (!seen.has(id)) this.entries.delete(id);
+  }
+
+  private async runPass(): Promise<void> {
+    if (this.stopping) return;
+    const now = this.o.now().getTime();
+    const work: Entry[] = [];
+    for (const e of this.entries.values()) if (!e.busy && this.owns(e.id)) work.push(e);
+    let next = 0;
+    const worker = async () => {
+      for (let e = work[next++]; e; e = work[next++]) await this.schedule(e, now);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.o.concurrency, work.length) }, worker));
+  }
+
+  private async schedule(entry: Entry, now: number): Promise<void> {
+    // Never ticked: the spec's anchor (creation) bounds the first tick.
+    const after = new Date(entry.lastTickAt ?? 0);
+    const due = ticksBetween(entry.spec, after, new Date(now + this.o.lookaheadMs), this.o.maxTicksPerPass);
+    if (due.length === 0) return;
+    entry.busy = true;
+    try {
+      for (const { tick, action } of planTicks(due, now, this.o.graceMs, this.o.catchUp)) {
+        if (this.stopping) return;
+        const request = {
+          commandId: `tick:${entry.id}:${tick.nominal}`,
+          userId: entry.userId,
+          aggregateId: entry.id,
+        };
+        try {
+          await this.deps.commands.handle(workflowDecider, {
+            ...request,
+            command:
+              action === 'fire'
+                ? {
+                    type: 'FireTick',
+                    data: {
+                      nominal_at: tick.nominal,
+                      job_id: jobIdForTick(entry.id, tick.nominal),
+                      overlap: 'skip',
+                    },
+                  }
+                : { type: 'SkipTick', data: { nominal_at: tick.nominal, reason: action } },
+          });
+        } catch (err) {
+          // Terminated or deleted meanwhile: the next refresh drops it.
+          if (err instanceof AppError) {
+            this.entries.delete(entry.id);
+            return;
+          }
+          throw err;
+        }
+        entry.lastTickAt = tick.at.getTime();
+      }
+    } finally {
+      entry.busy = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.pass;
+  }
+}

@@ -59,7 +59,9 @@ export class CommandHandler {
     options: CommandHandlerOptions = {},
   ) {
     this.now = options.now ?? (() => new Date());
-    this.maxAttempts = options.maxAttempts ?? 8;
+    // A hot aggregate (one workflow, many jobs ending) sees many conflicts in a row; each retry reloads
+    // only the commits since its snapshot, so retrying long is cheap.
+    this.maxAttempts = options.maxAttempts ?? 30;
     this.cache = new SnapshotCache(options.cacheSize ?? 10_000);
     this.onConflict = options.onConflict ?? (() => {});
   }

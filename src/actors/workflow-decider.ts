@@ -139,6 +139,7 @@ function decideWorkflow(
       if (lifecycle === 'paused') return skip('paused');
       if (build !== 'COMPLETED') return skip('not_built');
       if (command.data.overlap === 'skip' && context.active_job_ids.length > 0) return skip('overlap');
+      if (command.data.overlap === 'queue_one' && context.active_job_ids.length > 1) return skip('overlap');
       if (isKnownJob(state, job_id)) throw refuseJobIdTaken(job_id);
       return [{ type: 'JobScheduled', data: { job_id, scheduled_at: nominal_at, trigger: 'AUTOMATIC' } }];
     }

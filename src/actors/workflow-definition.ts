@@ -3,11 +3,12 @@
 import { ValidationError } from '../errors.ts';
 import type {
   JsonObject,
+  SchedulePolicies,
   WorkflowDefinitionChanges,
   WorkflowKind,
   WorkflowSchedule,
 } from '../events/workflow-events.ts';
-import { isPlainObject, requireIntegerIn, requireText } from './decision-input.ts';
+import { isPlainObject, requireInstant, requireIntegerIn, requireText } from './decision-input.ts';
 
 export const INTERVAL_MINUTES = { min: 1, max: 10_080 } as const;
 export const MAX_CONSECUTIVE_FAILURES = { min: 3, max: 100 } as const;
@@ -42,11 +43,15 @@ export function checkPayload(kind: WorkflowKind, payload: unknown): JsonObject {
 }
 
 export function checkSchedule(schedule: unknown): WorkflowSchedule {
-  if (isPlainObject(schedule) && schedule.type === 'interval') {
+  if (!isPlainObject(schedule)) {
+    throw new ValidationError('invalid_schedule', 'schedule must be an object', { field: 'schedule' });
+  }
+  const policies = checkPolicies(schedule);
+  if (schedule.type === 'interval') {
     const { min, max } = INTERVAL_MINUTES;
     const minutes = schedule.minutes;
     if (typeof minutes === 'number' && Number.isInteger(minutes) && minutes >= min && minutes <= max) {
-      return { type: 'interval', minutes };
+      return { type: 'interval', minutes, ...policies };
     }
     throw new ValidationError(
       'invalid_schedule',
@@ -56,15 +61,65 @@ export function checkSchedule(schedule: unknown): WorkflowSchedule {
       },
     );
   }
-  if (isPlainObject(schedule) && schedule.type === 'cron') {
-    // The scheduler owns cron parsing; here only the shape is checked.
+  if (schedule.type === 'cron') {
+    // The scheduler owns cron parsing (the API checks expressions with it); here only the shape.
     const cron = requireText('schedule.cron', schedule.cron, 'invalid_schedule');
     const timezone = requireText('schedule.timezone', schedule.timezone, 'invalid_schedule');
-    return { type: 'cron', cron, timezone };
+    return { type: 'cron', cron, timezone, ...policies };
   }
-  throw new ValidationError('invalid_schedule', 'schedule.type must be interval or cron', {
+  if (schedule.type === 'at') {
+    return { type: 'at', at: requireInstant('schedule.at', schedule.at), ...policies };
+  }
+  throw new ValidationError('invalid_schedule', 'schedule.type must be interval, cron or at', {
     field: 'schedule.type',
   });
+}
+
+const OVERLAP: readonly string[] = ['skip', 'queue_one', 'allow', 'cancel_running'];
+const CATCH_UP: readonly string[] = ['latest', 'all', 'none'];
+
+/** The optional policies, checked and copied; unknown values are refused rather than ignored. */
+function checkPolicies(s: Record<string, unknown>): SchedulePolicies {
+  const out: { -readonly [K in keyof SchedulePolicies]: SchedulePolicies[K] } = {};
+  if (s.start_at !== undefined) out.start_at = requireInstant('schedule.start_at', s.start_at);
+  if (s.end_at !== undefined) out.end_at = requireInstant('schedule.end_at', s.end_at);
+  if (out.start_at && out.end_at && out.end_at < out.start_at) {
+    throw new ValidationError('invalid_schedule', 'end_at is before start_at', { field: 'schedule.end_at' });
+  }
+  if (s.overlap !== undefined) {
+    if (!OVERLAP.includes(String(s.overlap))) {
+      throw new ValidationError('invalid_schedule', `overlap must be one of ${OVERLAP.join(', ')}`, {
+        field: 'schedule.overlap',
+      });
+    }
+    out.overlap = s.overlap as SchedulePolicies['overlap'];
+  }
+  if (s.catch_up !== undefined) {
+    if (!CATCH_UP.includes(String(s.catch_up))) {
+      throw new ValidationError('invalid_schedule', `catch_up must be one of ${CATCH_UP.join(', ')}`, {
+        field: 'schedule.catch_up',
+      });
+    }
+    out.catch_up = s.catch_up as SchedulePolicies['catch_up'];
+  }
+  if (s.dst !== undefined) {
+    const dst = isPlainObject(s.dst) ? s.dst : {};
+    const ok =
+      isPlainObject(s.dst) &&
+      [undefined, 'shift', 'skip'].includes(dst.nonexistent as string) &&
+      [undefined, 'once', 'twice'].includes(dst.repeated as string);
+    if (!ok)
+      throw new ValidationError(
+        'invalid_schedule',
+        'dst is {nonexistent: shift|skip, repeated: once|twice}',
+        { field: 'schedule.dst' },
+      );
+    out.dst = {
+      ...(dst.nonexistent ? { nonexistent: dst.nonexistent as 'shift' | 'skip' } : {}),
+      ...(dst.repeated ? { repeated: dst.repeated as 'once' | 'twice' } : {}),
+    };
+  }
+  return out;
 }
 
 export function checkMaxFailures(value: unknown): number {

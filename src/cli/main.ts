@@ -10,6 +10,7 @@ import { stackCommand } from './stack-command.ts';
 const usage = `usage: chronoverse <command>
   api | scheduler | executor | projector   run one role
   all                                      every role in one process (development)
+  api,projector,...                        the named roles in one process
   start                                    stack up, migrate, run every role, print the URL (npm start)
   migrate                                  apply PostgreSQL, ClickHouse and JetStream migrations
   projections rebuild [name]               drop a projection's rows and replay the event log into them
@@ -37,9 +38,18 @@ async function main(): Promise<number> {
       return runRoles(allRoles, (url) =>
         console.log(`\nChronoverse is running: ${url}  (dashboard and API; Ctrl-C stops it)\n`),
       );
-    default:
+    default: {
+      // Several roles in one process: `chronoverse api,projector,scheduler`.
+      const roles = command?.split(',') ?? [];
+      if (
+        roles.length > 1 &&
+        roles.every((r): r is RoleName => (allRoles as readonly string[]).includes(r))
+      ) {
+        return runRoles(roles);
+      }
       console.error(usage);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+    }
   }
 }
 

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { localDefaults } from '../stack/paths.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
 describe('configuration', () => {
   it('defaults to the local stack when nothing is set', () => {
     const config = loadConfig({});
     expect(config.CV_HTTP_PORT).toBe(8080);
-    expect(config.NATS_URL).toBe('nats://127.0.0.1:14222');
-    expect(config.DATABASE_URL).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:15432\//);
+    expect(config.NATS_URL).toBe(localDefaults.natsUrl);
+    expect(config.DATABASE_URL).toBe(localDefaults.databaseUrl);
+    expect(config.DOCKER_HOST).toBe(localDefaults.dockerHost);
   });
 
   it('reads and coerces what the environment sets', () => {

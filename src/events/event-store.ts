@@ -11,7 +11,7 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { ConflictError } from '../errors.ts';
+import { ConflictError, UnavailableError } from '../errors.ts';
 import { type EventEnvelope, upcast } from './envelope.ts';
 import { streamNames } from './stream-definitions.ts';
 
@@ -49,6 +49,7 @@ export class EventStore {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     readonly stream: string = streamNames.events,
+    private readonly readTimeoutMs = 15_000,
   ) {}
 
   /**
@@ -106,14 +107,28 @@ export class EventStore {
     });
     const commits: StoredCommit[] = [];
     const messages = await consumer.consume({ max_messages: 512 });
+    // A read never waits forever: a consumer that stops delivering ends the read with an error the
+    // caller can retry, instead of stalling whoever waits on it (a scheduling pass, a request).
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      messages.stop();
+    }, this.readTimeoutMs);
     try {
       for await (const m of messages) {
         commits.push({ sequence: m.seq, subject: m.subject, events: decodeCommit(m.data) });
         if (m.seq >= until || commits.length >= limit) break;
       }
     } finally {
+      clearTimeout(deadline);
       messages.stop();
       await consumer.delete().catch(() => {});
+    }
+    if (timedOut && (commits.at(-1)?.sequence ?? 0) < until && commits.length < limit) {
+      throw new UnavailableError(
+        'event_log_unavailable',
+        `reading ${subject} took longer than ${this.readTimeoutMs} ms`,
+      );
     }
     return commits;
   }

@@ -4,12 +4,31 @@ export type WorkflowKind = 'HEARTBEAT' | 'CONTAINER';
 export type JobTrigger = 'AUTOMATIC' | 'MANUAL';
 export type JsonObject = Readonly<Record<string, unknown>>;
 
-/** How a workflow fires. A union keyed by `type` so that new kinds (one-off `at`, …) slot in. */
-export type WorkflowSchedule =
-  | { readonly type: 'interval'; readonly minutes: number }
-  | { readonly type: 'cron'; readonly cron: string; readonly timezone: string };
+/** What happens to a tick while an earlier job of the workflow is still pending or running. */
+export type OverlapPolicy = 'skip' | 'queue_one' | 'allow' | 'cancel_running';
+/** Which ticks missed while the scheduler was down (or the workflow paused) still fire. */
+export type CatchUpPolicy = 'latest' | 'all' | 'none';
 
-/** The user-editable parts of a workflow definition (its kind is fixed at creation). */
+/** The policies every kind of schedule may carry; absent means the default. */
+export type SchedulePolicies = {
+  readonly start_at?: string;
+  readonly end_at?: string;
+  /** Spring forward: `shift` (default) or `skip`; fall back: `once` (default) or `twice`. */
+  readonly dst?: { readonly nonexistent?: 'shift' | 'skip'; readonly repeated?: 'once' | 'twice' };
+  /** Default `skip`. */
+  readonly overlap?: OverlapPolicy;
+  /** Default `latest`. */
+  readonly catch_up?: CatchUpPolicy;
+};
+
+/** How a workflow fires. A union keyed by `type` so that new kinds slot in. */
+export type WorkflowSchedule = (
+  | { readonly type: 'interval'; readonly minutes: number }
+  | { readonly type: 'cron'; readonly cron: string; readonly timezone: string }
+  | { readonly type: 'at'; readonly at: string }
+) &
+  SchedulePolicies;
+
 export type WorkflowDefinitionChanges = {
   readonly name?: string;
   readonly payload?: JsonObject;
@@ -132,7 +151,8 @@ export type FireTick = {
   readonly data: {
     readonly nominal_at: string;
     readonly job_id: string;
-    readonly overlap?: 'allow' | 'skip';
+    /** `queue_one`: fire unless a job already waits behind the running one. Default `allow`. */
+    readonly overlap?: 'allow' | 'skip' | 'queue_one';
   };
 };
 /** The scheduler decided a tick will not run (beyond the catch-up window, schedule ended…). */

@@ -172,7 +172,11 @@ export function workflowRoutes(deps: RouteDeps) {
       const userId = c.var.userId;
       const current = await deps.commands.load(workflowDecider, userId, id);
       if (!current.exists) throw new NotFoundError('workflow_not_found', 'No such workflow');
-      const { changes, issues } = parseUpdate(current.state.context.kind, body);
+      const { changes, issues } = parseUpdate(
+        current.state.context.kind,
+        current.state.context.schedule,
+        body,
+      );
       if (issues.length) throw validationErrorFrom('body', issues);
       const idem = await claimIdempotencyKey(deps.db, userId, headers['idempotency-key'], {
         method: 'PUT',

@@ -8,17 +8,20 @@
 // fires a tick another replica already fired appends nothing.
 import type { Kysely } from 'kysely';
 import type { CommandHandler } from '../actors/command-handler.ts';
+import { jobDecider } from '../actors/job-decider.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
 import { AppError } from '../errors.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
-import type { WorkflowSchedule } from '../events/workflow-events.ts';
+import type { OverlapPolicy, WorkflowSchedule } from '../events/workflow-events.ts';
 import type { Database } from '../infra/database.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { type Tick, ticksBetween } from './due-times.ts';
 import { ownerOf } from './ownership.ts';
 import type { ScheduleSpec } from './schedule.ts';
 
-export type CatchUpPolicy = 'latest' | 'all' | 'none';
+export type { CatchUpPolicy } from '../events/workflow-events.ts';
+
+import type { CatchUpPolicy } from '../events/workflow-events.ts';
 
 export interface TickSchedulerOptions {
   readonly memberId: string;
@@ -39,6 +42,8 @@ interface Entry {
   readonly id: string;
   readonly userId: string;
   spec: ScheduleSpec;
+  overlap: OverlapPolicy;
+  catchUp: CatchUpPolicy;
   lastTickAt: number | null;
   busy: boolean;
 }
@@ -135,12 +140,22 @@ export class TickScheduler {
       seen.add(r.id);
       const lastTickAt = r.last_tick_at?.getTime() ?? null;
       const spec = specOf(r.schedule, r.created_at);
+      const overlap = r.schedule.overlap ?? 'skip';
+      const catchUp = r.schedule.catch_up ?? this.o.catchUp;
       const entry = this.entries.get(r.id);
       if (!entry) {
-        this.entries.set(r.id, { id: r.id, userId: r.user_id, spec, lastTickAt, busy: false });
+        this.entries.set(r.id, {
+          id: r.id,
+          userId: r.user_id,
+          spec,
+          overlap,
+          catchUp,
+          lastTickAt,
+          busy: false,
+        });
         continue;
       }
-      entry.spec = spec;
+      Object.assign(entry, { spec, overlap, catchUp });
       if (lastTickAt !== null && (entry.lastTickAt === null || lastTickAt > entry.lastTickAt))
         entry.lastTickAt = lastTickAt;
     }
@@ -166,7 +181,7 @@ export class TickScheduler {
     if (due.length === 0) return;
     entry.busy = true;
     try {
-      for (const { tick, action } of planTicks(due, now, this.o.graceMs, this.o.catchUp)) {
+      for (const { tick, action } of planTicks(due, now, this.o.graceMs, entry.catchUp)) {
         if (this.stopping) return;
         const request = {
           commandId: `tick:${entry.id}:${tick.nominal}`,
@@ -174,20 +189,18 @@ export class TickScheduler {
           aggregateId: entry.id,
         };
         try {
-          await this.deps.commands.handle(workflowDecider, {
+          const jobId = jobIdForTick(entry.id, tick.nominal);
+          const overlap = entry.overlap === 'cancel_running' ? 'allow' : entry.overlap;
+          const result = await this.deps.commands.handle(workflowDecider, {
             ...request,
             command:
               action === 'fire'
-                ? {
-                    type: 'FireTick',
-                    data: {
-                      nominal_at: tick.nominal,
-                      job_id: jobIdForTick(entry.id, tick.nominal),
-                      overlap: 'skip',
-                    },
-                  }
+                ? { type: 'FireTick', data: { nominal_at: tick.nominal, job_id: jobId, overlap } }
                 : { type: 'SkipTick', data: { nominal_at: tick.nominal, reason: action } },
           });
+          if (entry.overlap === 'cancel_running' && result.events.some((e) => e.type === 'JobScheduled')) {
+            await this.cancelOthers(entry, jobId, result.state.context.active_job_ids);
+          }
         } catch (err) {
           // Terminated or deleted meanwhile: the next refresh drops it.
           if (err instanceof AppError) {
@@ -200,6 +213,26 @@ export class TickScheduler {
       }
     } finally {
       entry.busy = false;
+    }
+  }
+
+  /** Overlap policy `cancel_running`: the new tick's job replaces the ones still pending or running. */
+  private async cancelOthers(entry: Entry, newJobId: string, active: readonly string[]): Promise<void> {
+    for (const jobId of active) {
+      if (jobId === newJobId) continue;
+      await this.deps.commands
+        .handle(jobDecider, {
+          commandId: `replaced:${jobId}:by:${newJobId}`,
+          userId: entry.userId,
+          aggregateId: jobId,
+          command: {
+            type: 'CancelJob',
+            data: { reason: 'replaced by a newer tick (overlap policy cancel_running)' },
+          },
+        })
+        .catch((err: unknown) => {
+          if (!(err instanceof AppError)) throw err;
+        });
     }
   }
 

@@ -16,7 +16,9 @@ import { useTestEnvironment } from '../support/test-environment.ts';
 const env = useTestEnvironment();
 
 describe('projector crash safety', () => {
-  it('resumes after SIGKILL mid-batch with a read model equal to a full rebuild', async () => {
+  it('resumes after SIGKILL mid-batch with a read model equal to a full rebuild', {
+    timeout: 180_000,
+  }, async () => {
     const generated = await generateEventLog(env.runtime.commands, {
       users: 10,
       workflowsPerUser: 5,

@@ -63,6 +63,17 @@ describe('scheduler replicas', () => {
     for (const s of schedulers.slice(1)) expect(await s.kill('SIGTERM')).toBe(0);
     await projection.stop();
 
+    const outputs = schedulers
+      .map(
+        (s, i) =>
+          `--- scheduler ${i}\n${s
+            .output()
+            .split('\n')
+            .filter((l) => !l.includes('"level":"info"'))
+            .slice(0, 30)
+            .join('\n')}`,
+      )
+      .join('\n');
     let fired = 0;
     let skipped = 0;
     for (const id of ids) {
@@ -84,7 +95,10 @@ describe('scheduler replicas', () => {
       const first = Math.floor(created / 1000) * 1000 + 1000;
       const expected: number[] = [];
       for (let t = first; t <= stoppedAt - 3000; t += 1000) expected.push(t);
-      expect(nominals.filter((n) => n <= stoppedAt - 3000)).toEqual(expected);
+      expect(
+        nominals.filter((n) => n <= stoppedAt - 3000),
+        outputs,
+      ).toEqual(expected);
     }
     // Overlap policy `skip`: nothing runs these jobs here, so after the first each tick is skipped.
     expect(fired).toBe(WORKFLOWS);

@@ -15,6 +15,8 @@ export interface RoleProcess {
   output(): string;
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves once the process has printed `text` (e.g. its "started" log line). */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
 }
 
 export function startRole(role: string, config: Config, extraEnv: Record<string, string> = {}): RoleProcess {
@@ -43,6 +45,14 @@ export function startRole(role: string, config: Config, extraEnv: Record<string,
     async kill(signal = 'SIGKILL') {
       child.kill(signal);
       return exited;
+    },
+    async waitFor(text, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!out.includes(text)) {
+        if (child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`never printed "${text}":\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
   };
 }

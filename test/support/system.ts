@@ -16,7 +16,8 @@ export interface TestSystem {
   dispose(): Promise<void>;
 }
 
-export async function startSystem(env: Record<string, string> = {}): Promise<TestSystem> {
+/** `roles` is `all` or a comma-separated list, e.g. `api,projector,scheduler` (no executor). */
+export async function startSystem(env: Record<string, string> = {}, roles = 'all'): Promise<TestSystem> {
   const nats = await startNatsServer();
   const keyDir = mkdtempSync(join(tmpdir(), 'cv-e2e-keys-'));
   const port = await freePort();
@@ -25,7 +26,7 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Tes
     CV_HTTP_PORT: String(port),
     CV_JWT_KEY_DIR: keyDir,
   });
-  const child = startRole('all', dbs.config, { CV_JWT_KEY_DIR: keyDir, CV_LOG_LEVEL: 'warn', ...env });
+  const child = startRole(roles, dbs.config, { CV_JWT_KEY_DIR: keyDir, CV_LOG_LEVEL: 'warn', ...env });
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitUntil('api up', async () => (await fetch(`${baseUrl}/healthz`)).ok, 60_000);

@@ -1,9 +1,9 @@
 // Request and response shapes of the workflow API, as zod schemas: they validate requests and are
 // the OpenAPI document, so the two cannot drift. Limits are the original Chronoverse's.
 import { z } from '@hono/zod-openapi';
-import type { WorkflowSchedule } from '../../events/workflow-events.ts';
+import type { CatchUpPolicy, OverlapPolicy, WorkflowSchedule } from '../../events/workflow-events.ts';
+import { scheduleSpecProblem } from '../../scheduler/schedule.ts';
 import { ContainerPayload, HeartbeatPayload } from '../../workflows/payload-schemas.ts';
-import { cronProblem } from '../../workflows/schedule-validation.ts';
 
 export const CronSchedule = z
   .strictObject({ cron: z.string().min(1).max(255), timezone: z.string().min(1).max(64).default('UTC') })
@@ -47,23 +47,76 @@ function parsePayload(
   return parsed.data;
 }
 
+/** The schedule-related fields of a create or update body. */
+interface ScheduleFields {
+  interval?: number | undefined;
+  schedule?: { cron: string; timezone: string } | undefined;
+  at?: string | undefined;
+  start_at?: string | undefined;
+  end_at?: string | undefined;
+  dst?: { nonexistent?: 'shift' | 'skip' | undefined; repeated?: 'once' | 'twice' | undefined } | undefined;
+  overlap_policy?: OverlapPolicy | undefined;
+  catch_up?: CatchUpPolicy | undefined;
+}
+
+const KIND_FIELDS = ['interval', 'schedule', 'at'] as const;
+const POLICY_FIELDS = ['start_at', 'end_at', 'dst', 'overlap_policy', 'catch_up'] as const;
+
+export function touchesSchedule(b: ScheduleFields): boolean {
+  return [...KIND_FIELDS, ...POLICY_FIELDS].some((f) => b[f] !== undefined);
+}
+
+/**
+ * The workflow's schedule from the body; `current` (on update) supplies whatever the body leaves
+ * out, so an update may change only a policy.
+ */
 function toSchedule(
-  interval: number | undefined,
-  schedule: { cron: string; timezone: string } | undefined,
+  b: ScheduleFields,
   addIssue: AddIssue,
+  current?: WorkflowSchedule,
 ): WorkflowSchedule | undefined {
-  if ((interval === undefined) === (schedule === undefined)) {
-    addIssue(['interval'], 'give exactly one of interval (minutes) or schedule ({cron, timezone})');
+  const kinds = KIND_FIELDS.filter((f) => b[f] !== undefined);
+  if (kinds.length > 1 || (kinds.length === 0 && !current)) {
+    addIssue(
+      ['interval'],
+      'give exactly one of interval (minutes), schedule ({cron, timezone}) or at (one instant)',
+    );
     return undefined;
   }
-  if (interval !== undefined) return { type: 'interval', minutes: interval };
-  const { cron, timezone } = schedule!;
-  const problem = cronProblem(cron, timezone);
+  let base: WorkflowSchedule;
+  if (b.interval !== undefined) base = { type: 'interval', minutes: b.interval };
+  else if (b.schedule !== undefined)
+    base = { type: 'cron', cron: b.schedule.cron.trim(), timezone: b.schedule.timezone };
+  else if (b.at !== undefined) base = { type: 'at', at: b.at };
+  else {
+    const { start_at, end_at, dst, overlap, catch_up, ...kindOnly } = current!;
+    void [start_at, end_at, dst, overlap, catch_up];
+    base = kindOnly as WorkflowSchedule;
+  }
+  const keep = kinds.length === 0 ? current : undefined;
+  const schedule: WorkflowSchedule = {
+    ...base,
+    ...pick('start_at', b.start_at ?? keep?.start_at),
+    ...pick('end_at', b.end_at ?? keep?.end_at),
+    ...pick('dst', b.dst ?? keep?.dst),
+    ...pick('overlap', b.overlap_policy ?? keep?.overlap),
+    ...pick('catch_up', b.catch_up ?? keep?.catch_up),
+  };
+  const problem = scheduleSpecProblem(schedule);
   if (problem) {
-    addIssue(['schedule', problem.startsWith('unknown time zone') ? 'timezone' : 'cron'], problem);
+    const field = problem.startsWith('unknown time zone')
+      ? ['schedule', 'timezone']
+      : schedule.type === 'cron' && !/^(start_at|end_at|at|dst)/.test(problem)
+        ? ['schedule', 'cron']
+        : [problem.split(/[ .]/)[0] ?? 'schedule'];
+    addIssue(field, problem);
     return undefined;
   }
-  return { type: 'cron', cron: cron.trim(), timezone };
+  return schedule;
+}
+
+function pick<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 const Interval = z
@@ -73,19 +126,40 @@ const Interval = z
   .max(10_080)
   .openapi({ description: 'Minutes between runs (1 to 10080)' });
 const MaxFailures = z.number().int().min(3).max(100);
+const Instant = z.string().max(64).openapi({ format: 'date-time', description: 'RFC 3339 with an offset' });
+
+/** Exactly one of interval, schedule or at; the rest are optional policies (see docs/scheduling.md). */
+const scheduleFields = {
+  interval: Interval.optional(),
+  schedule: CronSchedule.optional(),
+  at: Instant.optional().openapi({ description: 'Run once, at this instant' }),
+  start_at: Instant.optional(),
+  end_at: Instant.optional(),
+  dst: z
+    .strictObject({
+      nonexistent: z.enum(['shift', 'skip']).optional(),
+      repeated: z.enum(['once', 'twice']).optional(),
+    })
+    .optional()
+    .openapi({ description: 'Spring forward: shift (default) or skip. Fall back: once (default) or twice.' }),
+  overlap_policy: z
+    .enum(['skip', 'queue_one', 'allow', 'cancel_running'])
+    .optional()
+    .openapi({ description: 'Default skip' }),
+  catch_up: z.enum(['latest', 'all', 'none']).optional().openapi({ description: 'Default latest' }),
+};
 
 export const CreateWorkflowBody = z
   .strictObject({
     name: z.string().trim().min(1).max(255),
     kind: Kind,
     payload: PayloadInput,
-    interval: Interval.optional(),
-    schedule: CronSchedule.optional(),
+    ...scheduleFields,
     max_consecutive_job_failures_allowed: MaxFailures.default(3),
   })
   .transform((body, ctx) => {
     const payload = parsePayload(body.kind, body.payload, issuesOf(ctx));
-    const schedule = toSchedule(body.interval, body.schedule, issuesOf(ctx));
+    const schedule = toSchedule(body, issuesOf(ctx));
     if (!payload || !schedule) return z.NEVER;
     return {
       name: body.name,
@@ -102,8 +176,7 @@ export const UpdateWorkflowBody = z
   .strictObject({
     name: z.string().trim().min(1).max(255).optional(),
     payload: PayloadInput.optional(),
-    interval: Interval.optional(),
-    schedule: CronSchedule.optional(),
+    ...scheduleFields,
     max_consecutive_job_failures_allowed: MaxFailures.optional(),
   })
   .openapi('UpdateWorkflow');
@@ -118,6 +191,7 @@ export type WorkflowChanges = {
 /** The payload of an update depends on the workflow's kind, known only once it is loaded. */
 export function parseUpdate(
   kind: 'HEARTBEAT' | 'CONTAINER',
+  current: WorkflowSchedule,
   body: z.infer<typeof UpdateWorkflowBody>,
 ): { changes: WorkflowChanges; issues: { path: PropertyKey[]; message: string }[] } {
   const issues: { path: PropertyKey[]; message: string }[] = [];
@@ -131,8 +205,8 @@ export function parseUpdate(
     const payload = parsePayload(kind, body.payload, addIssue);
     if (payload) changes.payload = payload;
   }
-  if (body.interval !== undefined || body.schedule !== undefined) {
-    const schedule = toSchedule(body.interval, body.schedule, addIssue);
+  if (touchesSchedule(body)) {
+    const schedule = toSchedule(body, addIssue, current);
     if (schedule) changes.schedule = schedule;
   }
   if (issues.length === 0 && Object.keys(changes).length === 0) {
@@ -153,10 +227,25 @@ export const Workflow = z
     kind: Kind,
     payload: z.record(z.string(), z.unknown()),
     interval: z.number().int().nullable(),
-    schedule: z.union([
-      z.object({ type: z.literal('interval'), minutes: z.number().int() }),
-      z.object({ type: z.literal('cron'), cron: z.string(), timezone: z.string() }),
-    ]),
+    schedule: z
+      .object({
+        type: z.enum(['interval', 'cron', 'at']),
+        minutes: z.number().int().optional(),
+        cron: z.string().optional(),
+        timezone: z.string().optional(),
+        at: z.string().optional(),
+        start_at: z.string().optional(),
+        end_at: z.string().optional(),
+        dst: z
+          .object({
+            nonexistent: z.enum(['shift', 'skip']).optional(),
+            repeated: z.enum(['once', 'twice']).optional(),
+          })
+          .optional(),
+        overlap: z.enum(['skip', 'queue_one', 'allow', 'cancel_running']).optional(),
+        catch_up: z.enum(['latest', 'all', 'none']).optional(),
+      })
+      .openapi('Schedule'),
     status: z.enum(['ACTIVE', 'PAUSED', 'TERMINATED']),
     build_status: z.enum(['NONE', 'QUEUED', 'STARTED', 'COMPLETED', 'FAILED', 'CANCELED']),
     build_error: z.string().nullable(),

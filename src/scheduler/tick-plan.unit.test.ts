@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { Tick } from './due-times.ts';
+import { planTicks } from './tick-scheduler.ts';
+
+const at = (s: number, dst: Tick['dst'] = null): Tick => ({
+  at: new Date(s * 1000),
+  nominal: new Date(s * 1000).toISOString(),
+  local: '',
+  dst,
+});
+const NOW = 100 * 1000;
+const GRACE = 10 * 1000;
+const actions = (ticks: Tick[], policy: 'latest' | 'all' | 'none') =>
+  planTicks(ticks, NOW, GRACE, policy).map((p) => p.action);
+
+describe('planning due ticks', () => {
+  // 50, 60, 70, 80 are past the grace (late); 95 is within it; 101 is ahead (lookahead).
+  const ticks = [at(50), at(60), at(70), at(80), at(95), at(101)];
+
+  it('latest: the newest late tick fires, older late ones are missed, the rest fire', () => {
+    expect(actions(ticks, 'latest')).toEqual(['missed', 'missed', 'missed', 'fire', 'fire', 'fire']);
+  });
+  it('all: every tick fires', () => {
+    expect(actions(ticks, 'all')).toEqual(['fire', 'fire', 'fire', 'fire', 'fire', 'fire']);
+  });
+  it('none: every late tick is missed', () => {
+    expect(actions(ticks, 'none')).toEqual(['missed', 'missed', 'missed', 'missed', 'fire', 'fire']);
+  });
+  it('a tick in a DST gap under the skip policy is recorded, never fired', () => {
+    expect(actions([at(95, 'skipped'), at(96)], 'latest')).toEqual(['dst_skipped', 'fire']);
+  });
+  it('nothing late: everything fires whatever the policy', () => {
+    expect(actions([at(95), at(99)], 'none')).toEqual(['fire', 'fire']);
+  });
+});

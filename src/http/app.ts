@@ -1,5 +1,6 @@
 // The Hono application: every router mounted on one app, authentication on the API's prefixes, one
 // error handler, and the OpenAPI 3.1 document generated from the same schemas that validate requests.
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { Kysely } from 'kysely';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
@@ -7,16 +8,20 @@ import type { Config } from '../config/config.ts';
 import type { EventStore } from '../events/event-store.ts';
 import type { Probe } from '../health/readiness.ts';
 import type { Database } from '../infra/database.ts';
+import type { Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { analyticsRoutes } from './analytics-routes.ts';
 import { createRouter } from './app-env.ts';
 import { authRoutes } from './auth-routes.ts';
 import { docsPage } from './docs-page.ts';
+import { eventsRoutes } from './events-routes.ts';
 import { healthRoutes } from './health-routes.ts';
 import { jobRoutes } from './job-routes.ts';
+import { logRoutes } from './log-routes.ts';
 import { notificationRoutes } from './notification-routes.ts';
 import { notFound, onError } from './problem.ts';
 import { requireAuth } from './require-auth.ts';
+import { streamSources } from './sse-sources.ts';
 import { tickRoutes } from './tick-routes.ts';
 import { userMeRoutes } from './user-me-routes.ts';
 import { workflowRoutes } from './workflow-routes.ts';
@@ -27,6 +32,9 @@ export interface ApiDeps {
   readonly commands: CommandHandler;
   readonly events: EventStore;
   readonly auth: AuthServices;
+  /** For the log and event streams; without them the app opens its own from the configuration. */
+  readonly nats: Nats;
+  readonly clickhouse: ClickHouseClient;
 }
 
 export interface AppDeps {
@@ -37,7 +45,7 @@ export interface AppDeps {
 }
 
 /** Path prefixes that need an authenticated user. */
-export const protectedPrefixes = ['/workflows', '/notifications', '/analytics'] as const;
+export const protectedPrefixes = ['/workflows', '/notifications', '/analytics', '/events'] as const;
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
@@ -56,6 +64,9 @@ export function createApp(deps: AppDeps) {
     app.route('/', tickRoutes(api));
     app.route('/', notificationRoutes(api));
     app.route('/', analyticsRoutes(api));
+    const sources = streamSources(api.config, { nats: api.nats, clickhouse: api.clickhouse });
+    app.route('/', logRoutes({ ...api, sources, log: deps.log }));
+    app.route('/', eventsRoutes({ ...api, sources, log: deps.log }));
     app.doc31('/openapi.json', {
       openapi: '3.1.0',
       info: {

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createAuthServices } from '../auth/auth-services.ts';
 import { createApp } from '../http/app.ts';
+import { closeOpenStreams } from '../http/sse-stream.ts';
 import type { RoleStarter } from './role.ts';
 
 export const startApi: RoleStarter = async (runtime) => {
@@ -11,7 +12,15 @@ export const startApi: RoleStarter = async (runtime) => {
   const app = createApp({
     log: runtime.log.child('http'),
     readinessProbes: runtime.readinessProbes,
-    api: { config: runtime.config, db: runtime.db, commands: runtime.commands, events: runtime.events, auth },
+    api: {
+      config: runtime.config,
+      db: runtime.db,
+      commands: runtime.commands,
+      events: runtime.events,
+      auth,
+      nats: runtime.nats,
+      clickhouse: runtime.clickhouse,
+    },
   });
   const { CV_HTTP_HOST: hostname, CV_HTTP_PORT: port } = runtime.config;
   const server = await new Promise<Server>((resolve, reject) => {
@@ -24,6 +33,8 @@ export const startApi: RoleStarter = async (runtime) => {
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
+        // Event streams never end by themselves; server.close() waits for them, so end them.
+        closeOpenStreams();
         server.closeIdleConnections();
       }),
   };

@@ -27,7 +27,15 @@ beforeAll(async () => {
   app = createApp({
     log: createLogger('test', 'error'),
     readinessProbes: {},
-    api: { config: dbs.config, db: runtime.db, commands: runtime.commands, events: runtime.events, auth },
+    api: {
+      config: dbs.config,
+      db: runtime.db,
+      commands: runtime.commands,
+      events: runtime.events,
+      auth,
+      nats: runtime.nats,
+      clickhouse: runtime.clickhouse,
+    },
   });
 });
 

@@ -5,6 +5,9 @@
 import { parseArgs } from 'node:util';
 import { apiReadsBenchmark } from './api-reads.ts';
 import { appendBenchmark } from './append.ts';
+import { executorOverheadBenchmark } from './executor-overhead.ts';
+import { heartbeatThroughputBenchmark } from './heartbeat-throughput.ts';
+import { herdBenchmark } from './herd.ts';
 import { projectionCatchUpBenchmark } from './projection-catch-up.ts';
 import { rebuildBenchmark } from './rebuild.ts';
 import { disposeOpenSystems } from './support/api-system.ts';
@@ -17,6 +20,9 @@ const benchmarks: readonly Benchmark[] = [
   projectionCatchUpBenchmark,
   rebuildBenchmark,
   apiReadsBenchmark,
+  herdBenchmark,
+  executorOverheadBenchmark,
+  heartbeatThroughputBenchmark,
 ];
 
 // stdout carries the report alone: anything else that writes there (a library, a default logger) is

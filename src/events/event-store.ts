@@ -44,6 +44,9 @@ export function decodeCommit(data: Uint8Array): EventEnvelope[] {
   return parsed.map((e) => upcast(e));
 }
 
+/** Commits read by direct get before a long history switches to a consumer. */
+const DIRECT_READS = 16;
+
 export class EventStore {
   constructor(
     private readonly js: JetStreamClient,
@@ -100,12 +103,22 @@ export class EventStore {
   ): Promise<StoredCommit[]> {
     const until = untilSequence ?? (await this.lastSequence(subject));
     if (until < fromSequence) return [];
+    const commits: StoredCommit[] = [];
+    // Most reads are short (a snapshot a few commits behind, a young actor): direct gets cost one
+    // request per commit, where a consumer costs three requests before the first message.
+    let next = fromSequence;
+    for (let i = 0; i < DIRECT_READS; i++) {
+      const m = await this.jsm.direct.getMessage(this.stream, { seq: next, next_by_subj: subject });
+      if (!m || m.seq > until) return commits;
+      commits.push({ sequence: m.seq, subject: m.subject, events: decodeCommit(m.data) });
+      if (m.seq >= until || commits.length >= limit) return commits;
+      next = m.seq + 1;
+    }
     const consumer = await this.js.consumers.get(this.stream, {
       filter_subjects: subject,
       deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: fromSequence,
+      opt_start_seq: next,
     });
-    const commits: StoredCommit[] = [];
     const messages = await consumer.consume({ max_messages: 512 });
     // A read never waits forever: a consumer that stops delivering ends the read with an error the
     // caller can retry, instead of stalling whoever waits on it (a scheduling pass, a request).

@@ -34,7 +34,9 @@ export class SchedulerMembership {
     const keys: string[] = [];
     for await (const k of await kv.keys()) keys.push(k);
     if (!keys.includes(this.memberId)) keys.push(this.memberId);
-    this.current = keys.sort();
+    keys.sort();
+    // The same array while nothing changes: users may cache per member list by identity.
+    if (keys.join('\n') !== this.current.join('\n')) this.current = keys;
   }
 
   async leave(): Promise<void> {

@@ -15,7 +15,7 @@ import { nameBasedUuid } from '../events/name-based-id.ts';
 import type { OverlapPolicy, WorkflowSchedule } from '../events/workflow-events.ts';
 import type { Database } from '../infra/database.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { type Tick, ticksBetween } from './due-times.ts';
+import { nextTicks, type Tick, ticksBetween } from './due-times.ts';
 import { ownerOf } from './ownership.ts';
 import type { ScheduleSpec } from './schedule.ts';
 
@@ -46,6 +46,13 @@ interface Entry {
   catchUp: CatchUpPolicy;
   lastTickAt: number | null;
   busy: boolean;
+  /** The schedule as loaded, to notice a change. */
+  specKey: string;
+  /** When the next tick is due: computed once per change of the last tick or the schedule
+   * (undefined: not yet; null: the schedule has ended), so a pass only compares numbers. */
+  nextDueAt: number | null | undefined;
+  /** Ownership for one member list (hashing every workflow on every pass would cost more than the pass). */
+  owned?: { members: readonly string[]; mine: boolean };
 }
 
 export function jobIdForTick(workflowId: string, nominal: string): string {
@@ -139,6 +146,7 @@ export class TickScheduler {
     for (const r of rows) {
       seen.add(r.id);
       const lastTickAt = r.last_tick_at?.getTime() ?? null;
+      const specKey = `${r.created_at.toISOString()} ${JSON.stringify(r.schedule)}`;
       const spec = specOf(r.schedule, r.created_at);
       const overlap = r.schedule.overlap ?? 'skip';
       const catchUp = r.schedule.catch_up ?? this.o.catchUp;
@@ -152,12 +160,16 @@ export class TickScheduler {
           catchUp,
           lastTickAt,
           busy: false,
+          specKey,
+          nextDueAt: undefined,
         });
         continue;
       }
-      Object.assign(entry, { spec, overlap, catchUp });
-      if (lastTickAt !== null && (entry.lastTickAt === null || lastTickAt > entry.lastTickAt))
+      if (entry.specKey !== specKey) Object.assign(entry, { spec, overlap, catchUp, specKey, nextDueAt: undefined });
+      if (lastTickAt !== null && (entry.lastTickAt === null || lastTickAt > entry.lastTickAt)) {
         entry.lastTickAt = lastTickAt;
+        entry.nextDueAt = undefined;
+      }
     }
     for (const id of this.entries.keys()) if (!seen.has(id)) this.entries.delete(id);
   }
@@ -165,13 +177,29 @@ export class TickScheduler {
   private async runPass(): Promise<void> {
     if (this.stopping) return;
     const now = this.o.now().getTime();
+    const horizon = now + this.o.lookaheadMs;
+    const members = this.options.members();
     const work: Entry[] = [];
-    for (const e of this.entries.values()) if (!e.busy && this.owns(e.id)) work.push(e);
+    for (const e of this.entries.values()) {
+      if (e.busy) continue;
+      if (e.owned?.members !== members) e.owned = { members, mine: ownerOf(e.id, members) === this.options.memberId };
+      if (!e.owned.mine) continue;
+      const due = this.nextDue(e);
+      if (due !== null && due <= horizon) work.push(e);
+    }
     let next = 0;
     const worker = async () => {
       for (let e = work[next++]; e; e = work[next++]) await this.schedule(e, now);
     };
     await Promise.all(Array.from({ length: Math.min(this.o.concurrency, work.length) }, worker));
+  }
+
+  private nextDue(entry: Entry): number | null {
+    if (entry.nextDueAt === undefined) {
+      const [next] = nextTicks(entry.spec, new Date(entry.lastTickAt ?? 0), 1);
+      entry.nextDueAt = next ? next.at.getTime() : null;
+    }
+    return entry.nextDueAt;
   }
 
   private async schedule(entry: Entry, now: number): Promise<void> {
@@ -210,6 +238,7 @@ export class TickScheduler {
           throw err;
         }
         entry.lastTickAt = tick.at.getTime();
+        entry.nextDueAt = undefined;
       }
     } finally {
       entry.busy = false;

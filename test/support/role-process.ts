@@ -19,6 +19,12 @@ export interface RoleProcess {
   waitFor(text: string, timeoutMs?: number): Promise<void>;
 }
 
+/** Every child still running when the test worker exits is killed: a failed test leaves no process behind. */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
 export function startRole(role: string, config: Config, extraEnv: Record<string, string> = {}): RoleProcess {
   const [command, args] = cli(role);
   const child = spawn(command, args, {
@@ -34,6 +40,8 @@ export function startRole(role: string, config: Config, extraEnv: Record<string,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b));
   child.stderr?.on('data', (b: Buffer) => (out += b));

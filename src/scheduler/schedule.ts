@@ -53,7 +53,9 @@ export type AtSpec = ScheduleOptions & {
 
 export type ScheduleSpec = IntervalSpec | CronSpec | AtSpec;
 
-// A compile-time proof of the superset: if WorkflowSchedule grows a field the spec lacks, this breaks.
+// A compile-time proof of the superset: a stored schedule whose kind or field types the spec does
+// not accept breaks the build here. (Fields the scheduler does not compute with, such as overlap
+// and catch_up, pass through untouched.)
 const _everyWorkflowScheduleIsASpec = (schedule: WorkflowSchedule): ScheduleSpec => schedule;
 void _everyWorkflowScheduleIsASpec;
 

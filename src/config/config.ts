@@ -83,6 +83,7 @@ const configFields = z.object({
   CV_SCHEDULER_LOOKAHEAD_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   CV_SCHEDULER_CATCH_UP: z.enum(['latest', 'all', 'none']).default('latest'),
   CV_SCHEDULER_GRACE_SECONDS: positiveInt.max(86_400).default(30),
+  CV_SCHEDULER_CATCH_UP_WINDOW_SECONDS: positiveInt.default(3600),
   CV_DISPATCH_ACK_WAIT_SECONDS: positiveInt.max(3600).default(30),
   CV_DISPATCH_MAX_DELIVER: positiveInt.max(100).default(5),
   CV_LOG_BUFFER_MAX_AGE_HOURS: positiveInt.default(24),

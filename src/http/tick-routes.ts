@@ -2,7 +2,7 @@
 // skipped (with the reason), newest first; and the next fire times in UTC and local time.
 import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'kysely';
-import { nextTicks } from '../scheduler/due-times.ts';
+import { preview } from '../scheduler/preview.ts';
 import { specOf } from '../scheduler/tick-scheduler.ts';
 import { createRouter } from './app-env.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -103,9 +103,8 @@ export function tickRoutes(deps: RouteDeps, now: () => Date = () => new Date()) 
       const { id } = c.req.valid('param');
       const w = await findWorkflow(deps, c.var.userId, id);
       const from = w.last_tick_at && w.last_tick_at > now() ? w.last_tick_at : now();
-      const ticks = nextTicks(specOf(w.schedule, w.created_at), from, c.req.valid('query').count);
       return c.json(
-        { items: ticks.map((t) => ({ at: t.at.toISOString(), local: t.local, dst: t.dst })) },
+        { items: preview(specOf(w.schedule, w.created_at), from, c.req.valid('query').count) },
         200,
       );
     },

@@ -29,6 +29,7 @@ export const startScheduler: RoleStarter = async (runtime) => {
       lookaheadMs: config.CV_SCHEDULER_LOOKAHEAD_MS,
       catchUp: config.CV_SCHEDULER_CATCH_UP,
       graceMs: config.CV_SCHEDULER_GRACE_SECONDS * 1000,
+      catchUpWindowMs: config.CV_SCHEDULER_CATCH_UP_WINDOW_SECONDS * 1000,
     },
   );
   await ticks.start();

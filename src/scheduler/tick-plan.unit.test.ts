@@ -10,8 +10,11 @@ const at = (s: number, dst: Tick['dst'] = null): Tick => ({
 });
 const NOW = 100 * 1000;
 const GRACE = 10 * 1000;
-const actions = (ticks: Tick[], policy: 'latest' | 'all' | 'none') =>
-  planTicks(ticks, NOW, GRACE, policy).map((p) => p.action);
+const actions = (
+  ticks: Tick[],
+  policy: 'latest' | 'all' | 'none',
+  options: { windowMs?: number; more?: boolean } = {},
+) => planTicks(ticks, NOW, GRACE, policy, options).map((p) => p.action);
 
 describe('planning due ticks', () => {
   // 50, 60, 70, 80 are past the grace (late); 95 is within it; 101 is ahead (lookahead).
@@ -28,6 +31,23 @@ describe('planning due ticks', () => {
   });
   it('a tick in a DST gap under the skip policy is recorded, never fired', () => {
     expect(actions([at(95, 'skipped'), at(96)], 'latest')).toEqual(['dst_skipped', 'fire']);
+  });
+  it('all: only within its window; older late ticks are missed', () => {
+    expect(actions(ticks, 'all', { windowMs: 35_000 })).toEqual([
+      'missed',
+      'missed',
+      'fire',
+      'fire',
+      'fire',
+      'fire',
+    ]);
+  });
+  it('latest over several pages: nothing late fires until the last page', () => {
+    expect(actions([at(50), at(60)], 'latest', { more: true })).toEqual(['missed', 'missed']);
+    expect(actions([at(70), at(80)], 'latest', { more: false })).toEqual(['missed', 'fire']);
+  });
+  it('latest never fires a DST-skipped tick, even the newest late one', () => {
+    expect(actions([at(50), at(60, 'skipped')], 'latest')).toEqual(['fire', 'dst_skipped']);
   });
   it('nothing late: everything fires whatever the policy', () => {
     expect(actions([at(95), at(99)], 'none')).toEqual(['fire', 'fire']);

@@ -32,6 +32,8 @@ export interface TickSchedulerOptions {
   /** A tick later than this is a missed one, handled by the catch-up policy; earlier ones just fire. */
   readonly graceMs?: number;
   readonly catchUp?: CatchUpPolicy;
+  /** How far back `all` still fires missed ticks. */
+  readonly catchUpWindowMs?: number;
   readonly refreshMs?: number;
   readonly passMs?: number;
   readonly concurrency?: number;
@@ -63,19 +65,27 @@ export function specOf(schedule: WorkflowSchedule, createdAt: Date): ScheduleSpe
   return { ...schedule, anchor: createdAt.toISOString() } as ScheduleSpec;
 }
 
-/** What to do with each due tick, in order: the catch-up policy applies to ticks past the grace. */
+/**
+ * What to do with each due tick, in order. A tick no more than `graceMs` late simply fires (a busy
+ * scheduler is a little late, it has not missed anything). Older ticks were missed in an outage and
+ * follow the policy: `latest` fires the newest of them, `all` fires those within `windowMs`, `none`
+ * fires none; the rest are recorded as missed. `more` says further due ticks follow this page: then
+ * `latest` fires nothing yet, since the newest missed tick is on a later page.
+ */
 export function planTicks(
   ticks: readonly Tick[],
   now: number,
   graceMs: number,
   policy: CatchUpPolicy,
+  options: { windowMs?: number; more?: boolean } = {},
 ): { tick: Tick; action: 'fire' | 'missed' | 'dst_skipped' }[] {
-  const late = ticks.filter((t) => now - t.at.getTime() > graceMs);
-  const newestLate = late.at(-1);
+  const windowMs = options.windowMs ?? Number.POSITIVE_INFINITY;
+  const late = ticks.filter((t) => now - t.at.getTime() > graceMs && t.dst !== 'skipped');
+  const newestLate = options.more ? undefined : late.at(-1);
   return ticks.map((tick) => {
     if (tick.dst === 'skipped') return { tick, action: 'dst_skipped' };
     if (!late.includes(tick)) return { tick, action: 'fire' };
-    if (policy === 'all') return { tick, action: 'fire' };
+    if (policy === 'all' && now - tick.at.getTime() <= windowMs) return { tick, action: 'fire' };
     if (policy === 'latest' && tick === newestLate) return { tick, action: 'fire' };
     return { tick, action: 'missed' };
   });
@@ -97,6 +107,7 @@ export class TickScheduler {
       lookaheadMs: 2000,
       graceMs: 30_000,
       catchUp: 'latest',
+      catchUpWindowMs: 3_600_000,
       refreshMs: 2000,
       passMs: 200,
       concurrency: 64,
@@ -165,7 +176,8 @@ export class TickScheduler {
         });
         continue;
       }
-      if (entry.specKey !== specKey) Object.assign(entry, { spec, overlap, catchUp, specKey, nextDueAt: undefined });
+      if (entry.specKey !== specKey)
+        Object.assign(entry, { spec, overlap, catchUp, specKey, nextDueAt: undefined });
       if (lastTickAt !== null && (entry.lastTickAt === null || lastTickAt > entry.lastTickAt)) {
         entry.lastTickAt = lastTickAt;
         entry.nextDueAt = undefined;
@@ -182,7 +194,8 @@ export class TickScheduler {
     const work: Entry[] = [];
     for (const e of this.entries.values()) {
       if (e.busy) continue;
-      if (e.owned?.members !== members) e.owned = { members, mine: ownerOf(e.id, members) === this.options.memberId };
+      if (e.owned?.members !== members)
+        e.owned = { members, mine: ownerOf(e.id, members) === this.options.memberId };
       if (!e.owned.mine) continue;
       const due = this.nextDue(e);
       if (due !== null && due <= horizon) work.push(e);
@@ -209,7 +222,12 @@ export class TickScheduler {
     if (due.length === 0) return;
     entry.busy = true;
     try {
-      for (const { tick, action } of planTicks(due, now, this.o.graceMs, entry.catchUp)) {
+      const more = due.length === this.o.maxTicksPerPass;
+      const plan = planTicks(due, now, this.o.graceMs, entry.catchUp, {
+        windowMs: this.o.catchUpWindowMs,
+        more,
+      });
+      for (const { tick, action } of plan) {
         if (this.stopping) return;
         const request = {
           commandId: `tick:${entry.id}:${tick.nominal}`,

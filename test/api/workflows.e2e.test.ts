@@ -236,3 +236,69 @@ describe('notifications and analytics', () => {
     expect(wf.body.jobs_total).toBe(1);
   });
 });
+
+describe('schedule', () => {
+  type TickJson = { nominal_at: string; outcome: string; reason: string | null; job_id: string | null };
+
+  it('records every tick in the ledger, and previews the next ones in UTC and local time', async () => {
+    const created = await alice.post<{ id: string }>('/workflows', {
+      name: 'every second',
+      kind: 'HEARTBEAT',
+      payload: { endpoint: 'http://127.0.0.1:9/' },
+      schedule: { cron: '* * * * * *', timezone: 'UTC' },
+      overlap_policy: 'allow',
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    await waitUntil(
+      'three ticks',
+      async () => (await alice.get<Page<TickJson>>(`/workflows/${id}/ticks`)).body.items.length >= 3,
+      30_000,
+    );
+    const ticks = (await alice.get<Page<TickJson>>(`/workflows/${id}/ticks`)).body.items;
+    const seconds = ticks.map((t) => Date.parse(t.nominal_at));
+    // Newest first, one per second, each fired with its own job.
+    expect(seconds.every((s, i) => i === 0 || seconds[i - 1]! - s === 1000)).toBe(true);
+    expect(ticks.every((t) => t.outcome === 'fired' && t.job_id)).toBe(true);
+    await alice.post(`/workflows/${id}/terminate`);
+
+    const berlin = await alice.post<{ id: string }>('/workflows', {
+      name: 'nightly in Berlin',
+      kind: 'HEARTBEAT',
+      payload: { endpoint: 'http://127.0.0.1:9/' },
+      schedule: { cron: '30 2 * * *', timezone: 'Europe/Berlin' },
+      dst: { nonexistent: 'skip' },
+      catch_up: 'none',
+    });
+    const preview = await alice.get<{ items: { at: string; local: string; dst: string | null }[] }>(
+      `/workflows/${berlin.body.id}/schedule/preview?count=3`,
+    );
+    expect(preview.status).toBe(200);
+    expect(preview.body.items).toHaveLength(3);
+    for (const item of preview.body.items) {
+      expect(item.local).toMatch(/T02:30:00[+-]0[12]:00$/);
+      expect(new Date(item.at).toISOString()).toBe(item.at);
+    }
+    const wf = await alice.get<{ schedule: Record<string, unknown> }>(`/workflows/${berlin.body.id}`);
+    expect(wf.body.schedule).toMatchObject({ type: 'cron', dst: { nonexistent: 'skip' }, catch_up: 'none' });
+  });
+
+  it('refuses schedule policies that do not hold together', async () => {
+    const base = { name: 'x', kind: 'HEARTBEAT', payload: { endpoint: 'http://127.0.0.1:9/' } };
+    const bad = [
+      { ...base, interval: 5, start_at: '2026-12-02T00:00:00Z', end_at: '2026-12-01T00:00:00Z' },
+      { ...base, interval: 5, overlap_policy: 'sometimes' },
+      { ...base, interval: 5, at: '2026-12-01T00:00:00Z' },
+      { ...base, at: 'tomorrow' },
+      { ...base, interval: 5, dst: { nonexistent: 'later' } },
+    ];
+    for (const body of bad) {
+      const res = await alice.post<{ code: string }>('/workflows', body);
+      expect([JSON.stringify(body), res.status, res.body.code]).toEqual([
+        JSON.stringify(body),
+        422,
+        'validation_failed',
+      ]);
+    }
+  });
+});

@@ -8,8 +8,10 @@ import { appendBenchmark } from './append.ts';
 import { executorOverheadBenchmark } from './executor-overhead.ts';
 import { heartbeatThroughputBenchmark } from './heartbeat-throughput.ts';
 import { herdBenchmark } from './herd.ts';
+import { logThroughputBenchmark } from './log-throughput.ts';
 import { projectionCatchUpBenchmark } from './projection-catch-up.ts';
 import { rebuildBenchmark } from './rebuild.ts';
+import { sseLatencyBenchmark } from './sse-latency.ts';
 import { disposeOpenSystems } from './support/api-system.ts';
 import { type Benchmark, type Scale, scales } from './support/benchmark.ts';
 import { disposeOpenEnvironments } from './support/environment.ts';
@@ -23,6 +25,8 @@ const benchmarks: readonly Benchmark[] = [
   herdBenchmark,
   executorOverheadBenchmark,
   heartbeatThroughputBenchmark,
+  logThroughputBenchmark,
+  sseLatencyBenchmark,
 ];
 
 // stdout carries the report alone: anything else that writes there (a library, a default logger) is

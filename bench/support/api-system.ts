@@ -9,8 +9,17 @@ import type { Progress } from './benchmark.ts';
 const systems = new Set<TestSystem>();
 const children = new Set<ChildProcess>();
 
-export async function startBenchSystem(name: string, progress: Progress): Promise<TestSystem> {
-  const inner = await startSystem();
+/**
+ * `roles` is `all` (the default) or a comma-separated list, e.g. `api` alone when the benchmark runs
+ * the other roles as their own processes (bench/support/role-processes.ts).
+ */
+export async function startBenchSystem(
+  name: string,
+  progress: Progress,
+  env: Record<string, string> = {},
+  roles = 'all',
+): Promise<TestSystem> {
+  const inner = await startSystem(env, roles);
   let disposed: Promise<void> | undefined;
   const system: TestSystem = {
     baseUrl: inner.baseUrl,
@@ -26,7 +35,7 @@ export async function startBenchSystem(name: string, progress: Progress): Promis
     },
   };
   systems.add(system);
-  progress(`${name}: chronoverse all at ${inner.baseUrl}, private nats-server at ${inner.nats.url}`);
+  progress(`${name}: chronoverse ${roles} at ${inner.baseUrl}, private nats-server at ${inner.nats.url}`);
   return system;
 }
 

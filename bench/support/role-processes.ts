@@ -1,7 +1,7 @@
 // Roles as child processes for the benchmarks that run the system's own processes (herd,
-// executor_overhead, heartbeat_throughput): `chronoverse <role>` through test/support/role-process.ts
-// on a benchmark's private environment, tracked so an interrupted run stops them (bench/run.ts calls
-// `disposeOpenSystems`), ready once the role logs that it started. Plus what those benchmarks read
+// executor_overhead, heartbeat_throughput, log_throughput, sse_latency): `chronoverse <role>` through
+// test/support/role-process.ts on a benchmark's private environment, tracked so an interrupted run
+// stops them (bench/run.ts calls `disposeOpenSystems`), ready once the role logs that it started. Plus what those benchmarks read
 // about a process (resident memory, CPU time) and about the log (every message of some subjects with
 // its JetStream timestamp).
 import { readdir, readFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 // Copies job log lines from the JetStream live buffer (CV_LOGS) into ClickHouse `job_logs`, in
-// batches bounded by size, and sooner when it has caught up. A message is acked only after
+// batches bounded by size and by time (at most maxWaitMs). A message is acked only after
 // ClickHouse accepted its lines, so an outage leaves them in JetStream and they flow once it is back.
 // Rows collapse on (user, workflow, job, attempt, sequence) (ReplacingMergeTree; readers use FINAL),
 // so a batch replayed after a crash duplicates nothing.
@@ -22,6 +22,8 @@ export const LOG_PROCESSOR = 'log_processor';
 
 export interface LogProcessorOptions {
   readonly batchLines?: number;
+  /** The longest a line waits for its batch to fill. */
+  readonly maxWaitMs?: number;
   readonly ackWaitMs?: number;
 }
 
@@ -30,6 +32,7 @@ export class LogProcessor {
   private loop: Promise<void> | undefined;
   private stopConsumer: (() => void) | undefined;
   private readonly batchLines: number;
+  private readonly maxWaitMs: number;
   private readonly ackWaitMs: number;
   private readonly table: string;
 
@@ -38,6 +41,8 @@ export class LogProcessor {
     options: LogProcessorOptions = {},
   ) {
     this.batchLines = options.batchLines ?? 20_000;
+    // nats.js refuses a pull that expires in under a second.
+    this.maxWaitMs = Math.max(1000, options.maxWaitMs ?? 1000);
     // Short, so lines held by a killed processor come back soon; working() covers slow inserts.
     this.ackWaitMs = options.ackWaitMs ?? 10_000;
     this.table = `${assertIdentifier(deps.database)}.job_logs`;
@@ -66,28 +71,36 @@ export class LogProcessor {
     while (!this.stopping) {
       try {
         const consumer = await this.deps.nats.js.consumers.get(streamNames.logs, LOG_PROCESSOR);
-        const messages = await consumer.consume({ max_messages: 2000 });
-        this.stopConsumer = () => messages.stop();
         let held: JsMsg[] = [];
         let rows: JobLogRow[] = [];
-        for await (const m of messages) {
-          try {
-            rows.push(...logRows(m.subject, JSON.parse(new TextDecoder().decode(m.data)) as LogBatch));
-            held.push(m);
-          } catch (err) {
-            this.deps.log.error('unreadable log batch dropped', {
-              subject: m.subject,
-              sequence: m.seq,
-              error: err,
-            });
-            m.term();
+        let since = 0;
+        while (!this.stopping) {
+          // ClickHouse wants big inserts (each makes a part it must merge): gather up to batchLines
+          // rows, but never hold rows longer than maxWaitMs. Live tails read JetStream, not this.
+          const batch = await consumer.fetch({ max_messages: 200, expires: this.maxWaitMs });
+          this.stopConsumer = () => batch.stop();
+          for await (const m of batch) {
+            try {
+              rows.push(...logRows(m.subject, JSON.parse(new TextDecoder().decode(m.data)) as LogBatch));
+              held.push(m);
+              since ||= Date.now();
+            } catch (err) {
+              this.deps.log.error('unreadable log batch dropped', {
+                subject: m.subject,
+                sequence: m.seq,
+                error: err,
+              });
+              m.term();
+            }
           }
-          if (rows.length < this.batchLines && m.info.pending > 0) continue;
+          const due =
+            rows.length >= this.batchLines || (rows.length > 0 && Date.now() - since >= this.maxWaitMs);
+          if (!due) continue;
           await this.insert(rows, held);
           for (const h of held) h.ack();
           held = [];
           rows = [];
-          if (this.stopping) break;
+          since = 0;
         }
       } catch (err) {
         if (this.stopping) break;

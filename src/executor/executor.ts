@@ -74,7 +74,6 @@ export async function ensureDispatchConsumer(
 export class Executor {
   private stopping = false;
   private loop: Promise<void> | undefined;
-  private stopConsumer: (() => void) | undefined;
   private readonly running = new Map<string, { cancel: AbortController; done: Promise<void> }>();
   private slotWaiters: (() => void)[] = [];
 
@@ -100,17 +99,18 @@ export class Executor {
           streamNames.dispatch,
           dispatchConsumerName(this.options.pool),
         );
-        // At most `concurrency` messages are buffered here, so waiting work stays available to
-        // other executors; a message is taken from the buffer only when a slot is free.
-        const messages = await consumer.consume({ max_messages: this.options.concurrency });
-        this.stopConsumer = () => messages.stop();
-        for await (const m of messages) {
+        // One message per free slot: nothing waits in a local buffer where its ack-wait would run out
+        // unattended (burning a delivery), and waiting work stays available to other executors.
+        while (!this.stopping) {
+          await this.freeSlot();
+          if (this.stopping) break;
+          const m = await consumer.next({ expires: 5000 });
+          if (!m) continue;
           if (this.stopping) {
             m.nak();
             break;
           }
           this.begin(m);
-          await this.freeSlot();
         }
       } catch (err) {
         if (this.stopping) break;
@@ -164,6 +164,8 @@ export class Executor {
       aggregateId: job.job_id,
     });
 
+    // Listen for a cancel before starting, so one that lands right after the start is not missed.
+    const canceledSub = this.watchForCancel(job, cancel);
     try {
       await commands.handle(jobDecider, {
         ...request('start'),
@@ -176,15 +178,30 @@ export class Executor {
         await this.reportLost(job, request);
       }
       // Started or finished elsewhere, canceled, or gone: the fence held.
+      canceledSub.unsubscribe();
       m.ack();
       return;
     }
 
     const keepAlive = setInterval(() => m.working(), Math.max(1000, this.options.ackWaitMs / 3));
-    const canceledSub = this.watchForCancel(job, cancel);
     try {
       const result = await this.execute(job, cancel.signal);
-      await this.report(job, result, request);
+      // The job ran: its outcome is reported until the log takes it. Giving up here would have the
+      // message redelivered and the attempt counted lost, and the job would run again.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.report(job, result, request);
+          break;
+        } catch (err) {
+          if (this.stopping && attempt > 5) throw err;
+          this.deps.log.warn('could not report a finished job; retrying', {
+            job_id: job.job_id,
+            attempt,
+            error: err,
+          });
+          await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+        }
+      }
       m.ack();
     } finally {
       clearInterval(keepAlive);
@@ -310,7 +327,6 @@ export class Executor {
   /** Stops pulling; cancels nothing that runs, but waits for it (bounded by the caller's patience). */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.stopConsumer?.();
     for (const w of this.slotWaiters.splice(0)) w();
     await Promise.all([...this.running.values()].map((r) => r.done));
     await this.loop;

@@ -66,7 +66,9 @@ export class LogShipper {
   add(stream: LogStream, line: string): void {
     this.seq += 1;
     this.batch.push({ seq: this.seq, stream, ts: this.o.now(), line });
-    this.batchBytes += line.length + 48;
+    // The encoded size, not the text length: JSON writes a control character in 6 bytes, and a batch
+    // must stay well under NATS's max_payload (1 MiB by default) or it could never be published.
+    this.batchBytes += Buffer.byteLength(JSON.stringify(line)) + 48;
     this.unacked += 1;
     if (!this.paused && this.unacked >= this.o.highWater) {
       this.paused = true;

@@ -5,6 +5,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { StoredCommit } from '../events/event-store.ts';
 import type { Database } from '../infra/database.ts';
+import { postgresSafe } from './postgres-text.ts';
 import type { Projection } from './projection.ts';
 import { applyCommits, emptyWorkingSet, idsToLoad, type ReadModelWorkingSet } from './read-model-reducer.ts';
 
@@ -38,7 +39,7 @@ async function load(tx: Tx, commits: readonly StoredCommit[]): Promise<ReadModel
 function pick<T>(map: Map<string, T>, ids: Set<string>): T[] {
   return [...ids].flatMap((id) => {
     const row = map.get(id);
-    return row ? [row] : [];
+    return row ? [postgresSafe(row)] : [];
   });
 }
 
@@ -100,7 +101,7 @@ async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
       .onConflict((oc) => oc.column('user_id').doUpdateSet(replaceAll(rows[0]!, 'user_id')))
       .execute();
   }
-  for (const rows of chunks(ws.notifications)) {
+  for (const rows of chunks(ws.notifications.map(postgresSafe))) {
     await tx
       .insertInto('notifications')
       .values(rows)
@@ -112,7 +113,7 @@ async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
       .updateTable('notifications')
       .set({ read_at: mark.at })
       .where('user_id', '=', mark.user_id)
-      .where('id', 'in', [...mark.ids])
+      .where('id', 'in', mark.ids.map(postgresSafe))
       .where('read_at', 'is', null)
       .execute();
   }

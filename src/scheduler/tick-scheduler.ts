@@ -96,6 +96,7 @@ export class TickScheduler {
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private pass: Promise<void> = Promise.resolve();
+  private passing = false;
   private readonly o: Required<Omit<TickSchedulerOptions, 'memberId' | 'members'>>;
 
   constructor(
@@ -134,9 +135,14 @@ export class TickScheduler {
     );
     this.timers.push(
       setInterval(() => {
-        this.pass = this.pass
-          .then(() => this.runPass())
-          .catch((err: unknown) => this.deps.log.error('scheduling pass failed', { error: err }));
+        // A pass still running (slow NATS or Postgres) is not queued behind: the next timer looks again.
+        if (this.passing) return;
+        this.passing = true;
+        this.pass = this.runPass()
+          .catch((err: unknown) => this.deps.log.error('scheduling pass failed', { error: err }))
+          .finally(() => {
+            this.passing = false;
+          });
       }, this.o.passMs),
     );
   }

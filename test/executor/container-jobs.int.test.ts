@@ -94,6 +94,15 @@ describe('CONTAINER jobs', () => {
     expect(out.some((l) => l.includes('docker.sock'))).toBe(false);
   });
 
+  it('ship output full of control characters without getting stuck', async () => {
+    // 2 MiB of NUL: 16 KiB lines that JSON encodes six times larger.
+    const { jobId, job } = await run('head -c 2097152 /dev/zero; echo; echo done');
+    expect(job.status).toBe('COMPLETED');
+    const lines = await h.logs(jobId);
+    expect(lines.at(-1)?.line).toBe('done');
+    expect(lines.slice(0, -1).reduce((n, l) => n + Buffer.byteLength(l.line), 0)).toBe(2_097_152);
+  });
+
   it('stop within 2 seconds when canceled', async () => {
     const wf = await h.createWorkflow('CONTAINER', {
       image: TEST_IMAGE,

@@ -126,6 +126,13 @@ const Interval = z
   .max(10_080)
   .openapi({ description: 'Minutes between runs (1 to 10080)' });
 const MaxFailures = z.number().int().min(3).max(100);
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+const Name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'a name has no control characters');
 const Instant = z.string().max(64).openapi({ format: 'date-time', description: 'RFC 3339 with an offset' });
 
 /** Exactly one of interval, schedule or at; the rest are optional policies (see docs/scheduling.md). */
@@ -151,7 +158,7 @@ const scheduleFields = {
 
 export const CreateWorkflowBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(255),
+    name: Name,
     kind: Kind,
     payload: PayloadInput,
     ...scheduleFields,
@@ -174,7 +181,7 @@ export const CreateWorkflowBody = z
 /** PUT replaces what it names; the kind cannot change (a different kind is a different workflow). */
 export const UpdateWorkflowBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(255).optional(),
+    name: Name.optional(),
     payload: PayloadInput.optional(),
     ...scheduleFields,
     max_consecutive_job_failures_allowed: MaxFailures.optional(),

@@ -6,7 +6,10 @@ import { readModelTables } from '../../src/projections/postgres-read-models.ts';
 export async function dumpReadModels(db: Kysely<Database>): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const table of readModelTables) {
-    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by 1`.execute(db);
+    // Every table's key is within its first two columns (workflow_ticks: workflow_id, nominal_at).
+    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by 1, 2`.execute(
+      db,
+    );
     out[table] = rows.rows;
   }
   return out;

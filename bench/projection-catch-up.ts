@@ -1,7 +1,7 @@
 // Projection catch-up: a ProjectionRunner starting from checkpoint 0 over a log written beforehand,
 // timed from `start()` until `waitFor(last sequence)` resolves. First the Postgres read models
 // (`read_models`), then, separately, the ClickHouse job events (`clickhouse_job_events`), as the
-// projector role would find them after the read models: job_index already filled.
+// projector role would run them (each keeps its own state: the ClickHouse one in job_event_state).
 import { sql } from 'kysely';
 import { clickhouseJobEvents, countJobEvents } from '../src/projections/clickhouse-job-events.ts';
 import { postgresReadModels } from '../src/projections/postgres-read-models.ts';

@@ -6,6 +6,7 @@ import * as readModels from './20261127_0002_read_models.ts';
 import * as auth from './20261127_0003_auth.ts';
 import * as idempotencyKeys from './20261127_0004_idempotency_keys.ts';
 import * as tickLedger from './20261127_0005_tick_ledger.ts';
+import * as jobEventState from './20261127_0006_job_event_state.ts';
 
 export const postgresMigrations: Record<string, Migration> = {
   '20261127_0001_projection_checkpoints': projectionCheckpoints,
@@ -13,4 +14,5 @@ export const postgresMigrations: Record<string, Migration> = {
   '20261127_0003_auth': auth,
   '20261127_0004_idempotency_keys': idempotencyKeys,
   '20261127_0005_tick_ledger': tickLedger,
+  '20261127_0006_job_event_state': jobEventState,
 };

@@ -117,9 +117,10 @@ export interface WorkflowTickTable {
   recorded_at: Date;
 }
 
-export interface JobIndexTable {
+export interface JobEventStateTable {
   job_id: string;
   workflow_id: string;
+  started_at: Date | null;
 }
 
 /** Login credentials (written by the auth routes, not by projections); email is lower-cased. */
@@ -158,7 +159,7 @@ export interface Database {
   notifications: NotificationTable;
   workflow_stats: WorkflowStatsTable;
   user_stats: UserStatsTable;
-  job_index: JobIndexTable;
+  job_event_state: JobEventStateTable;
   workflow_ticks: WorkflowTickTable;
   user_credentials: UserCredentialsTable;
   refresh_tokens: RefreshTokenTable;

@@ -2,7 +2,6 @@
 // idempotent (ReplacingMergeTree on event_id), so a batch replayed after a crash changes nothing.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { EventEnvelope } from '../events/envelope.ts';
-import { quoteList } from '../infra/clickhouse-literal.ts';
 import { assertIdentifier } from '../migrate/clickhouse-migrator.ts';
 import type { Projection } from './projection.ts';
 
@@ -51,7 +50,8 @@ export function clickhouseJobEvents(clickhouse: ClickHouseClient, database: stri
   const table = `${assertIdentifier(database)}.job_events`;
   return {
     name: 'clickhouse_job_events',
-    version: 1,
+    // 2: its own job state in Postgres (no scan of ClickHouse per batch).
+    version: 2,
     // The whole log, not just job subjects: the checkpoint then says "caught up to here" in the
     // stream's terms, which is what readers waiting on a sequence need.
     subjects: ['cv.evt.>'],
@@ -59,49 +59,49 @@ export function clickhouseJobEvents(clickhouse: ClickHouseClient, database: stri
       const commits = allCommits.filter((c) => c.events[0]?.aggregate === 'job');
       const jobIds = [...new Set(commits.flatMap((c) => c.events.map((e) => e.aggregateId)))];
       const known = jobIds.length
-        ? await tx
-            .selectFrom('job_index')
-            .select(['job_id', 'workflow_id'])
-            .where('job_id', 'in', jobIds)
-            .execute()
+        ? await tx.selectFrom('job_event_state').selectAll().where('job_id', 'in', jobIds).execute()
         : [];
-      const workflowOf = new Map(known.map((r) => [r.job_id, r.workflow_id]));
-      const newIndex: { job_id: string; workflow_id: string }[] = [];
-      // Start times of attempts, from the rows already in ClickHouse and from this batch.
-      const started = new Map<string, number>();
-      if (jobIds.length) {
-        const rs = await clickhouse.query({
-          query: `SELECT job_id, max(toUInt64(occurred_at) * 1000 + occurred_ms) AS at FROM ${table}
-                  WHERE type = 'JobStarted' AND job_id IN (${quoteList(jobIds)})
-                  GROUP BY job_id`,
-          format: 'JSONEachRow',
-        });
-        for (const r of await rs.json<{ job_id: string; at: number }>()) started.set(r.job_id, Number(r.at));
-      }
+      const state = new Map(
+        known.map((r) => [r.job_id, { workflow_id: r.workflow_id, started_at: r.started_at?.getTime() }]),
+      );
+      const changed = new Set<string>();
       const rows: JobEventRow[] = [];
       for (const c of commits) {
         for (const e of c.events) {
-          if (e.type === 'JobCreated' && !workflowOf.has(e.aggregateId)) {
-            workflowOf.set(e.aggregateId, e.data.workflow_id);
-            newIndex.push({ job_id: e.aggregateId, workflow_id: e.data.workflow_id });
+          if (e.type === 'JobCreated' && !state.has(e.aggregateId)) {
+            state.set(e.aggregateId, { workflow_id: e.data.workflow_id, started_at: undefined });
+            changed.add(e.aggregateId);
           }
-          if (e.type === 'JobStarted') started.set(e.aggregateId, Date.parse(e.occurredAt));
-          rows.push(
-            jobEventRow(e, c.sequence, workflowOf.get(e.aggregateId) ?? '', started.get(e.aggregateId)),
-          );
+          const job = state.get(e.aggregateId);
+          if (e.type === 'JobStarted' && job) {
+            job.started_at = Date.parse(e.occurredAt);
+            changed.add(e.aggregateId);
+          }
+          rows.push(jobEventRow(e, c.sequence, job?.workflow_id ?? '', job?.started_at));
         }
       }
-      if (newIndex.length) {
+      if (changed.size) {
+        const upserts = [...changed].map((job_id) => {
+          const s = state.get(job_id)!;
+          return {
+            job_id,
+            workflow_id: s.workflow_id,
+            started_at: s.started_at === undefined ? null : new Date(s.started_at),
+          };
+        });
         await tx
-          .insertInto('job_index')
-          .values(newIndex)
-          .onConflict((oc) => oc.column('job_id').doNothing())
+          .insertInto('job_event_state')
+          .values(upserts)
+          .onConflict((oc) =>
+            oc.column('job_id').doUpdateSet((eb) => ({ started_at: eb.ref('excluded.started_at') })),
+          )
           .execute();
       }
       if (rows.length) await clickhouse.insert({ table, values: rows, format: 'JSONEachRow' });
     },
-    async reset() {
+    async reset(tx) {
       await clickhouse.command({ query: `TRUNCATE TABLE IF EXISTS ${table}` });
+      await tx.deleteFrom('job_event_state').execute();
     },
   };
 }

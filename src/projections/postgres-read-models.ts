@@ -124,14 +124,6 @@ async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
       .onConflict((oc) => oc.columns(['workflow_id', 'nominal_at']).doNothing())
       .execute();
   }
-  const index = [...ws.jobIndex].map(([job_id, workflow_id]) => ({ job_id, workflow_id }));
-  for (const rows of chunks(index)) {
-    await tx
-      .insertInto('job_index')
-      .values(rows)
-      .onConflict((oc) => oc.column('job_id').doNothing())
-      .execute();
-  }
   if (ws.deletedWorkflows.size) {
     const ids = [...ws.deletedWorkflows];
     await tx.deleteFrom('jobs').where('workflow_id', 'in', ids).execute();
@@ -147,7 +139,6 @@ export const readModelTables = [
   'notifications',
   'workflow_stats',
   'user_stats',
-  'job_index',
   'workflow_ticks',
 ] as const;
 

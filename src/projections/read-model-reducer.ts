@@ -35,7 +35,6 @@ export interface ReadModelWorkingSet {
   readonly notifications: NotificationRow[];
   /** Read marks for notifications already stored; those created in this batch are marked in place. */
   readonly readMarks: { user_id: string; ids: readonly string[]; at: Date }[];
-  readonly jobIndex: Map<string, string>;
   readonly ticks: WorkflowTickRow[];
 }
 
@@ -56,7 +55,6 @@ export function emptyWorkingSet(): ReadModelWorkingSet {
     deletedWorkflows: new Set(),
     notifications: [],
     readMarks: [],
-    jobIndex: new Map(),
     ticks: [],
   };
 }
@@ -253,7 +251,6 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
         version: sequence,
       });
       ws.changed.jobs.add(e.aggregateId);
-      ws.jobIndex.set(e.aggregateId, d.workflow_id);
       const w = workflowStats(ws, d.workflow_id, e.userId);
       w.jobs_total += 1;
       w.last_job_at = new Date(d.scheduled_at);

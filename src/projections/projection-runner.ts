@@ -134,6 +134,8 @@ export class ProjectionRunner {
         this.notifyWaiters();
         return;
       } catch (err) {
+        // Nothing was committed: a stopping runner leaves the batch to the next start.
+        if (this.stopping) return;
         this.deps.log.error('projection batch failed; retrying', {
           projection: this.projection.name,
           attempt,

@@ -6,6 +6,7 @@
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
 import { decodeCommit, type StoredCommit } from '../events/event-store.ts';
+import { orderedFilter } from '../events/filter-subjects.ts';
 import { streamNames } from '../events/stream-definitions.ts';
 import type { Database } from '../infra/database.ts';
 import type { Nats } from '../infra/nats-connection.ts';
@@ -99,7 +100,7 @@ export class ProjectionRunner {
     while (!this.stopping) {
       try {
         const consumer = await nats.js.consumers.get(streamNames.events, {
-          filter_subjects: [...this.projection.subjects],
+          filter_subjects: orderedFilter(this.projection.subjects),
           deliver_policy: DeliverPolicy.StartSequence,
           opt_start_seq: this.applied + 1,
         });
@@ -187,7 +188,7 @@ export async function rebuildProjection(
     let last = 0;
     if (until > 0 && info.state.messages > 0) {
       const consumer = await nats.js.consumers.get(streamNames.events, {
-        filter_subjects: [...projection.subjects],
+        filter_subjects: orderedFilter(projection.subjects),
         deliver_policy: DeliverPolicy.All,
       });
       const messages = await consumer.consume({ max_messages: batchSize * 2 });

@@ -17,7 +17,8 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
 
   return {
     name: 'reactor_job_lifecycle',
-    subjects: ['cv.evt.*.workflow.>', 'cv.evt.*.job.>'],
+    // One filter (see filter-subjects.ts); user events are passed over in react().
+    subjects: ['cv.evt.>'],
     async react(e) {
       switch (e.type) {
         case 'JobScheduled': {

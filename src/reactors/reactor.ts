@@ -13,6 +13,7 @@ import {
 import { AppError } from '../errors.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import { decodeCommit } from '../events/event-store.ts';
+import { filterFields } from '../events/filter-subjects.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -34,7 +35,7 @@ export async function ensureReactorConsumer(nats: Nats, reactor: Reactor, ackWai
     durable_name: reactor.name,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    filter_subjects: [...reactor.subjects],
+    ...filterFields(reactor.subjects),
     ack_wait: msToNanos(ackWaitMs),
     max_ack_pending: 4096,
     max_deliver: -1,
@@ -42,7 +43,6 @@ export async function ensureReactorConsumer(nats: Nats, reactor: Reactor, ackWai
   try {
     await nats.jsm.consumers.info(streamNames.events, reactor.name);
     await nats.jsm.consumers.update(streamNames.events, reactor.name, {
-      filter_subjects: config.filter_subjects,
       ack_wait: config.ack_wait,
       max_ack_pending: config.max_ack_pending,
     });

@@ -352,8 +352,7 @@ export const apiReadsBenchmark: Benchmark = {
           analyze_ms: analyzeMs,
         },
         api: {
-          process:
-            'chronoverse api,projector (no scheduler or executor) as a child process, on this machine',
+          process: 'chronoverse api,projector (no scheduler or executor) as a child process, on this machine',
           database_pool_size: system.dbs.config.DATABASE_POOL_SIZE,
         },
         load: {

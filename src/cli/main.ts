@@ -36,7 +36,9 @@ async function main(): Promise<number> {
     case 'start':
       await stackUp((m) => console.log(`[stack] ${m}`));
       return runRoles(allRoles, (url) =>
-        console.log(`\nChronoverse is running: ${url}  (dashboard and API; Ctrl-C stops it)\n`),
+        console.log(
+          `\nChronoverse is running: ${url}  (API; its documentation at ${url}/docs; Ctrl-C stops it)\n`,
+        ),
       );
     default: {
       // Several roles in one process: `chronoverse api,projector,scheduler`.

@@ -13,6 +13,7 @@ import { workflowStatus } from '../src/actors/workflow-machine.ts';
 import type { Config } from '../src/config/config.ts';
 import { eventSubject } from '../src/events/subjects.ts';
 import { type ExecutorLimits, limitsFor } from '../src/executor/container-limits.ts';
+import { containerOptions } from '../src/executor/container-runner.ts';
 import { connectDocker } from '../src/infra/docker-connection.ts';
 import { waitUntil } from '../src/stack/process-control.ts';
 import { ContainerPayload } from '../src/workflows/payload-schemas.ts';
@@ -47,39 +48,10 @@ function executorLimits(c: Config): ExecutorLimits {
   };
 }
 
-/**
- * The container exactly as src/executor/container-runner.ts creates it (same isolation, limits and
- * labels), for the bare baseline.
- */
-function containerOptions(config: Config, name: string): Docker.ContainerCreateOptions {
+/** The container exactly as the executor creates it (its own options builder), for the bare baseline. */
+function bareOptions(config: Config, name: string): Docker.ContainerCreateOptions {
   const spec = ContainerPayload.parse({ image: IMAGE, cmd: CMD });
-  const l = limitsFor(spec, executorLimits(config));
-  return {
-    Image: spec.image,
-    Cmd: spec.cmd,
-    Env: [],
-    User: '65534:65534',
-    WorkingDir: '/tmp',
-    Tty: false,
-    AttachStdout: true,
-    AttachStderr: true,
-    NetworkDisabled: spec.network === 'none',
-    Labels: { 'dev.chronoverse.bench': name },
-    HostConfig: {
-      NetworkMode: spec.network,
-      ReadonlyRootfs: true,
-      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
-      Privileged: false,
-      Binds: [],
-      Memory: l.memoryMb * 1024 * 1024,
-      MemorySwap: l.memoryMb * 1024 * 1024,
-      NanoCpus: Math.round(l.cpus * 1e9),
-      PidsLimit: l.pids,
-      AutoRemove: false,
-    },
-  };
+  return containerOptions(spec, limitsFor(spec, executorLimits(config)), { 'dev.chronoverse.bench': name });
 }
 
 interface BareRun {
@@ -230,7 +202,7 @@ async function measure(
       workflowStatus((await commands.load(workflowDecider, userId, workflowId)).state).build === 'COMPLETED',
     30_000,
   );
-  const options = containerOptions(env.config, 'executor_overhead');
+  const options = bareOptions(env.config, 'executor_overhead');
   progress(`executor_overhead: warm-up, ${s.warmup} of each`);
   for (let i = 0; i < s.warmup; i++) {
     await bareRun(docker, options);

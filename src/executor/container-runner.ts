@@ -5,8 +5,8 @@
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { parseDuration } from '../workflows/duration.ts';
-import { ContainerPayload } from '../workflows/payload-schemas.ts';
-import { type ExecutorLimits, limitsFor } from './container-limits.ts';
+import { ContainerPayload, type ContainerSpec } from '../workflows/payload-schemas.ts';
+import { type ContainerLimits, type ExecutorLimits, limitsFor } from './container-limits.ts';
 import { LineSplitter } from './line-splitter.ts';
 import { type RunContext, type RunResult, systemFailure, userFailure } from './run-result.ts';
 
@@ -41,6 +41,43 @@ function lineSink(splitter: LineSplitter): Writable {
   });
 }
 
+/**
+ * How a job container is created: the isolation and limits every run gets. Exported so that the
+ * benchmark's bare-Docker baseline runs exactly what the executor runs.
+ */
+export function containerOptions(
+  spec: ContainerSpec,
+  l: ContainerLimits,
+  labels: Record<string, string>,
+): Docker.ContainerCreateOptions {
+  return {
+    Image: spec.image,
+    ...(spec.cmd.length ? { Cmd: spec.cmd } : {}),
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    User: '65534:65534',
+    WorkingDir: '/tmp',
+    Tty: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    NetworkDisabled: spec.network === 'none',
+    Labels: labels,
+    HostConfig: {
+      NetworkMode: spec.network,
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      Binds: [],
+      Memory: l.memoryMb * 1024 * 1024,
+      MemorySwap: l.memoryMb * 1024 * 1024,
+      NanoCpus: Math.round(l.cpus * 1e9),
+      PidsLimit: l.pids,
+      AutoRemove: false,
+    },
+  };
+}
+
 export async function runContainer(
   docker: Docker,
   job: ContainerJob,
@@ -57,38 +94,15 @@ export async function runContainer(
 
   let container: Docker.Container;
   try {
-    container = await docker.createContainer({
-      Image: spec.image,
-      ...(spec.cmd.length ? { Cmd: spec.cmd } : {}),
-      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-      User: '65534:65534',
-      WorkingDir: '/tmp',
-      Tty: false,
-      AttachStdout: true,
-      AttachStderr: true,
-      NetworkDisabled: spec.network === 'none',
-      Labels: {
+    container = await docker.createContainer(
+      containerOptions(spec, l, {
         [LABELS.managed]: 'true',
         [LABELS.executor]: job.executorId,
         [LABELS.job]: job.jobId,
         [LABELS.user]: job.userId,
         [LABELS.attempt]: String(job.attempt),
-      },
-      HostConfig: {
-        NetworkMode: spec.network,
-        ReadonlyRootfs: true,
-        Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        Privileged: false,
-        Binds: [],
-        Memory: l.memoryMb * 1024 * 1024,
-        MemorySwap: l.memoryMb * 1024 * 1024,
-        NanoCpus: Math.round(l.cpus * 1e9),
-        PidsLimit: l.pids,
-        AutoRemove: false,
-      },
-    });
+      }),
+    );
   } catch (err) {
     return systemFailure('docker_error', `could not create the container: ${errorMessage(err)}`);
   }

@@ -77,6 +77,26 @@ export class CommandHandler {
   }
 
   /**
+   * An actor's state at `minVersion` or later. A reactor reacting to the commit at sequence N needs
+   * no newer state than that, and when this process decided that commit itself the snapshot is in
+   * the cache already: no round trip. `minVersion` 0 accepts any cached snapshot, for fields that
+   * never change after creation (a job's workflow id).
+   */
+  async loadAtLeast<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    userId: string,
+    aggregateId: string,
+    minVersion: number,
+  ): Promise<{ state: SnapshotFrom<M>; version: number; exists: boolean }> {
+    const subject = eventSubject(userId, decider.aggregate, aggregateId);
+    const cached = this.cache.get<SnapshotFrom<M>>(subject);
+    if (cached && cached.version > 0 && cached.version >= minVersion) {
+      return { state: cached.state, version: cached.version, exists: true };
+    }
+    return this.loadSubject(decider, subject, await this.store.lastSequence(subject));
+  }
+
+  /**
    * For a decision, a cached snapshot is trusted without asking the server for the subject's last
    * sequence: the append names the version it decided on, so a stale cache costs a conflict and a
    * reload, never a wrong write. That saves a round trip per command.
@@ -156,7 +176,6 @@ export class CommandHandler {
         const ack = await this.store.append(subject, envelopes, version, request.commandId);
         if (ack.duplicate) {
           // An earlier attempt of this very command is in the log already: report the state as it is.
-          this.cache.delete(subject);
           const current = await this.load(decider, request.userId, request.aggregateId);
           return { events: [], version: current.version, state: current.state };
         }
@@ -167,7 +186,9 @@ export class CommandHandler {
       } catch (err) {
         if (!(err instanceof ConcurrencyConflict) || attempt >= this.maxAttempts) throw err;
         this.onConflict(subject, attempt);
-        this.cache.delete(subject);
+        // The cached snapshot stays: it is still true at its version, so the reload reads only the
+        // commits appended since. Dropping it would replay the whole subject on every conflict, and a
+        // busy workflow's subject grows with every job it runs.
         await sleep(Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random()));
       }
     }

@@ -201,4 +201,41 @@ describe('command handler', () => {
     expect(paused.events.map((e) => e.type)).toEqual(['WorkflowPaused']);
     expect(workflowStatus(paused.state).lifecycle).toBe('paused');
   });
+
+  it('after a conflict reads only the commits appended since its snapshot, not the whole subject', async () => {
+    // The store as it is, with every read's starting sequence written down.
+    const reads: number[] = [];
+    class RecordingStore extends EventStore {
+      override read(subject: string, from = 1, until?: number, limit?: number) {
+        reads.push(from);
+        return super.read(subject, from, until, limit);
+      }
+    }
+    const watched = new CommandHandler(new RecordingStore(nats.js, nats.jsm));
+    const other = new CommandHandler(store);
+    const [userId, workflowId] = [newId(), newId()];
+    const send = (h: CommandHandler, command: Parameters<typeof workflowDecider.decide>[0]) =>
+      h.handle(workflowDecider, { commandId: newId(), userId, aggregateId: workflowId, command });
+    await send(watched, createHeartbeat(userId, workflowId));
+    for (let i = 0; i < 5; i++) {
+      await send(watched, { type: 'PauseWorkflow', data: {} });
+      await send(watched, { type: 'ResumeWorkflow', data: {} });
+    }
+    const before = await watched.load(workflowDecider, userId, workflowId);
+    // Behind the watched handler's back: its snapshot ("active") stays true, its version does not.
+    await send(other, { type: 'PauseWorkflow', data: {} });
+    await send(other, { type: 'ResumeWorkflow', data: {} });
+    reads.length = 0;
+    const paused = await send(watched, { type: 'PauseWorkflow', data: {} });
+    expect(paused.events.map((e) => e.type)).toEqual(['WorkflowPaused']);
+    // The append at the stale version conflicted; the reload started after the snapshot.
+    expect(reads.length).toBeGreaterThan(0);
+    expect(Math.min(...reads)).toBe(before.version + 1);
+
+    // A reactor that needs the state as of a commit it saw gets the cached one without any read.
+    reads.length = 0;
+    const atLeast = await watched.loadAtLeast(workflowDecider, userId, workflowId, paused.version);
+    expect(atLeast.version).toBe(paused.version);
+    expect(reads).toEqual([]);
+  });
 });

@@ -44,6 +44,16 @@ const shapes: Record<Scale, Shape> = {
   small: { rate: 50, durationMs: 5000, workflows: 100, concurrency: 32, bucketMs: 1000, drainMs: 60_000 },
 };
 
+/** The shape, with the rate and duration overridable to find the sustainable rate of this machine. */
+function shapeOf(scale: Scale): Shape {
+  const s = { ...shapes[scale] };
+  const rate = Number(process.env.CV_BENCH_HEARTBEAT_RATE);
+  const seconds = Number(process.env.CV_BENCH_HEARTBEAT_SECONDS);
+  if (rate > 0) s.rate = rate;
+  if (seconds > 0) s.durationMs = seconds * 1000;
+  return s;
+}
+
 const EXECUTORS = 2;
 const POOL = 'default';
 const USER_ID = randomUUID();
@@ -457,7 +467,7 @@ export const heartbeatThroughputBenchmark: Benchmark = {
   name: 'heartbeat_throughput',
   description: 'HEARTBEAT jobs through scheduler, two executors and projector at a fixed RunNow rate',
   async run(scale, progress) {
-    const s = shapes[scale];
+    const s = shapeOf(scale);
     const env = await openBenchEnvironment('heartbeat_throughput', progress);
     const roles: BenchRole[] = [];
     try {

@@ -99,18 +99,24 @@ export class Executor {
           streamNames.dispatch,
           dispatchConsumerName(this.options.pool),
         );
-        // One message per free slot: nothing waits in a local buffer where its ack-wait would run out
-        // unattended (burning a delivery), and waiting work stays available to other executors.
+        // A pull asks for as many messages as there are free slots and each one starts as it arrives:
+        // nothing waits in a local buffer where its ack-wait would run out unattended (burning a
+        // delivery), and work this executor has no room for stays available to the others. One pull
+        // per free slot at a time would cap an executor at one message per round trip.
         while (!this.stopping) {
           await this.freeSlot();
           if (this.stopping) break;
-          const m = await consumer.next({ expires: 5000 });
-          if (!m) continue;
-          if (this.stopping) {
-            m.nak();
-            break;
+          const batch = await consumer.fetch({
+            max_messages: this.options.concurrency - this.running.size,
+            expires: 5000,
+          });
+          for await (const m of batch) {
+            if (this.stopping) {
+              m.nak();
+              continue;
+            }
+            this.begin(m);
           }
-          this.begin(m);
         }
       } catch (err) {
         if (this.stopping) break;

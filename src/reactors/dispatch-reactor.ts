@@ -13,10 +13,12 @@ export function dispatchReactor(deps: { nats: Nats; commands: CommandHandler; po
   return {
     name: 'reactor_dispatch',
     subjects: ['cv.evt.*.job.>'],
-    async react(e) {
+    async react(e, sequence) {
       if (e.type !== 'JobQueued' && e.type !== 'JobRetryScheduled') return;
       const attempt = e.type === 'JobQueued' ? e.data.attempt : e.data.next_attempt;
-      const job = (await deps.commands.load(jobDecider, e.userId, e.aggregateId)).state.context;
+      // As of this commit or newer; this process usually queued the job itself, so it is cached.
+      const job = (await deps.commands.loadAtLeast(jobDecider, e.userId, e.aggregateId, sequence)).state
+        .context;
       const message: DispatchMessage = {
         job_id: e.aggregateId,
         user_id: e.userId,

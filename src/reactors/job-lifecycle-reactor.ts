@@ -19,10 +19,11 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
     name: 'reactor_job_lifecycle',
     // One filter (see filter-subjects.ts); user events are passed over in react().
     subjects: ['cv.evt.>'],
-    async react(e) {
+    async react(e, sequence) {
       switch (e.type) {
         case 'JobScheduled': {
-          const wf = await handler.load(workflowDecider, e.userId, e.aggregateId);
+          // The definition as of this tick's commit or newer: a later edit applies to this job too.
+          const wf = await handler.loadAtLeast(workflowDecider, e.userId, e.aggregateId, sequence);
           const { kind, payload } = wf.state.context;
           await handler.handle(jobDecider, {
             ...cause(e, 'create-job'),
@@ -51,7 +52,8 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
         case 'JobCanceled':
         case 'JobFailed': {
           if (e.type === 'JobFailed' && e.data.will_retry) return;
-          const job = await handler.load(jobDecider, e.userId, e.aggregateId);
+          // Any snapshot of the job will do: its workflow id never changes.
+          const job = await handler.loadAtLeast(jobDecider, e.userId, e.aggregateId, 0);
           const outcome =
             e.type === 'JobCompleted' ? 'COMPLETED' : e.type === 'JobFailed' ? 'FAILED' : 'CANCELED';
           await handler.handle(workflowDecider, {

@@ -7,7 +7,18 @@ import type { Config } from '../../src/config/config.ts';
  * command would run the program in a child process, so a signal to it would not reach the program.)
  */
 export function cli(...args: string[]): [string, string[]] {
-  return ['node_modules/.bin/node', ['--import', 'tsx', 'src/cli/main.ts', ...args]];
+  return [
+    'node_modules/.bin/node',
+    [
+      ...(process.env.CV_ROLE_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CV_ROLE_CPU_PROF}`]
+        : []),
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      ...args,
+    ],
+  ];
 }
 
 export interface RoleProcess {

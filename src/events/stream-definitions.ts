@@ -9,6 +9,7 @@ export const streamNames = {
   events: 'CV_EVENTS',
   dispatch: 'CV_DISPATCH',
   logs: 'CV_LOGS',
+  dispatchAdvisories: 'CV_DISPATCH_ADVISORIES',
 } as const;
 
 export interface TopologyOptions {
@@ -55,6 +56,22 @@ export function streamDefinitions(options: TopologyOptions): StreamDefinition[] 
       max_age: 0,
       max_msgs_per_subject: -1,
       duplicate_window: msToNanos(10 * 60_000),
+      allow_direct: false,
+      deny_delete: false,
+    },
+    {
+      // The server announces a dispatch message that ran out of deliveries once, on a plain subject;
+      // kept in a stream, the announcement waits until an executor has ended the job it names, even
+      // when no executor listens at that instant or the one that does dies halfway.
+      name: streamNames.dispatchAdvisories,
+      description: 'Max-deliveries advisories of the dispatch consumers, until an executor ends their jobs',
+      subjects: [`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${streamNames.dispatch}.>`],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: msToNanos(7 * 24 * 3_600_000),
+      max_msgs_per_subject: -1,
+      duplicate_window: msToNanos(2 * 60_000),
       allow_direct: false,
       deny_delete: false,
     },

@@ -4,17 +4,13 @@
 // While a job runs the message is kept alive with working(); a message redelivered because its
 // holder went silent (dead executor) fails that attempt as SYSTEM `executor_lost`, which the job's
 // retry policy turns into a new attempt.
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JsMsg,
-} from '@nats-io/jetstream';
+
+import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type Docker from 'dockerode';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
 import { AppError } from '../errors.ts';
+import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import { eventSubject, logSubject } from '../events/subjects.ts';
 import type { Nats } from '../infra/nats-connection.ts';
@@ -58,17 +54,11 @@ export async function ensureDispatchConsumer(
     max_deliver: o.maxDeliver,
     max_ack_pending: 10_000,
   };
-  try {
-    await nats.jsm.consumers.info(streamNames.dispatch, name);
-    await nats.jsm.consumers.update(streamNames.dispatch, name, {
-      ack_wait: config.ack_wait,
-      max_deliver: config.max_deliver,
-      max_ack_pending: config.max_ack_pending,
-    });
-  } catch (err) {
-    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
-    await nats.jsm.consumers.add(streamNames.dispatch, config);
-  }
+  await ensureDurableConsumer(nats.jsm, streamNames.dispatch, config, [
+    'ack_wait',
+    'max_deliver',
+    'max_ack_pending',
+  ]);
 }
 
 export class Executor {

@@ -2,12 +2,13 @@
 // are killed and removed, and their attempts are failed as SYSTEM `executor_lost`, which retries them.
 // And a dispatch message that ran out of deliveries ends its job as FAILED (SYSTEM) instead of
 // lying in the queue forever.
-import { JetStreamApiError } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream';
 import type Docker from 'dockerode';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
 import { AppError } from '../errors.ts';
-import { streamNames } from '../events/stream-definitions.ts';
+import { ensureDurableConsumer } from '../events/durable-consumer.ts';
+import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { LABELS } from './container-runner.ts';
@@ -69,40 +70,93 @@ export async function recoverOrphans(
   return containers.length;
 }
 
-/** Ends the job of a dispatch message that exhausted its deliveries, then removes the message. */
+export const maxDeliveriesConsumerName = (pool: string): string => `max_deliveries_${pool}`;
+
+/**
+ * Ends the job of every dispatch message that exhausted its deliveries (FAILED, SYSTEM
+ * `max_deliveries`), then removes the message. The advisories come from a stream through a durable
+ * consumer, so each is handled at least once by some executor of the pool; handling twice is
+ * harmless (the fail command's id is derived from job and attempt, the removal of a removed message
+ * is a no-op).
+ */
 export function watchMaxDeliveries(
   deps: { nats: Nats; commands: CommandHandler; log: Logger },
   pool: string,
-) {
-  const subject = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${streamNames.dispatch}.${dispatchConsumerName(pool)}`;
-  return deps.nats.nc.subscribe(subject, {
-    callback: (_err, msg) => {
-      void (async () => {
-        const advisory = msg.json<{ stream_seq: number; deliveries: number }>();
-        try {
-          const stored = await deps.nats.jsm.streams.getMessage(streamNames.dispatch, {
-            seq: advisory.stream_seq,
-          });
-          if (!stored) return;
-          const job = decodeDispatch(stored.data);
-          await failAttempt(
-            deps.commands,
-            { userId: job.user_id, jobId: job.job_id, attempt: job.attempt },
-            {
-              reason: 'max_deliveries',
-              error_message: `no executor could run this attempt in ${advisory.deliveries} deliveries`,
-              retryable: false,
-            },
-          );
-          await deps.nats.jsm.streams.deleteMessage(streamNames.dispatch, advisory.stream_seq);
-        } catch (err) {
-          if (err instanceof JetStreamApiError) return; // already removed by another executor
-          deps.log.error('could not end a job whose dispatch ran out of deliveries', {
-            sequence: advisory.stream_seq,
-            error: err,
-          });
+): { stop(): Promise<void> } {
+  const name = maxDeliveriesConsumerName(pool);
+  let stopping = false;
+  let stopConsumer: (() => void) | undefined;
+
+  const handle = async (advisory: { stream_seq: number; deliveries: number }): Promise<void> => {
+    let stored: Awaited<ReturnType<typeof deps.nats.jsm.streams.getMessage>>;
+    try {
+      stored = await deps.nats.jsm.streams.getMessage(streamNames.dispatch, { seq: advisory.stream_seq });
+    } catch (err) {
+      if (err instanceof JetStreamApiError) return; // removed already (acked late, or handled before)
+      throw err;
+    }
+    if (!stored) return;
+    const job = decodeDispatch(stored.data);
+    await failAttempt(
+      deps.commands,
+      { userId: job.user_id, jobId: job.job_id, attempt: job.attempt },
+      {
+        reason: 'max_deliveries',
+        error_message: `no executor could run this attempt in ${advisory.deliveries} deliveries`,
+        retryable: false,
+      },
+    );
+    await deps.nats.jsm.streams
+      .deleteMessage(streamNames.dispatch, advisory.stream_seq)
+      .catch((err: unknown) => {
+        if (!(err instanceof JetStreamApiError)) throw err;
+      });
+  };
+
+  const loop = (async () => {
+    await ensureDurableConsumer(
+      deps.nats.jsm,
+      streamNames.dispatchAdvisories,
+      {
+        durable_name: name,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${streamNames.dispatch}.${dispatchConsumerName(pool)}`,
+        ack_wait: msToNanos(30_000),
+        max_deliver: -1,
+      },
+      ['ack_wait'],
+    );
+    while (!stopping) {
+      try {
+        const consumer = await deps.nats.js.consumers.get(streamNames.dispatchAdvisories, name);
+        const messages = await consumer.consume({ max_messages: 16 });
+        stopConsumer = () => messages.stop();
+        for await (const m of messages) {
+          try {
+            await handle(m.json<{ stream_seq: number; deliveries: number }>());
+            m.ack();
+          } catch (err) {
+            deps.log.error('could not end a job whose dispatch ran out of deliveries; will retry', {
+              advisory_sequence: m.seq,
+              error: err,
+            });
+            m.nak(5000);
+          }
         }
-      })();
+      } catch (err) {
+        if (stopping) break;
+        deps.log.error('max-deliveries consumer failed; restarting', { error: err });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      stopping = true;
+      stopConsumer?.();
+      await loop;
     },
-  });
+  };
 }

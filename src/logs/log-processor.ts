@@ -3,14 +3,10 @@
 // ClickHouse accepted its lines, so an outage leaves them in JetStream and they flow once it is back.
 // Rows collapse on (user, workflow, job, attempt, sequence) (ReplacingMergeTree; readers use FINAL),
 // so a batch replayed after a crash duplicates nothing.
+
 import type { ClickHouseClient } from '@clickhouse/client';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JsMsg,
-} from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import type { LogBatch } from '../executor/log-shipper.ts';
 import type { Nats } from '../infra/nats-connection.ts';
@@ -50,20 +46,19 @@ export class LogProcessor {
 
   async start(): Promise<void> {
     const { jsm } = this.deps.nats;
-    try {
-      await jsm.consumers.info(streamNames.logs, LOG_PROCESSOR);
-      await jsm.consumers.update(streamNames.logs, LOG_PROCESSOR, { ack_wait: msToNanos(this.ackWaitMs) });
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
-      await jsm.consumers.add(streamNames.logs, {
+    await ensureDurableConsumer(
+      jsm,
+      streamNames.logs,
+      {
         durable_name: LOG_PROCESSOR,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         ack_wait: msToNanos(this.ackWaitMs),
         max_ack_pending: 50_000,
         max_deliver: -1,
-      });
-    }
+      },
+      ['ack_wait'],
+    );
     this.loop = this.run();
   }
 

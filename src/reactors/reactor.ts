@@ -3,14 +3,10 @@
 // redelivered event appends nothing new. Events of one subject are handled in order; different
 // subjects in parallel. A refusal by the domain (an AppError) is final and acked; anything else is
 // retried with a growing delay.
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JsMsg,
-} from '@nats-io/jetstream';
+
+import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { AppError } from '../errors.ts';
+import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import { decodeCommit } from '../events/event-store.ts';
 import { filterFields } from '../events/filter-subjects.ts';
@@ -40,16 +36,7 @@ export async function ensureReactorConsumer(nats: Nats, reactor: Reactor, ackWai
     max_ack_pending: 4096,
     max_deliver: -1,
   };
-  try {
-    await nats.jsm.consumers.info(streamNames.events, reactor.name);
-    await nats.jsm.consumers.update(streamNames.events, reactor.name, {
-      ack_wait: config.ack_wait,
-      max_ack_pending: config.max_ack_pending,
-    });
-  } catch (err) {
-    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
-    await nats.jsm.consumers.add(streamNames.events, config);
-  }
+  await ensureDurableConsumer(nats.jsm, streamNames.events, config, ['ack_wait', 'max_ack_pending']);
 }
 
 export class ReactorRunner {

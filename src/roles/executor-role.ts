@@ -45,8 +45,7 @@ export const startExecutor: RoleStarter = async (runtime) => {
   return {
     name: 'executor',
     stop: async () => {
-      advisories.unsubscribe();
-      await Promise.all([executor.stop(), builds.stop()]);
+      await Promise.all([executor.stop(), builds.stop(), advisories.stop()]);
     },
   };
 };

@@ -14,7 +14,7 @@ describe('migrations', () => {
     const first = await migrateAll(env.config, env.runtime);
     expect(first.postgres.length).toBeGreaterThan(0);
     expect(first.clickhouse.length).toBeGreaterThan(0);
-    expect(first.jetstream.map((a) => a.action)).toEqual(['created', 'created', 'created']);
+    expect(first.jetstream.map((a) => a.action)).toEqual(['created', 'created', 'created', 'created']);
 
     const second = await migrateAll(env.config, env.runtime);
     expect(second).toEqual({

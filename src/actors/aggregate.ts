@@ -2,22 +2,57 @@
 // a snapshot's plain parts, and the Decider shape a command handler drives (load → evolve → decide →
 // append).
 import {
+  type AnyActorScope,
   type AnyMachineSnapshot,
   type AnyStateMachine,
   type ContextFrom,
+  createActor,
   type EventFromLogic,
   initialTransition,
   type SnapshotFrom,
   type StateValue,
-  transition,
 } from 'xstate';
 import { ConflictError } from '../errors.ts';
 import type { AggregateKind } from '../events/domain-event.ts';
 
 /** The snapshot of a machine before any event. */
 export function initialSnapshot<M extends AnyStateMachine>(machine: M): SnapshotFrom<M> {
-  // Our machines take no input; the generic signature of initialTransition cannot see that.
-  return initialTransition(machine as AnyStateMachine)[0] as SnapshotFrom<M>;
+  // Computed once per machine: snapshots are never mutated (every step makes a new one).
+  let snapshot = initialSnapshots.get(machine);
+  if (!snapshot) {
+    // Our machines take no input; the generic signature of initialTransition cannot see that.
+    snapshot = initialTransition(machine as AnyStateMachine)[0];
+    initialSnapshots.set(machine, snapshot);
+  }
+  return snapshot as SnapshotFrom<M>;
+}
+
+const initialSnapshots = new WeakMap<AnyStateMachine, AnyMachineSnapshot>();
+
+// xstate's pure `transition()` builds a throwaway actor (which computes the initial state) for every
+// call: a fifth of a scheduler's CPU under load. Our machines only `assign` (applied inside the
+// transition itself) and never spawn, so one inert scope per machine serves every step; it is the
+// same scope `transition()` builds, minus the per-call construction.
+const inertScopes = new WeakMap<AnyStateMachine, AnyActorScope>();
+
+function inertScope(machine: AnyStateMachine): AnyActorScope {
+  let scope = inertScopes.get(machine);
+  if (!scope) {
+    const self = createActor(machine);
+    scope = {
+      self,
+      defer: () => {},
+      id: '',
+      logger: () => {},
+      sessionId: '',
+      stopChild: () => {},
+      system: self.system,
+      emit: () => {},
+      actionExecutor: () => {},
+    } as unknown as AnyActorScope;
+    inertScopes.set(machine, scope);
+  }
+  return scope;
 }
 
 /** One evolve step: the next snapshot; actions are only `assign`s, already applied to it. */
@@ -26,7 +61,7 @@ export function evolve<M extends AnyStateMachine>(
   snapshot: SnapshotFrom<M>,
   event: EventFromLogic<M>,
 ): SnapshotFrom<M> {
-  return transition(machine, snapshot, event)[0];
+  return machine.transition(snapshot, event, inertScope(machine)) as SnapshotFrom<M>;
 }
 
 /** Folds events, oldest first, from `from` (default: the initial snapshot). */

@@ -53,6 +53,8 @@ export class CommandHandler {
   private readonly maxAttempts: number;
   private readonly cache: SnapshotCache;
   private readonly onConflict: (subject: string, attempt: number) => void;
+  /** Per actor subject: the settling of the last command queued on it in this process. */
+  private readonly mailboxes = new Map<string, Promise<void>>();
 
   constructor(
     readonly store: EventStore,
@@ -131,11 +133,40 @@ export class CommandHandler {
     return { state, version: last, exists: true };
   }
 
-  async handle<M extends AnyStateMachine, C extends { readonly type: string }>(
+  /**
+   * Runs the command after every earlier command of this process on the same actor: an actor has one
+   * mailbox. Commands racing on one actor from one process would otherwise conflict with each other
+   * and retry (a busy workflow: run-now requests and job outcomes at once); only commands of other
+   * processes can conflict now.
+   */
+  handle<M extends AnyStateMachine, C extends { readonly type: string }>(
     decider: Decider<M, C>,
     request: CommandRequest<C>,
   ): Promise<CommandResult<M>> {
     const subject = eventSubject(request.userId, decider.aggregate, request.aggregateId);
+    const previous = this.mailboxes.get(subject);
+    const run = previous
+      ? previous.then(
+          () => this.decideAndAppend(decider, request, subject),
+          () => this.decideAndAppend(decider, request, subject),
+        )
+      : this.decideAndAppend(decider, request, subject);
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    this.mailboxes.set(subject, settled);
+    void settled.then(() => {
+      if (this.mailboxes.get(subject) === settled) this.mailboxes.delete(subject);
+    });
+    return run;
+  }
+
+  private async decideAndAppend<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    request: CommandRequest<C>,
+    subject: string,
+  ): Promise<CommandResult<M>> {
     for (let attempt = 1; ; attempt++) {
       let loaded =
         attempt === 1 && request.expectedVersion === undefined

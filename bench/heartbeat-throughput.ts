@@ -271,6 +271,14 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
       ).map((r) => [r.status, Number(r.n)]),
     ) as Record<string, number>;
 
+    const failures = await env.db
+      .selectFrom('jobs')
+      .select(['failure_kind', 'failure_reason', (eb) => eb.fn.countAll().as('n')])
+      .where('user_id', '=', USER_ID)
+      .where('status', '=', 'FAILED')
+      .groupBy(['failure_kind', 'failure_reason'])
+      .execute();
+
     // The log: each job's commits with their JetStream timestamps.
     const scheduledAt = new Map<string, number>();
     for (const c of await readCommits(env.nats, `cv.evt.${USER_ID}.workflow.*`, (t) =>
@@ -452,6 +460,7 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
       timeline,
       read_model: {
         jobs_by_status: byStatus,
+        failures: failures.map((f) => ({ kind: f.failure_kind, reason: f.failure_reason, jobs: Number(f.n) })),
         projection_caught_up_after_ms: projectedAfterMs,
         projection_lag_left_commits: lag,
         all_completed: allCompleted,

@@ -187,8 +187,7 @@ export class LogQueries {
       query: `SELECT count() AS n FROM ${this.table} FINAL WHERE ${conditions.join(' AND ')}`,
       format: 'JSONEachRow',
     });
-    const [row] = await rs.json<{ n: string | number }>();
-    // ClickHouse writes a UInt64 as a JSON string.
+    const [row] = await rs.json<{ n: number }>();
     return Number(row?.n ?? 0);
   }
 

@@ -147,6 +147,7 @@ function workflowRow(
       build_error: null,
       image_digest: kind === 'CONTAINER' ? `sha256:${hex(g, 64)}` : null,
       max_consecutive_job_failures_allowed: pick(g, [3, 3, 3, 5, 10]),
+      log_retention: true,
       consecutive_job_failures: 0,
       last_fired_at: null,
       last_tick_at: null,

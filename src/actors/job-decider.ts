@@ -6,6 +6,7 @@ import { type DecideContext, makeDecider } from './aggregate.ts';
 import { assertNever, isPlainObject, requireInstant, requireText } from './decision-input.ts';
 import { type JobMachine, type JobSnapshot, type JobStatus, jobMachine, jobStatus } from './job-machine.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.ts';
+import { checkLogRetention } from './workflow-definition.ts';
 
 const FINAL: readonly JobStatus[] = ['COMPLETED', 'FAILED', 'CANCELED'];
 
@@ -82,6 +83,7 @@ function create(
         user_id: requireText('user_id', data.user_id, 'invalid_id'),
         workflow_id: requireText('workflow_id', data.workflow_id, 'invalid_id'),
         scheduled_at,
+        log_retention: checkLogRetention(data.log_retention),
       },
     },
   ];

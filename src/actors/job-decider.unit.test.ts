@@ -1,6 +1,7 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { JobEvent } from '../events/job-events.ts';
+import { evolveAll } from './aggregate.ts';
 import { jobDecider } from './job-decider.ts';
 import {
   canceled,
@@ -12,6 +13,7 @@ import {
   running,
   started,
 } from './job-fixtures.ts';
+import { jobMachine } from './job-machine.ts';
 import { specFor } from './spec.ts';
 
 const now = new Date('2026-03-01T12:05:30.000Z');
@@ -50,6 +52,31 @@ describe('CreateJob', () => {
   ])('refuses %s', (_name, override, code) => {
     const data = { ...jobCreated.data, ...override } as typeof jobCreated.data;
     given([]).when({ type: 'CreateJob', data }).thenThrows(ValidationError, code);
+  });
+});
+
+describe('CreateJob log_retention', () => {
+  const { log_retention: _, ...withoutRetention } = jobCreated.data;
+
+  it('is written as true when the command does not name it', () => {
+    given([]).when({ type: 'CreateJob', data: withoutRetention }).then([jobCreated]);
+  });
+
+  it('keeps false, which the job then carries', () => {
+    const noRetention = { ...jobCreated, data: { ...jobCreated.data, log_retention: false } };
+    given([]).when({ type: 'CreateJob', data: noRetention.data }).then([noRetention]);
+    expect(evolveAll(jobMachine, [noRetention]).context.log_retention).toBe(false);
+  });
+
+  it('is true for a job created before the field existed', () => {
+    expect(evolveAll(jobMachine, [{ ...jobCreated, data: withoutRetention }]).context.log_retention).toBe(
+      true,
+    );
+  });
+
+  it('refuses anything but a boolean', () => {
+    const data = { ...jobCreated.data, log_retention: 'no' } as unknown as typeof jobCreated.data;
+    given([]).when({ type: 'CreateJob', data }).thenThrows(ValidationError, 'invalid_log_retention');
   });
 });
 

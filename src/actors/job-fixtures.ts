@@ -11,6 +11,7 @@ export const jobCreated: JobCreated = {
     trigger: 'AUTOMATIC',
     kind: 'CONTAINER',
     payload: { image: 'alpine:3.20' },
+    log_retention: true,
   },
 };
 

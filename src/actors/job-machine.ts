@@ -16,6 +16,8 @@ export type JobContext = {
   readonly trigger: JobTrigger;
   readonly kind: WorkflowKind;
   readonly payload: JsonObject;
+  /** false: the job's lines are not stored (its workflow's setting when the job was created). */
+  readonly log_retention: boolean;
   /** The attempt being queued or run; starts at 1. */
   readonly attempt: number;
   readonly executor_id: string | null;
@@ -38,6 +40,8 @@ const EMPTY_CONTEXT: JobContext = {
   trigger: 'AUTOMATIC',
   kind: 'HEARTBEAT',
   payload: {},
+  // A JobCreated from before the field existed has none: those jobs kept their lines.
+  log_retention: true,
   attempt: 1,
   executor_id: null,
   not_before: null,

@@ -12,6 +12,7 @@ import { assertNever, requireInstant, requireText, sameJson } from './decision-i
 import {
   checkChanges,
   checkKind,
+  checkLogRetention,
   checkMaxFailures,
   checkName,
   checkPayload,
@@ -47,6 +48,8 @@ function decideWorkflow(
         max_consecutive_job_failures_allowed: checkMaxFailures(
           command.data.max_consecutive_job_failures_allowed,
         ),
+        // Always written, so that a reader of the event never has to know the default.
+        log_retention: checkLogRetention(command.data.log_retention),
       },
     };
     // A HEARTBEAT has no image: its build is complete once its definition is valid, which it now is.
@@ -212,6 +215,9 @@ function changedFields(
     changes.max_consecutive_job_failures_allowed === c.max_consecutive_job_failures_allowed
       ? {}
       : { max_consecutive_job_failures_allowed: changes.max_consecutive_job_failures_allowed }),
+    ...(changes.log_retention === undefined || changes.log_retention === c.log_retention
+      ? {}
+      : { log_retention: changes.log_retention }),
   };
 }
 

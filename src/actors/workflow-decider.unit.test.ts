@@ -83,6 +83,44 @@ describe('CreateWorkflow', () => {
   });
 });
 
+describe('log_retention', () => {
+  const { log_retention: _, ...withoutRetention } = containerCreated.data;
+  const noRetention = { ...containerCreated, data: { ...containerCreated.data, log_retention: false } };
+
+  it('is written as true on a new workflow that does not name it', () => {
+    given([]).when({ type: 'CreateWorkflow', data: withoutRetention }).then([containerCreated, buildQueued]);
+  });
+
+  it('is kept as false when the workflow asks for it', () => {
+    given([]).when({ type: 'CreateWorkflow', data: noRetention.data }).then([noRetention, buildQueued]);
+  });
+
+  it('refuses anything but a boolean', () => {
+    const data = { ...containerCreated.data, log_retention: 'no' } as unknown as typeof containerCreated.data;
+    given([]).when({ type: 'CreateWorkflow', data }).thenThrows(ValidationError, 'invalid_log_retention');
+    given(builtContainer)
+      .when({ type: 'UpdateWorkflow', data: { log_retention: 0 as unknown as boolean } })
+      .thenThrows(ValidationError, 'invalid_log_retention');
+  });
+
+  it('changes by update, without a rebuild, and a repeat is a no-op', () => {
+    given(builtContainer)
+      .when({ type: 'UpdateWorkflow', data: { log_retention: false } })
+      .then([{ type: 'WorkflowUpdated', data: { changes: { log_retention: false }, rebuild: false } }]);
+    given([noRetention, buildQueued, buildStarted, buildCompleted])
+      .when({ type: 'UpdateWorkflow', data: { log_retention: false } })
+      .then([]);
+  });
+
+  it('is true for a workflow created before the field existed', () => {
+    const old = { ...containerCreated, data: withoutRetention };
+    given([old, buildQueued, buildStarted, buildCompleted])
+      .when({ type: 'UpdateWorkflow', data: { log_retention: true } })
+      .then([]);
+    expect(evolveAll(workflowMachine, [old]).context.log_retention).toBe(true);
+  });
+});
+
 describe('a workflow that does not exist', () => {
   it.each([
     ['never created', []],

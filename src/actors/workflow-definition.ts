@@ -127,6 +127,17 @@ export function checkMaxFailures(value: unknown): number {
   return requireIntegerIn('max_consecutive_job_failures_allowed', value, min, max);
 }
 
+/** Absent means true: keeping a workflow's lines is the default, dropping them is a choice. */
+export function checkLogRetention(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') {
+    throw new ValidationError('invalid_log_retention', 'log_retention must be true or false', {
+      field: 'log_retention',
+    });
+  }
+  return value;
+}
+
 /** Checks every field present in `changes`, for a workflow of `kind`. */
 export function checkChanges(
   kind: WorkflowKind,
@@ -143,5 +154,8 @@ export function checkChanges(
             changes.max_consecutive_job_failures_allowed,
           ),
         }),
+    ...(changes.log_retention === undefined
+      ? {}
+      : { log_retention: checkLogRetention(changes.log_retention) }),
   };
 }

@@ -11,6 +11,7 @@ export const containerCreated: WorkflowCreated = {
     payload: { image: 'alpine:3.20', cmd: ['echo', 'hi'] },
     schedule: { type: 'interval', minutes: 5 },
     max_consecutive_job_failures_allowed: 3,
+    log_retention: true,
   },
 };
 

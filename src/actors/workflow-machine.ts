@@ -21,6 +21,8 @@ export type WorkflowContext = {
   readonly payload: JsonObject;
   readonly schedule: WorkflowSchedule;
   readonly max_consecutive_job_failures_allowed: number;
+  /** false: the lines of jobs created from now on are not stored. */
+  readonly log_retention: boolean;
   readonly consecutive_failures: number;
   /** Nominal time of the last tick that fired a job. */
   readonly last_fired_at: string | null;
@@ -45,6 +47,8 @@ const EMPTY_CONTEXT: WorkflowContext = {
   payload: {},
   schedule: { type: 'interval', minutes: 1 },
   max_consecutive_job_failures_allowed: 3,
+  // A WorkflowCreated from before the field existed has none: those workflows kept their lines.
+  log_retention: true,
   consecutive_failures: 0,
   last_fired_at: null,
   last_tick_at: null,
@@ -66,6 +70,7 @@ function applyChanges(
     schedule: changes.schedule ?? context.schedule,
     max_consecutive_job_failures_allowed:
       changes.max_consecutive_job_failures_allowed ?? context.max_consecutive_job_failures_allowed,
+    log_retention: changes.log_retention ?? context.log_retention,
     definition_version: context.definition_version + 1,
   };
 }

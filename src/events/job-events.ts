@@ -29,6 +29,11 @@ export type JobCreated = {
     readonly trigger: JobTrigger;
     readonly kind: WorkflowKind;
     readonly payload: JsonObject;
+    /**
+     * The workflow's `log_retention` when the job was created: false means the job's lines are not
+     * stored. Absent (events from before the field existed) means true.
+     */
+    readonly log_retention?: boolean;
   };
 };
 export type JobQueued = { readonly type: 'JobQueued'; readonly data: { readonly attempt: number } };

@@ -34,6 +34,7 @@ export type WorkflowDefinitionChanges = {
   readonly payload?: JsonObject;
   readonly schedule?: WorkflowSchedule;
   readonly max_consecutive_job_failures_allowed?: number;
+  readonly log_retention?: boolean;
 };
 
 /** `dst_skipped`: a local time that did not exist (spring forward) under the DST policy `skip`. */
@@ -57,6 +58,11 @@ export type WorkflowCreated = {
     readonly payload: JsonObject;
     readonly schedule: WorkflowSchedule;
     readonly max_consecutive_job_failures_allowed: number;
+    /**
+     * false: the lines of this workflow's jobs are never stored (only the live buffer sees them).
+     * Written on every new event; absent (events from before the field existed) means true.
+     */
+    readonly log_retention?: boolean;
   };
 };
 /** Only the fields that changed. `rebuild` is true when a CONTAINER's payload (image, cmd…) changed. */

@@ -8,6 +8,8 @@ export interface DispatchMessage {
   readonly attempt: number;
   readonly kind: WorkflowKind;
   readonly payload: Record<string, unknown>;
+  /** false: the job's lines are shipped for the live tail but not stored. Absent (older messages) is true. */
+  readonly log_retention?: boolean;
   /** ISO instant before which the attempt must not start (a retry's backoff). */
   readonly not_before: string | null;
 }

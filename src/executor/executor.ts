@@ -225,7 +225,12 @@ export class Executor {
     const shipper = new LogShipper(
       this.deps.nats.js,
       logSubject(job.user_id, job.job_id),
-      { workflowId: job.workflow_id, jobId: job.job_id, attempt: job.attempt },
+      {
+        workflowId: job.workflow_id,
+        jobId: job.job_id,
+        attempt: job.attempt,
+        store: job.log_retention !== false,
+      },
       {
         pause: () => {
           flow.paused = true;

@@ -2,7 +2,10 @@
 // past `highWater` unacknowledged lines the producer is told to pause (the container's output stream
 // is paused, so Docker buffers and the container slows), and resumes below `lowWater`. A failed
 // publish is retried until it succeeds: a slow or briefly absent NATS slows the job, never loses a line.
+// A job whose workflow has `log_retention: false` still ships (the live tail reads the buffer), but
+// marks every batch so that the log processor does not store it.
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -19,6 +22,18 @@ export interface LogBatch {
   readonly job_id: string;
   readonly attempt: number;
   readonly lines: readonly LogLine[];
+}
+
+/**
+ * Set to `false` on a batch whose lines must not be stored. A header rather than a body field: the
+ * log processor and the raw download decide without parsing the batch, and an older batch (no
+ * header) means "store", as it always did.
+ */
+export const LOG_RETENTION_HEADER = 'Cv-Log-Retention';
+
+/** Whether a batch's lines are to be stored in ClickHouse, from its NATS headers. */
+export function isRetained(headers: Pick<MsgHdrs, 'get'> | undefined): boolean {
+  return headers?.get(LOG_RETENTION_HEADER) !== 'false';
 }
 
 export interface LogShipperOptions {
@@ -39,11 +54,13 @@ export class LogShipper {
   private readonly inFlight = new Set<Promise<void>>();
   private paused = false;
   private readonly o: Required<LogShipperOptions>;
+  private readonly headers: MsgHdrs | undefined;
 
   constructor(
     private readonly js: JetStreamClient,
     private readonly subject: string,
-    private readonly job: { workflowId: string; jobId: string; attempt: number },
+    /** `store: false` marks every batch as not to be stored; the default stores. */
+    private readonly job: { workflowId: string; jobId: string; attempt: number; store?: boolean },
     private readonly flow: { pause(): void; resume(): void } = { pause() {}, resume() {} },
     options: LogShipperOptions = {},
   ) {
@@ -56,6 +73,10 @@ export class LogShipper {
       now: Date.now,
       ...options,
     };
+    if (job.store === false) {
+      this.headers = natsHeaders();
+      this.headers.set(LOG_RETENTION_HEADER, 'false');
+    }
   }
 
   /** Lines accepted so far. */
@@ -100,7 +121,10 @@ export class LogShipper {
     const msgID = `${this.job.jobId}:${this.job.attempt}:${lines[0]!.seq}`;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.js.publish(this.subject, data, { msgID });
+        await this.js.publish(this.subject, data, {
+          msgID,
+          ...(this.headers ? { headers: this.headers } : {}),
+        });
         break;
       } catch {
         // Kept and retried: the batch stays in memory and the producer stays paused meanwhile.

@@ -63,8 +63,8 @@ export function createApp(deps: AppDeps) {
     app.route('/', jobRoutes(api));
     app.route('/', tickRoutes(api));
     app.route('/', notificationRoutes(api));
-    app.route('/', analyticsRoutes(api));
     const sources = streamSources(api.config, { nats: api.nats, clickhouse: api.clickhouse });
+    app.route('/', analyticsRoutes({ ...api, sources }));
     app.route('/', logRoutes({ ...api, sources, log: deps.log }));
     app.route('/', eventsRoutes({ ...api, sources, log: deps.log }));
     app.doc31('/openapi.json', {

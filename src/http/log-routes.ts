@@ -6,7 +6,7 @@ import { jobDecider } from '../actors/job-decider.ts';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
 import { streamNames } from '../events/stream-definitions.ts';
 import { logSubject } from '../events/subjects.ts';
-import type { LogBatch } from '../executor/log-shipper.ts';
+import { isRetained, type LogBatch } from '../executor/log-shipper.ts';
 import {
   compareKeys,
   type LogKey,
@@ -355,13 +355,15 @@ export function logRoutes(deps: LogRouteDeps) {
 /**
  * A final job's lines are all in CV_LOGS, but the log processor may not have copied the last ones
  * yet: wait (briefly) until ClickHouse holds the buffer's last line, so a download is never short.
+ * A job whose lines are not kept (`log_retention: false`) downloads as an empty log at once.
  */
 async function waitUntilStored(deps: LogRouteDeps, scope: LogScope): Promise<void> {
   const nats = await deps.sources.nats();
   const last = await nats.jsm.direct.getMessage(streamNames.logs, {
     last_by_subj: logSubject(scope.userId, scope.jobId),
   });
-  if (!last) return;
+  // A job of a workflow without log retention stores nothing: there is nothing to wait for.
+  if (!last || !isRetained(last.header)) return;
   const batch = JSON.parse(new TextDecoder().decode(last.data)) as LogBatch;
   const tail = batch.lines.at(-1);
   if (!tail) return;

@@ -15,6 +15,7 @@ export function workflowJson(w: WorkflowRow) {
     build_status: w.build_status,
     build_error: w.build_error,
     max_consecutive_job_failures_allowed: w.max_consecutive_job_failures_allowed,
+    log_retention: w.log_retention,
     consecutive_job_failures: w.consecutive_job_failures,
     last_fired_at: iso(w.last_fired_at),
     terminated_at: iso(w.terminated_at),

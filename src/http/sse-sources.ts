@@ -1,4 +1,4 @@
-// Where the streaming routes get NATS and ClickHouse: the API process's own connections.
+// Where the streaming and analytics routes get NATS and ClickHouse: the API process's own connections.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config/config.ts';
 import type { Nats } from '../infra/nats-connection.ts';

@@ -34,6 +34,8 @@ export interface WorkflowTable {
   build_error: string | null;
   image_digest: string | null;
   max_consecutive_job_failures_allowed: number;
+  /** false: the lines of the workflow's jobs are not stored (migration 0007; older rows are true). */
+  log_retention: boolean;
   consecutive_job_failures: number;
   last_fired_at: Date | null;
   /** Nominal time of the last tick decided either way (fired or skipped). */

@@ -2,13 +2,13 @@
 // batches bounded by size and by time (at most maxWaitMs). A message is acked only after
 // ClickHouse accepted its lines, so an outage leaves them in JetStream and they flow once it is back.
 // Rows collapse on (user, workflow, job, attempt, sequence) (ReplacingMergeTree; readers use FINAL),
-// so a batch replayed after a crash duplicates nothing.
-
+// so a batch replayed after a crash duplicates nothing. A batch marked not to be stored (its workflow
+// has `log_retention: false`) is acked at once and never reaches ClickHouse.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
-import type { LogBatch } from '../executor/log-shipper.ts';
+import { isRetained, type LogBatch } from '../executor/log-shipper.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import { assertIdentifier } from '../migrate/clickhouse-migrator.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -75,6 +75,11 @@ export class LogProcessor {
           const batch = await consumer.fetch({ max_messages: 200, expires: this.maxWaitMs });
           this.stopConsumer = () => batch.stop();
           for await (const m of batch) {
+            if (!isRetained(m.headers)) {
+              // Nothing to store, so nothing to wait for: held, it would only delay the ack.
+              m.ack();
+              continue;
+            }
             try {
               rows.push(...logRows(m.subject, JSON.parse(new TextDecoder().decode(m.data)) as LogBatch));
               held.push(m);

@@ -1,7 +1,8 @@
 // Reads of ClickHouse `job_logs` for the log API: keyset pages, case-insensitive search with match
-// offsets, and a streaming read oldest first. Every query is scoped by user, workflow and job, reads
-// FINAL (ReplacingMergeTree collapses replayed lines only at merge time), and quotes every value with
-// the one literal function: ClickHouse 18.16 has no query parameters.
+// offsets, a streaming read oldest first, and line counts for analytics. Every query is scoped by
+// user (line reads also by workflow and job), reads FINAL (ReplacingMergeTree collapses replayed
+// lines only at merge time), and quotes every value with the one literal function: ClickHouse 18.16
+// has no query parameters.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quoteString } from '../infra/clickhouse-literal.ts';
 import { assertIdentifier } from '../migrate/clickhouse-migrator.ts';
@@ -172,6 +173,22 @@ export class LogQueries {
       // A consumer that stops early (client gone) must not leave the HTTP response open.
       rows.destroy();
     }
+  }
+
+  /**
+   * How many lines are stored for the user, or for one of the user's workflows: what retention has
+   * not dropped yet (a workflow with `log_retention: false` stores none). One query, by the table's
+   * key prefix; FINAL so that a replayed batch is not counted twice before its parts merge.
+   */
+  async countLines(scope: { readonly userId: string; readonly workflowId?: string }): Promise<number> {
+    const conditions = [`user_id = ${quoteString(scope.userId)}`];
+    if (scope.workflowId !== undefined) conditions.push(`workflow_id = ${quoteString(scope.workflowId)}`);
+    const rs = await this.clickhouse.query({
+      query: `SELECT count() AS n FROM ${this.table} FINAL WHERE ${conditions.join(' AND ')}`,
+      format: 'JSONEachRow',
+    });
+    const [row] = await rs.json<{ n: number }>();
+    return Number(row?.n ?? 0);
   }
 
   /** The greatest key stored for the job, ZERO_KEY when none is. */

@@ -200,6 +200,8 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
         build_error: null,
         image_digest: null,
         max_consecutive_job_failures_allowed: d.max_consecutive_job_failures_allowed,
+        // Absent in events from before the field existed, when every workflow kept its lines.
+        log_retention: d.log_retention ?? true,
         consecutive_job_failures: 0,
         last_fired_at: null,
         last_tick_at: null,
@@ -275,6 +277,7 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
         }
         if (c.max_consecutive_job_failures_allowed !== undefined)
           wf.max_consecutive_job_failures_allowed = c.max_consecutive_job_failures_allowed;
+        if (c.log_retention !== undefined) wf.log_retention = c.log_retention;
         break;
       }
       case 'WorkflowBuildQueued':

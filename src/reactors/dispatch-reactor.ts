@@ -26,6 +26,7 @@ export function dispatchReactor(deps: { nats: Nats; commands: CommandHandler; po
         attempt,
         kind: job.kind,
         payload: { ...job.payload },
+        log_retention: job.log_retention,
         // A retry waits out its backoff; a scheduled job decided ahead of time waits for its tick.
         not_before:
           e.type === 'JobRetryScheduled'

@@ -24,7 +24,7 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
         case 'JobScheduled': {
           // The definition as of this tick's commit or newer: a later edit applies to this job too.
           const wf = await handler.loadAtLeast(workflowDecider, e.userId, e.aggregateId, sequence);
-          const { kind, payload } = wf.state.context;
+          const { kind, payload, log_retention } = wf.state.context;
           await handler.handle(jobDecider, {
             ...cause(e, 'create-job'),
             aggregateId: e.data.job_id,
@@ -38,6 +38,9 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
                 trigger: e.data.trigger,
                 kind,
                 payload,
+                // Fixed for the job's life: a later change of the workflow's setting applies to
+                // later jobs, so an attempt never stores part of a log.
+                log_retention,
               },
             },
           });

@@ -107,6 +107,7 @@ describe('bad input to POST /workflows', () => {
       { ...valid, max_consecutive_job_failures_allowed: 101 },
       'max_consecutive_job_failures_allowed',
     ],
+    ['log_retention not a boolean', { ...valid, log_retention: 'no' }, 'log_retention'],
     ['unknown field', { ...valid, owner: 'someone' }, 'owner'],
   ];
   for (const [what, body, field] of cases) {
@@ -166,6 +167,12 @@ describe('bad input elsewhere', () => {
       'payload.endpoint',
     );
     expectProblem(
+      await alice.request('PUT', `/workflows/${workflowId}`, { body: { log_retention: 'no' } }),
+      422,
+      'validation_failed',
+      'log_retention',
+    );
+    expectProblem(
       await alice.request('PUT', `/workflows/${workflowId}`, { body: { kind: 'CONTAINER' } }),
       422,
       'validation_failed',
@@ -187,7 +194,7 @@ describe('bad input elsewhere', () => {
     );
     expectProblem(await alice.get('/no/such/route'), 404, 'route_not_found');
     // Still serving, and the workflow is as it was.
-    const wf = await alice.get<{ name: string }>(`/workflows/${workflowId}`);
-    expect(wf.body.name).toBe('ok');
+    const wf = await alice.get<{ name: string; log_retention: boolean }>(`/workflows/${workflowId}`);
+    expect(wf.body).toMatchObject({ name: 'ok', log_retention: true });
   });
 });

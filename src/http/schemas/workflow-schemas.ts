@@ -137,6 +137,10 @@ const Name = z
   .min(1)
   .max(255)
   .refine((v) => !hasControlCharacter(v), { message: 'a name has no control characters' });
+const LogRetention = z.boolean().openapi({
+  description:
+    "Default true: the jobs' log lines are stored (for CV_LOG_RETENTION_DAYS). false: they are not; the live tail still shows them while a job runs. A change applies to jobs created after it.",
+});
 const Instant = z.string().max(64).openapi({ format: 'date-time', description: 'RFC 3339 with an offset' });
 
 /** Exactly one of interval, schedule or at; the rest are optional policies (see docs/scheduling.md). */
@@ -167,6 +171,7 @@ export const CreateWorkflowBody = z
     payload: PayloadInput,
     ...scheduleFields,
     max_consecutive_job_failures_allowed: MaxFailures.default(3),
+    log_retention: LogRetention.default(true),
   })
   .transform((body, ctx) => {
     const payload = parsePayload(body.kind, body.payload, issuesOf(ctx));
@@ -178,6 +183,7 @@ export const CreateWorkflowBody = z
       payload,
       schedule,
       max_consecutive_job_failures_allowed: body.max_consecutive_job_failures_allowed,
+      log_retention: body.log_retention,
     };
   })
   .openapi('CreateWorkflow');
@@ -189,6 +195,7 @@ export const UpdateWorkflowBody = z
     payload: PayloadInput.optional(),
     ...scheduleFields,
     max_consecutive_job_failures_allowed: MaxFailures.optional(),
+    log_retention: LogRetention.optional(),
   })
   .openapi('UpdateWorkflow');
 
@@ -197,6 +204,7 @@ export type WorkflowChanges = {
   payload?: Record<string, unknown>;
   schedule?: WorkflowSchedule;
   max_consecutive_job_failures_allowed?: number;
+  log_retention?: boolean;
 };
 
 /** The payload of an update depends on the workflow's kind, known only once it is loaded. */
@@ -212,6 +220,7 @@ export function parseUpdate(
   if (body.max_consecutive_job_failures_allowed !== undefined) {
     changes.max_consecutive_job_failures_allowed = body.max_consecutive_job_failures_allowed;
   }
+  if (body.log_retention !== undefined) changes.log_retention = body.log_retention;
   if (body.payload !== undefined) {
     const payload = parsePayload(kind, body.payload, addIssue);
     if (payload) changes.payload = payload;
@@ -223,7 +232,7 @@ export function parseUpdate(
   if (issues.length === 0 && Object.keys(changes).length === 0) {
     addIssue(
       [],
-      'nothing to update: give name, payload, interval, schedule or max_consecutive_job_failures_allowed',
+      'nothing to update: give name, payload, interval, schedule, max_consecutive_job_failures_allowed or log_retention',
     );
   }
   return { changes, issues };
@@ -261,6 +270,7 @@ export const Workflow = z
     build_status: z.enum(['NONE', 'QUEUED', 'STARTED', 'COMPLETED', 'FAILED', 'CANCELED']),
     build_error: z.string().nullable(),
     max_consecutive_job_failures_allowed: z.number().int(),
+    log_retention: z.boolean().openapi({ description: "false: the jobs' log lines are not stored" }),
     consecutive_job_failures: z.number().int(),
     last_fired_at: Timestamp.nullable(),
     terminated_at: Timestamp.nullable(),

@@ -27,9 +27,18 @@ export interface AccessTokenOptions {
   readonly now?: () => Date;
 }
 
+/** Tokens already verified, kept until they expire: an API client sends the same token many times. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   const { keys, ttlSeconds } = options;
   const now = options.now ?? (() => new Date());
+  // A token is its own cache key (every byte of it, signature included), so only a token that passed
+  // the full check once can hit; its expiry is checked again on every hit, the way jose checks it. An
+  // access token cannot be revoked before it expires, so a hit answers what verifying again would.
+  // Verifying an Ed25519 signature is the most expensive step of a small read (a trip through the
+  // crypto thread pool).
+  const verified = new Map<string, { userId: string; exp: number }>();
   return {
     async issueAccessToken(userId) {
       const iat = Math.floor(now().getTime() / 1000);
@@ -46,6 +55,11 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     },
 
     async verifyAccessToken(token) {
+      const hit = verified.get(token);
+      if (hit) {
+        if (hit.exp > Math.floor(now().getTime() / 1000)) return { userId: hit.userId };
+        verified.delete(token);
+      }
       try {
         const { payload } = await jwtVerify(token, keys.publicKey, {
           algorithms: [ALGORITHM],
@@ -55,6 +69,8 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
           currentDate: now(),
         });
         if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('no subject');
+        if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
+        verified.set(token, { userId: payload.sub, exp: payload.exp as number });
         return { userId: payload.sub };
       } catch (err) {
         if (err instanceof errors.JWTExpired) {

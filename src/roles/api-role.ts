@@ -25,6 +25,11 @@ export const startApi: RoleStarter = async (runtime) => {
   const { CV_HTTP_HOST: hostname, CV_HTTP_PORT: port } = runtime.config;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname, port }, () => resolve(s as Server));
+    // Node closes an idle keep-alive connection after 5 s, and a client that picks that connection at
+    // the same instant gets ECONNRESET (seen under load). A long idle timeout, as load balancers use,
+    // leaves closing to the client; headersTimeout must stay above it.
+    (s as Server).keepAliveTimeout = 65_000;
+    (s as Server).headersTimeout = 66_000;
     (s as Server).once('error', reject);
   });
   runtime.log.info('api listening', { url: `http://${hostname}:${port}` });

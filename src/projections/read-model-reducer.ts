@@ -229,6 +229,9 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
     }
     case 'JobCreated': {
       const d = e.data;
+      // A job created while its workflow was being deleted (the reactor raced the delete) has no row
+      // to belong to: writing one would bring the deleted workflow's stats back.
+      if (!ws.workflows.has(d.workflow_id)) return;
       ws.jobs.set(e.aggregateId, {
         id: e.aggregateId,
         workflow_id: d.workflow_id,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { jobCreated, queued } from '../actors/job-fixtures.ts';
 import { containerCreated } from '../actors/workflow-fixtures.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
+import type { JobEvent } from '../events/job-events.ts';
 import type { WorkflowEvent } from '../events/workflow-events.ts';
 import { applyEvent, emptyWorkingSet } from './read-model-reducer.ts';
 
@@ -46,5 +48,30 @@ describe("read model: a workflow's log_retention", () => {
       data: { changes: { log_retention: true }, rebuild: false },
     };
     expect(workflowAfter([created, renamed, kept])?.log_retention).toBe(true);
+  });
+});
+
+describe('read model: a job created after its workflow was deleted', () => {
+  const asJob = (event: JobEvent): EventEnvelope =>
+    ({ ...envelope(event as never), aggregate: 'job', aggregateId: 'j1' }) as EventEnvelope;
+
+  it('writes no job row and brings back no stats of the deleted workflow', () => {
+    const ws = emptyWorkingSet();
+    applyEvent(ws, envelope(containerCreated), 1);
+    applyEvent(ws, envelope({ type: 'WorkflowTerminated', data: {} } as WorkflowEvent), 2);
+    applyEvent(ws, envelope({ type: 'WorkflowDeleted', data: {} } as WorkflowEvent), 3);
+    expect(ws.deletedWorkflows.has('wf1')).toBe(true);
+    applyEvent(ws, asJob(jobCreated), 4);
+    applyEvent(ws, asJob(queued(1)), 5);
+    expect(ws.jobs.size).toBe(0);
+    expect(ws.workflowStats.has('wf1')).toBe(false);
+  });
+
+  it('still writes the job of a live workflow', () => {
+    const ws = emptyWorkingSet();
+    applyEvent(ws, envelope(containerCreated), 1);
+    applyEvent(ws, asJob(jobCreated), 2);
+    expect(ws.jobs.get('j1')).toMatchObject({ workflow_id: 'wf1', status: 'PENDING' });
+    expect(ws.workflowStats.get('wf1')?.jobs_total).toBe(1);
   });
 });

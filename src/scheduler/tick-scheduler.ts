@@ -8,7 +8,6 @@
 // fires a tick another replica already fired appends nothing.
 import type { Kysely } from 'kysely';
 import type { CommandHandler } from '../actors/command-handler.ts';
-import { jobDecider } from '../actors/job-decider.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
 import { AppError } from '../errors.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
@@ -192,7 +191,8 @@ export class TickScheduler {
     for (const id of this.entries.keys()) if (!seen.has(id)) this.entries.delete(id);
   }
 
-  private async runPass(): Promise<void> {
+  /** Decides what is due now: the pass the timer runs every `passMs` (public for tests). */
+  async runPass(): Promise<void> {
     if (this.stopping) return;
     const now = this.o.now().getTime();
     const horizon = now + this.o.lookaheadMs;
@@ -242,17 +242,18 @@ export class TickScheduler {
         };
         try {
           const jobId = jobIdForTick(entry.id, tick.nominal);
-          const overlap = entry.overlap === 'cancel_running' ? 'allow' : entry.overlap;
-          const result = await this.deps.commands.handle(workflowDecider, {
+          // Under cancel_running the event names the jobs it replaces; the job-lifecycle reactor
+          // cancels them, at least once, so a crash right after this append loses no cancel.
+          await this.deps.commands.handle(workflowDecider, {
             ...request,
             command:
               action === 'fire'
-                ? { type: 'FireTick', data: { nominal_at: tick.nominal, job_id: jobId, overlap } }
+                ? {
+                    type: 'FireTick',
+                    data: { nominal_at: tick.nominal, job_id: jobId, overlap: entry.overlap },
+                  }
                 : { type: 'SkipTick', data: { nominal_at: tick.nominal, reason: action } },
           });
-          if (entry.overlap === 'cancel_running' && result.events.some((e) => e.type === 'JobScheduled')) {
-            await this.cancelOthers(entry, jobId, result.state.context.active_job_ids);
-          }
         } catch (err) {
           // Terminated or deleted meanwhile: the next refresh drops it.
           if (err instanceof AppError) {
@@ -266,26 +267,6 @@ export class TickScheduler {
       }
     } finally {
       entry.busy = false;
-    }
-  }
-
-  /** Overlap policy `cancel_running`: the new tick's job replaces the ones still pending or running. */
-  private async cancelOthers(entry: Entry, newJobId: string, active: readonly string[]): Promise<void> {
-    for (const jobId of active) {
-      if (jobId === newJobId) continue;
-      await this.deps.commands
-        .handle(jobDecider, {
-          commandId: `replaced:${jobId}:by:${newJobId}`,
-          userId: entry.userId,
-          aggregateId: jobId,
-          command: {
-            type: 'CancelJob',
-            data: { reason: 'replaced by a newer tick (overlap policy cancel_running)' },
-          },
-        })
-        .catch((err: unknown) => {
-          if (!(err instanceof AppError)) throw err;
-        });
     }
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Tick } from './due-times.ts';
-import { planTicks } from './tick-scheduler.ts';
+import type { IntervalSpec } from './schedule.ts';
+import { type DueTick, planTicks, ticksToDecide } from './tick-scheduler.ts';
 
 const at = (s: number, dst: Tick['dst'] = null): Tick => ({
   at: new Date(s * 1000),
@@ -51,5 +52,31 @@ describe('planning due ticks', () => {
   });
   it('nothing late: everything fires whatever the policy', () => {
     expect(actions([at(95), at(99)], 'none')).toEqual(['fire', 'fire']);
+  });
+});
+
+describe('the end marker', () => {
+  const end = (s: number): DueTick => ({ ...at(s), end: true });
+  it('is recorded as end_reached, however late, and never counts as the newest late tick', () => {
+    expect(actions([at(50), at(60), end(70)], 'latest')).toEqual(['missed', 'fire', 'end_reached']);
+    expect(actions([at(95), end(99)], 'all')).toEqual(['fire', 'end_reached']);
+  });
+  it('follows the last tick of the schedule when it is in range', () => {
+    const spec: IntervalSpec = {
+      type: 'interval',
+      minutes: 1,
+      anchor: '2026-03-01T10:00:00Z',
+      end_at: '2026-03-01T10:02:30Z',
+    };
+    const endTick = { ...at(0), at: new Date('2026-03-01T10:03:00Z'), nominal: '2026-03-01T10:03:00.000Z' };
+    const decide = (after: string, until: string, max = 10) =>
+      ticksToDecide(spec, endTick, new Date(after), new Date(until), max).map(
+        (t) => `${t.nominal.slice(11, 16)}${t.end ? ' end' : ''}`,
+      );
+    expect(decide('2026-03-01T10:00:00Z', '2026-03-01T10:10:00Z')).toEqual(['10:01', '10:02', '10:03 end']);
+    // Not yet in range; on a full page it waits for the next one; once decided, never again.
+    expect(decide('2026-03-01T10:00:00Z', '2026-03-01T10:02:59Z')).toEqual(['10:01', '10:02']);
+    expect(decide('2026-03-01T10:00:00Z', '2026-03-01T10:10:00Z', 2)).toEqual(['10:01', '10:02']);
+    expect(decide('2026-03-01T10:03:00Z', '2026-03-01T11:00:00Z')).toEqual([]);
   });
 });

@@ -1,11 +1,11 @@
 // The scheduling loop of one replica. It follows the schedulable workflows (active or paused, built)
 // from the read model, keeps those that rendezvous hashing gives to it, and turns every nominal tick
 // into exactly one command on the workflow actor: FireTick (the actor answers JobScheduled, or
-// TickSkipped when paused or overlapping) or SkipTick (missed in a catch-up, or a DST gap under
-// `skip`). Ticks are decided up to `lookaheadMs` early, so at the due instant only the dispatch of an
-// already created job remains; the job is not run before its nominal time (the dispatch carries it as
-// not_before). The actor remembers its last decided tick and only moves forward, so a replica that
-// fires a tick another replica already fired appends nothing.
+// TickSkipped when paused or overlapping) or SkipTick (missed in a catch-up, a DST gap under `skip`,
+// or the first tick after the schedule's end). Ticks are decided up to `lookaheadMs` early, so at the
+// due instant only the dispatch of an already created job remains; the job is not run before its
+// nominal time (the dispatch carries it as not_before). The actor remembers its last decided tick and
+// only moves forward, so a replica that fires a tick another replica already fired appends nothing.
 import type { Kysely } from 'kysely';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
@@ -14,7 +14,7 @@ import { nameBasedUuid } from '../events/name-based-id.ts';
 import type { OverlapPolicy, WorkflowSchedule } from '../events/workflow-events.ts';
 import type { Database } from '../infra/database.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { nextTicks, type Tick, ticksBetween } from './due-times.ts';
+import { endTick, nextTicks, type Tick, ticksBetween } from './due-times.ts';
 import { ownerOf } from './ownership.ts';
 import type { ScheduleSpec } from './schedule.ts';
 
@@ -52,6 +52,8 @@ interface Entry {
   /** When the next tick is due: computed once per change of the last tick or the schedule
    * (undefined: not yet; null: the schedule has ended), so a pass only compares numbers. */
   nextDueAt: number | null | undefined;
+  /** The end_reached marker of the schedule (see endTick), computed once per schedule. */
+  endTick: Tick | null | undefined;
   /** Ownership for one member list (hashing every workflow on every pass would cost more than the pass). */
   owned?: { members: readonly string[]; mine: boolean };
 }
@@ -64,24 +66,48 @@ export function specOf(schedule: WorkflowSchedule, createdAt: Date): ScheduleSpe
   return { ...schedule, anchor: createdAt.toISOString() } as ScheduleSpec;
 }
 
+/** A tick to decide; `end` marks the schedule's end_reached marker, which never fires. */
+export type DueTick = Tick & { readonly end?: boolean };
+export type TickAction = 'fire' | 'missed' | 'dst_skipped' | 'end_reached';
+export type TickPlan = { readonly tick: DueTick; readonly action: TickAction }[];
+
+/**
+ * The ticks to decide in (after, until], at most `max`: the schedule's own, then its end marker
+ * (`end`, from endTick) once it is in range and not decided yet. The marker comes after every tick
+ * of the schedule, so the list stays in order.
+ */
+export function ticksToDecide(
+  spec: ScheduleSpec,
+  end: Tick | null,
+  after: Date,
+  until: Date,
+  max: number,
+): DueTick[] {
+  const ticks: DueTick[] = ticksBetween(spec, after, until, max);
+  if (end && ticks.length < max && end.at > after && end.at <= until) ticks.push({ ...end, end: true });
+  return ticks;
+}
+
 /**
  * What to do with each due tick, in order. A tick no more than `graceMs` late simply fires (a busy
  * scheduler is a little late, it has not missed anything). Older ticks were missed in an outage and
  * follow the policy: `latest` fires the newest of them, `all` fires those within `windowMs`, `none`
  * fires none; the rest are recorded as missed. `more` says further due ticks follow this page: then
- * `latest` fires nothing yet, since the newest missed tick is on a later page.
+ * `latest` fires nothing yet, since the newest missed tick is on a later page. The end marker is
+ * recorded as end_reached however late it is.
  */
 export function planTicks(
-  ticks: readonly Tick[],
+  ticks: readonly DueTick[],
   now: number,
   graceMs: number,
   policy: CatchUpPolicy,
   options: { windowMs?: number; more?: boolean } = {},
-): { tick: Tick; action: 'fire' | 'missed' | 'dst_skipped' }[] {
+): TickPlan {
   const windowMs = options.windowMs ?? Number.POSITIVE_INFINITY;
-  const late = ticks.filter((t) => now - t.at.getTime() > graceMs && t.dst !== 'skipped');
+  const late = ticks.filter((t) => now - t.at.getTime() > graceMs && t.dst !== 'skipped' && !t.end);
   const newestLate = options.more ? undefined : late.at(-1);
   return ticks.map((tick) => {
+    if (tick.end) return { tick, action: 'end_reached' };
     if (tick.dst === 'skipped') return { tick, action: 'dst_skipped' };
     if (!late.includes(tick)) return { tick, action: 'fire' };
     if (policy === 'all' && now - tick.at.getTime() <= windowMs) return { tick, action: 'fire' };
@@ -178,11 +204,12 @@ export class TickScheduler {
           busy: false,
           specKey,
           nextDueAt: undefined,
+          endTick: undefined,
         });
         continue;
       }
       if (entry.specKey !== specKey)
-        Object.assign(entry, { spec, overlap, catchUp, specKey, nextDueAt: undefined });
+        Object.assign(entry, { spec, overlap, catchUp, specKey, nextDueAt: undefined, endTick: undefined });
       if (lastTickAt !== null && (entry.lastTickAt === null || lastTickAt > entry.lastTickAt)) {
         entry.lastTickAt = lastTickAt;
         entry.nextDueAt = undefined;
@@ -213,10 +240,17 @@ export class TickScheduler {
     await Promise.all(Array.from({ length: Math.min(this.o.concurrency, work.length) }, worker));
   }
 
+  private endTickOf(entry: Entry): Tick | null {
+    if (entry.endTick === undefined) entry.endTick = endTick(entry.spec);
+    return entry.endTick;
+  }
+
   private nextDue(entry: Entry): number | null {
     if (entry.nextDueAt === undefined) {
-      const [next] = nextTicks(entry.spec, new Date(entry.lastTickAt ?? 0), 1);
-      entry.nextDueAt = next ? next.at.getTime() : null;
+      const after = entry.lastTickAt ?? 0;
+      const [next] = nextTicks(entry.spec, new Date(after), 1);
+      const end = this.endTickOf(entry);
+      entry.nextDueAt = next ? next.at.getTime() : end && end.at.getTime() > after ? end.at.getTime() : null;
     }
     return entry.nextDueAt;
   }
@@ -224,7 +258,13 @@ export class TickScheduler {
   private async schedule(entry: Entry, now: number): Promise<void> {
     // Never ticked: the spec's anchor (creation) bounds the first tick.
     const after = new Date(entry.lastTickAt ?? 0);
-    const due = ticksBetween(entry.spec, after, new Date(now + this.o.lookaheadMs), this.o.maxTicksPerPass);
+    const due = ticksToDecide(
+      entry.spec,
+      this.endTickOf(entry),
+      after,
+      new Date(now + this.o.lookaheadMs),
+      this.o.maxTicksPerPass,
+    );
     if (due.length === 0) return;
     entry.busy = true;
     try {

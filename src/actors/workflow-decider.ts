@@ -144,11 +144,25 @@ function decideWorkflow(
       if (command.data.overlap === 'skip' && context.active_job_ids.length > 0) return skip('overlap');
       if (command.data.overlap === 'queue_one' && context.active_job_ids.length > 1) return skip('overlap');
       if (isKnownJob(state, job_id)) throw refuseJobIdTaken(job_id);
-      return [{ type: 'JobScheduled', data: { job_id, scheduled_at: nominal_at, trigger: 'AUTOMATIC' } }];
+      const replaces =
+        command.data.overlap === 'cancel_running' && context.active_job_ids.length > 0
+          ? { replaces: [...context.active_job_ids] }
+          : {};
+      return [
+        {
+          type: 'JobScheduled',
+          data: { job_id, scheduled_at: nominal_at, trigger: 'AUTOMATIC', ...replaces },
+        },
+      ];
     }
     case 'SkipTick': {
       const nominal_at = requireInstant('nominal_at', command.data.nominal_at);
       if (isAtOrBeforeLastTick(context.last_tick_at, nominal_at)) return [];
+      // Held back for the catch-up on resume, then given up while paused: if the workflow was resumed
+      // meanwhile, the tick must be planned as an active one instead (it may have to fire).
+      if (command.data.reason === 'paused' && lifecycle !== 'paused') {
+        throw new ConflictError('workflow_not_paused', 'The workflow is not paused');
+      }
       return [{ type: 'TickSkipped', data: { nominal_at, reason: command.data.reason } }];
     }
     case 'RunNow': {

@@ -16,6 +16,7 @@ import {
   outcomeRecorded,
   paused,
   ranNow,
+  resumed,
   terminatedByUser,
 } from './workflow-fixtures.ts';
 import { workflowMachine, workflowStatus } from './workflow-machine.ts';
@@ -383,6 +384,20 @@ describe('FireTick', () => {
       .then([fired('j2', T2)]);
   });
 
+  it('cancel_running: fires, naming the jobs still active as the ones the new job replaces', () => {
+    given([...builtContainer, fired('j1', T1), ranNow('m1', T1)])
+      .when({ type: 'FireTick', data: { nominal_at: T2, job_id: 'j2', overlap: 'cancel_running' } })
+      .then([
+        {
+          type: 'JobScheduled',
+          data: { job_id: 'j2', scheduled_at: T2, trigger: 'AUTOMATIC', replaces: ['j1', 'm1'] },
+        },
+      ]);
+    given([...builtContainer, fired('j1', T1), outcomeRecorded('j1', 'COMPLETED', 0)])
+      .when({ type: 'FireTick', data: { nominal_at: T2, job_id: 'j2', overlap: 'cancel_running' } })
+      .then([fired('j2', T2)]);
+  });
+
   it('refuses a job id the workflow already used', () => {
     given([...builtContainer, ranNow('j1', T1)])
       .when({ type: 'FireTick', data: { nominal_at: T2, job_id: 'j1' } })
@@ -407,6 +422,25 @@ describe('SkipTick', () => {
       .then([skipped]);
     given([...builtContainer, skipped])
       .when({ type: 'SkipTick', data: { nominal_at: T1, reason: 'missed' } })
+      .then([]);
+  });
+
+  it('records a tick given up while paused, and refuses to once the workflow is resumed', () => {
+    given([...builtContainer, paused])
+      .when({ type: 'SkipTick', data: { nominal_at: T1, reason: 'paused' } })
+      .then([{ type: 'TickSkipped', data: { nominal_at: T1, reason: 'paused' } }]);
+    // The scheduler saw it paused, but it has been resumed: the tick must be planned again, not lost.
+    given([...builtContainer, paused, resumed])
+      .when({ type: 'SkipTick', data: { nominal_at: T1, reason: 'paused' } })
+      .thenThrows(ConflictError, 'workflow_not_paused');
+    // Already decided: a repeat is a no-op whatever the status now.
+    given([
+      ...builtContainer,
+      paused,
+      { type: 'TickSkipped', data: { nominal_at: T1, reason: 'paused' } },
+      resumed,
+    ])
+      .when({ type: 'SkipTick', data: { nominal_at: T1, reason: 'paused' } })
       .then([]);
   });
 });

@@ -97,10 +97,20 @@ export type WorkflowTerminated = {
   readonly data: { readonly reason: 'user' | 'consecutive_failures' };
 };
 export type WorkflowDeleted = { readonly type: 'WorkflowDeleted'; readonly data: Record<string, never> };
-/** A tick fired (AUTOMATIC, `scheduled_at` is the nominal time) or a run-now (MANUAL). */
+/**
+ * A tick fired (AUTOMATIC, `scheduled_at` is the nominal time) or a run-now (MANUAL). `replaces`:
+ * under overlap policy `cancel_running`, the jobs still active when the tick fired, which the new job
+ * replaces. It is part of the decision (not left to whoever reacts) so that cancelling them can be
+ * retried after a crash and never reaches a job scheduled later.
+ */
 export type JobScheduled = {
   readonly type: 'JobScheduled';
-  readonly data: { readonly job_id: string; readonly scheduled_at: string; readonly trigger: JobTrigger };
+  readonly data: {
+    readonly job_id: string;
+    readonly scheduled_at: string;
+    readonly trigger: JobTrigger;
+    readonly replaces?: readonly string[];
+  };
 };
 export type TickSkipped = {
   readonly type: 'TickSkipped';
@@ -157,16 +167,23 @@ export type FireTick = {
   readonly data: {
     readonly nominal_at: string;
     readonly job_id: string;
-    /** `queue_one`: fire unless a job already waits behind the running one. Default `allow`. */
-    readonly overlap?: 'allow' | 'skip' | 'queue_one';
+    /**
+     * `queue_one`: fire unless a job already waits behind the running one; `cancel_running`: fire,
+     * naming the active jobs in `JobScheduled.replaces`. Default `allow`.
+     */
+    readonly overlap?: OverlapPolicy;
   };
 };
-/** The scheduler decided a tick will not run (beyond the catch-up window, schedule ended…). */
+/**
+ * The scheduler decided a tick will not run (beyond the catch-up window, schedule ended…). `paused`:
+ * a tick of a paused workflow that its catch-up policy would not fire on resume; refused unless the
+ * workflow is paused, since the scheduler's view of the status may lag behind the actor's.
+ */
 export type SkipTick = {
   readonly type: 'SkipTick';
   readonly data: {
     readonly nominal_at: string;
-    readonly reason: 'missed' | 'end_reached' | 'overlap' | 'dst_skipped';
+    readonly reason: 'missed' | 'end_reached' | 'overlap' | 'dst_skipped' | 'paused';
   };
 };
 /** Run the workflow now; the job's nominal time is the decision's `now`. */

@@ -1,8 +1,10 @@
-// Keeps workflows and jobs in step: a scheduled job becomes a job actor and is queued; a job's end
-// is recorded on its workflow (which resets or counts consecutive failures and may terminate).
+// Keeps workflows and jobs in step: a scheduled job becomes a job actor and is queued, and the jobs
+// it replaces (overlap policy cancel_running) are canceled; a job's end is recorded on its workflow
+// (which resets or counts consecutive failures and may terminate).
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
+import { AppError } from '../errors.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import type { Reactor } from './reactor.ts';
 
@@ -49,6 +51,25 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
             aggregateId: e.data.job_id,
             command: { type: 'QueueJob', data: {} },
           });
+          // The workflow named the jobs to replace when it fired the tick; a crash before this point
+          // redelivers the event and the cancels run then. One refusal (a job that has ended since)
+          // must not keep the others running, hence one catch per job.
+          for (const jobId of e.data.replaces ?? []) {
+            await handler
+              .handle(jobDecider, {
+                ...cause(e, `replace:${jobId}`),
+                aggregateId: jobId,
+                command: {
+                  type: 'CancelJob',
+                  data: {
+                    reason: `replaced by the tick of ${e.data.scheduled_at} (overlap policy cancel_running)`,
+                  },
+                },
+              })
+              .catch((err: unknown) => {
+                if (!(err instanceof AppError)) throw err;
+              });
+          }
           return;
         }
         case 'JobCompleted':

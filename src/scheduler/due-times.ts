@@ -59,9 +59,26 @@ export function ticksBetween(
   return ticks;
 }
 
-/** True when no tick remains after `after`: the scheduler records `end_reached` and stops asking. */
+/** True when no tick remains after `after`. */
 export function isEnded(spec: ScheduleSpec, after: Date): boolean {
   return ticksAfter(spec, after).next().done === true;
+}
+
+/**
+ * The tick the ledger records as `end_reached`: the first one the schedule would have fired after
+ * `end_at` had it no `end_at`. So the marker is a real nominal time of the schedule, the first one
+ * that did not run because the schedule ended. Null without `end_at`, and when nothing would have
+ * followed anyway (a one-off due before its end: its own tick is all its ledger holds). A one-off
+ * whose `end_at` comes before its `at` gets its one tick recorded as `end_reached`.
+ */
+export function endTick(spec: ScheduleSpec): Tick | null {
+  if (spec.end_at === undefined) return null;
+  const { end_at, ...unbounded } = spec;
+  for (const tick of ticksAfter(unbounded, new Date(instantOf('end_at', end_at)))) {
+    // A time in a DST gap under `skip` would not have fired either; the marker takes the next one.
+    if (tick.dst !== 'skipped') return tick;
+  }
+  return null;
 }
 
 /** Ticks lie in (lowerExclusive, upperInclusive]: from start_at on, after the anchor, up to end_at. */

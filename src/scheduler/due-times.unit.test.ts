@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isEnded, nextTicks, type Tick, ticksAfter, ticksBetween } from './due-times.ts';
+import { endTick, isEnded, nextTicks, type Tick, ticksAfter, ticksBetween } from './due-times.ts';
 import type { AtSpec, CronSpec, DstPolicy, IntervalSpec, ScheduleSpec } from './schedule.ts';
 import { formatInZone, zonedWallTimeToInstants } from './zoned-time.ts';
 
@@ -612,5 +612,45 @@ describe('invariants, around every 2026 transition, in every policy', () => {
   it('ticksAfter is lazy: an unbounded schedule yields as many as asked', () => {
     const iterator = ticksAfter(cron('* * * * * *', 'UTC'), at('2026-01-01T00:00:00Z'));
     for (let i = 0; i < 5; i++) expect(iterator.next().done).toBe(false);
+  });
+});
+
+describe('the end_reached marker (endTick)', () => {
+  it('is the first tick the schedule would have had after end_at', () => {
+    const spec: IntervalSpec = {
+      type: 'interval',
+      minutes: 60,
+      anchor: '2026-03-01T10:00:00Z',
+      end_at: '2026-03-01T12:30:00Z',
+    };
+    expect(endTick(spec)?.nominal).toBe('2026-03-01T13:00:00.000Z');
+    // A tick exactly at end_at fires, so the marker is the one after it.
+    expect(endTick({ ...spec, end_at: '2026-03-01T12:00:00Z' })?.nominal).toBe('2026-03-01T13:00:00.000Z');
+    expect(endTick(cron('0 9 * * 1', 'UTC', undefined, { end_at: '2026-03-04T00:00:00Z' }))?.nominal).toBe(
+      '2026-03-09T09:00:00.000Z',
+    );
+  });
+  it('does not exist without end_at, or for a one-off due before its end', () => {
+    expect(endTick({ type: 'interval', minutes: 5 })).toBeNull();
+    expect(endTick({ type: 'at', at: '2026-05-01T08:00:00Z' })).toBeNull();
+    expect(endTick({ type: 'at', at: '2026-05-01T08:00:00Z', end_at: '2026-06-01T00:00:00Z' })).toBeNull();
+  });
+  it('is the one-off tick itself when end_at comes before it', () => {
+    expect(endTick({ type: 'at', at: '2026-05-01T08:00:00Z', end_at: '2026-04-01T00:00:00Z' })?.nominal).toBe(
+      '2026-05-01T08:00:00.000Z',
+    );
+  });
+  it('is not before the workflow existed (an end_at already past at creation)', () => {
+    const spec: IntervalSpec = {
+      type: 'interval',
+      minutes: 10,
+      anchor: '2026-03-01T10:00:00Z',
+      end_at: '2026-02-01T00:00:00Z',
+    };
+    expect(endTick(spec)?.nominal).toBe('2026-03-01T10:10:00.000Z');
+  });
+  it('passes over a time in a DST gap under skip: that one would not have fired either', () => {
+    const spec = cron('30 2 * * *', 'Europe/Berlin', SKIP_TWICE, { end_at: '2026-03-28T12:00:00Z' });
+    expect(show([endTick(spec)!])).toEqual(['2026-03-30T00:30:00.000Z 2026-03-30T02:30:00+02:00']);
   });
 });

@@ -460,7 +460,11 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
       timeline,
       read_model: {
         jobs_by_status: byStatus,
-        failures: failures.map((f) => ({ kind: f.failure_kind, reason: f.failure_reason, jobs: Number(f.n) })),
+        failures: failures.map((f) => ({
+          kind: f.failure_kind,
+          reason: f.failure_reason,
+          jobs: Number(f.n),
+        })),
         projection_caught_up_after_ms: projectedAfterMs,
         projection_lag_left_commits: lag,
         all_completed: allCompleted,

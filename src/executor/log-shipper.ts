@@ -52,6 +52,8 @@ export class LogShipper {
   private unacked = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** The last batch handed to publish(); the next one waits for it (publish() never rejects). */
+  private previous: Promise<void> = Promise.resolve();
   private paused = false;
   private readonly o: Required<LogShipperOptions>;
   private readonly headers: MsgHdrs | undefined;
@@ -106,7 +108,10 @@ export class LogShipper {
     const lines = this.batch;
     this.batch = [];
     this.batchBytes = 0;
-    const p = this.publish(lines).finally(() => this.inFlight.delete(p));
+    // One batch at a time, in order: were batch k retried after batch k+1 was stored, a live tail
+    // (which sends lines in stream order and resumes after the last sequence it sent) would skip k.
+    const p = this.previous.then(() => this.publish(lines)).finally(() => this.inFlight.delete(p));
+    this.previous = p;
     this.inFlight.add(p);
   }
 

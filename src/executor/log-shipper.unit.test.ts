@@ -54,3 +54,24 @@ describe('LogShipper and log retention', () => {
     expect(isRetained(h)).toBe(false);
   });
 });
+
+describe('LogShipper order', () => {
+  it('stores batches in line order even when an earlier batch has to be retried', async () => {
+    const stored: number[] = [];
+    let failures = 1;
+    const js = {
+      publish: async (_subject: string, data: Uint8Array) => {
+        const batch = JSON.parse(new TextDecoder().decode(data)) as LogBatch;
+        // The first batch is refused once (a timeout, a leader change); later ones would go through.
+        if (batch.lines[0]!.seq === 1 && failures-- > 0) throw new Error('timeout');
+        stored.push(...batch.lines.map((l) => l.seq));
+        return { stream: 'CV_LOGS', seq: stored.length, duplicate: false };
+      },
+    } as unknown as JetStreamClient;
+    const job = { workflowId: 'wf1', jobId: 'j1', attempt: 1 };
+    const shipper = new LogShipper(js, 'cv.logs.u1.j1', job, undefined, { maxBatchLines: 2, now: () => 0 });
+    for (let i = 1; i <= 7; i++) shipper.add('stdout', `line ${i}`);
+    expect(await shipper.close()).toBe(7);
+    expect(stored).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+});

@@ -47,6 +47,9 @@ export function decodeCommit(data: Uint8Array): EventEnvelope[] {
 /** Commits read by direct get before a long history switches to a consumer. */
 const DIRECT_READS = 16;
 
+/** Every commit names its events' types in this header, so readers can skip it unparsed. */
+export const EVENT_TYPES_HEADER = 'Cv-Event-Types';
+
 export class EventStore {
   constructor(
     private readonly js: JetStreamClient,
@@ -67,7 +70,7 @@ export class EventStore {
   ): Promise<AppendResult> {
     if (events.length === 0) throw new Error('a commit needs at least one event');
     const h = natsHeaders();
-    h.set('Cv-Event-Types', events.map((e) => e.type).join(','));
+    h.set(EVENT_TYPES_HEADER, events.map((e) => e.type).join(','));
     const first = events[0]!;
     if (first.traceparent) h.set('traceparent', first.traceparent);
     try {

@@ -39,6 +39,7 @@ export function buildReactor(deps: { docker: Docker; commands: CommandHandler })
   return {
     name: 'reactor_build',
     subjects: ['cv.evt.*.workflow.>'],
+    eventTypes: new Set(['WorkflowBuildQueued']),
     async react(e) {
       if (e.type !== 'WorkflowBuildQueued') return;
       const request = (step: string) => ({

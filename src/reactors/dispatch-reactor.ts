@@ -13,6 +13,7 @@ export function dispatchReactor(deps: { nats: Nats; commands: CommandHandler; po
   return {
     name: 'reactor_dispatch',
     subjects: ['cv.evt.*.job.>'],
+    eventTypes: new Set(['JobQueued', 'JobRetryScheduled']),
     async react(e, sequence) {
       if (e.type !== 'JobQueued' && e.type !== 'JobRetryScheduled') return;
       const attempt = e.type === 'JobQueued' ? e.data.attempt : e.data.next_attempt;

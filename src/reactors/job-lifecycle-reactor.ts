@@ -21,6 +21,7 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
     name: 'reactor_job_lifecycle',
     // One filter (see filter-subjects.ts); user events are passed over in react().
     subjects: ['cv.evt.>'],
+    eventTypes: new Set(['JobScheduled', 'JobCompleted', 'JobCanceled', 'JobFailed']),
     async react(e, sequence) {
       switch (e.type) {
         case 'JobScheduled': {

@@ -8,7 +8,7 @@ import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { AppError } from '../errors.ts';
 import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
-import { decodeCommit } from '../events/event-store.ts';
+import { decodeCommit, EVENT_TYPES_HEADER } from '../events/event-store.ts';
 import { filterFields } from '../events/filter-subjects.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import type { Nats } from '../infra/nats-connection.ts';
@@ -17,6 +17,12 @@ import type { Logger } from '../telemetry/logger.ts';
 export interface Reactor {
   readonly name: string;
   readonly subjects: readonly string[];
+  /**
+   * The event types it reacts to. A commit holding none of them (its Cv-Event-Types header says so)
+   * is acked on arrival, without a slot or a wait behind its subject: most commits are of no interest
+   * to a given reactor, and they used to queue with the ones that are.
+   */
+  readonly eventTypes?: ReadonlySet<string>;
   /** Reacts to one event; throws to have the event redelivered. */
   react(event: EventEnvelope, sequence: number): Promise<void>;
 }
@@ -74,6 +80,10 @@ export class ReactorRunner {
         this.stopConsumer = () => messages.stop();
         for await (const m of messages) {
           if (this.stopping) break;
+          if (this.isOfNoInterest(m)) {
+            m.ack();
+            continue;
+          }
           await this.slot();
           this.dispatch(m);
         }
@@ -84,6 +94,13 @@ export class ReactorRunner {
       }
     }
     await Promise.all(this.chains.values());
+  }
+
+  private isOfNoInterest(m: JsMsg): boolean {
+    const wanted = this.reactor.eventTypes;
+    const types = m.headers?.get(EVENT_TYPES_HEADER);
+    if (!wanted || !types) return false;
+    return !types.split(',').some((t) => wanted.has(t));
   }
 
   private async slot(): Promise<void> {

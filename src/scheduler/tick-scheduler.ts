@@ -11,6 +11,7 @@
 import type { Kysely } from 'kysely';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
+import { workflowStatus } from '../actors/workflow-machine.ts';
 import { AppError } from '../errors.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
 import type { OverlapPolicy, WorkflowCommand, WorkflowSchedule } from '../events/workflow-events.ts';
@@ -53,6 +54,8 @@ interface Entry {
   specKey: string;
   /** Whether ticks are planned as for a paused workflow: the read model's view, corrected by the actor. */
   paused: boolean;
+  /** `paused` was set by the actor's answer to a fire, ahead of the read model. */
+  pausedByActor: boolean;
   /** The read model's status at the last refresh: only a change of it overrides what the actor said. */
   statusSeen: string;
   /** Paused with every due tick held for the catch-up: nothing to decide before this instant. */
@@ -258,6 +261,7 @@ export class TickScheduler {
           busy: false,
           specKey,
           paused: r.status === 'PAUSED',
+          pausedByActor: false,
           statusSeen: r.status,
           holdUntil: 0,
           nextDueAt: undefined,
@@ -278,7 +282,12 @@ export class TickScheduler {
       // The actor may have corrected a stale status (see schedule()); a lagging read model that still
       // shows the old status must not undo that, only a change it reports.
       if (entry.statusSeen !== r.status) {
-        Object.assign(entry, { statusSeen: r.status, paused: r.status === 'PAUSED', holdUntil: 0 });
+        Object.assign(entry, {
+          statusSeen: r.status,
+          paused: r.status === 'PAUSED',
+          pausedByActor: false,
+          holdUntil: 0,
+        });
       }
       if (lastTickAt !== null && (entry.lastTickAt === null || lastTickAt > entry.lastTickAt)) {
         entry.lastTickAt = lastTickAt;
@@ -336,11 +345,23 @@ export class TickScheduler {
     if (due.length === 0) return;
     entry.busy = true;
     try {
-      const options = { windowMs: this.o.catchUpWindowMs, more: due.length === max };
+      if (entry.paused && entry.pausedByActor) {
+        // Paused on the actor's word, not the read model's: a resume soon after would not show in the
+        // read model as a change of status, and the held ticks would wait for nothing. Ask the actor.
+        const actor = await this.deps.commands.load(workflowDecider, entry.userId, entry.id);
+        if (workflowStatus(actor.state).lifecycle !== 'paused') {
+          Object.assign(entry, { paused: false, pausedByActor: false, holdUntil: 0 });
+        }
+      }
+      // A full page ending in a tick that is not yet late does not hide newer late ticks.
+      const lateBefore = now - (entry.paused ? 0 : this.o.graceMs);
+      const more = due.length === max && due[due.length - 1]!.at.getTime() < lateBefore;
+      const options = { windowMs: this.o.catchUpWindowMs, more };
       let steps: { tick: DueTick; command: WorkflowCommand }[];
       if (entry.paused) {
         const { record, recheckAt } = planWhilePaused(due, now, entry.catchUp, { ...options, horizon });
-        entry.holdUntil = recheckAt;
+        // On the actor's word alone, look again soon: the resume that ends it may not show otherwise.
+        entry.holdUntil = entry.pausedByActor ? Math.min(recheckAt, now + 5000) : recheckAt;
         steps = record.map(({ tick, reason }) => ({
           tick,
           command: { type: 'SkipTick', data: { nominal_at: tick.nominal, reason } },
@@ -375,7 +396,7 @@ export class TickScheduler {
           if (err instanceof AppError && err.code === 'workflow_not_paused') {
             // Resumed and the read model does not show it yet: the tick stays undecided, and the
             // next pass plans it as an active one (it may have to fire).
-            Object.assign(entry, { paused: false, holdUntil: 0 });
+            Object.assign(entry, { paused: false, pausedByActor: false, holdUntil: 0 });
             return;
           }
           // Terminated or deleted meanwhile: the next refresh drops it.
@@ -391,7 +412,7 @@ export class TickScheduler {
         if (skipped?.reason === 'paused' && !entry.paused) {
           // Paused and the read model does not show it yet: that tick raced the pause; the rest of
           // the page waits for the next pass, which holds what the catch-up policy would fire.
-          entry.paused = true;
+          Object.assign(entry, { paused: true, pausedByActor: true });
           return;
         }
       }

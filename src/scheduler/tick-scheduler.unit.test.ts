@@ -39,6 +39,7 @@ function world(schedule: WorkflowSchedule, options: { catchUpWindowMs?: number }
       const events = handle(request.command);
       return { events, version: log.length, state: state() };
     },
+    load: async () => ({ state: state(), version: log.length, exists: true }),
   } as unknown as CommandHandler;
   let statusShown: 'ACTIVE' | 'PAUSED' | undefined;
   const rows = () => {
@@ -189,6 +190,22 @@ describe('catch-up on resume', () => {
       '10:05:00 paused',
       ...minutes(6, 8, 'fired'),
     ]);
+  });
+});
+
+describe('a pause and a resume the read model never shows', () => {
+  it('fires again within seconds of the resume, under every policy', async () => {
+    for (const policy of ['latest', 'all', 'none'] as const) {
+      const w = world(everyMinute(policy));
+      await w.runUntil('10:03:30');
+      w.showStatus('ACTIVE');
+      w.handle({ type: 'PauseWorkflow', data: {} });
+      await w.runUntil('10:04:20'); // the 10:04 tick raced the pause
+      w.handle({ type: 'ResumeWorkflow', data: {} });
+      await w.runUntil('10:05:30');
+      // The 10:05 tick is not held as if paused: it fires on time.
+      expect(w.ledger(), policy).toEqual([...minutes(1, 3, 'fired'), '10:04:00 paused', '10:05:00 fired']);
+    }
   });
 });
 

@@ -69,6 +69,12 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
               })
               .catch((err: unknown) => {
                 if (!(err instanceof AppError)) throw err;
+                // Not created yet: its own JobScheduled failed once and waits for redelivery, while this
+                // later one ran first. Retry the whole event (create and queue are no-ops the second
+                // time) until the job exists and can be canceled; a refusal of any other kind is final.
+                if (err.code === 'job_not_found') {
+                  throw new Error(`job ${jobId} to replace does not exist yet`, { cause: err });
+                }
               });
           }
           return;

@@ -125,12 +125,18 @@ export class CommandHandler {
     const cached = this.cache.get<SnapshotFrom<M>>(subject);
     let state = cached && cached.version <= last ? cached.state : decider.initialState();
     const from = cached && cached.version <= last ? cached.version + 1 : 1;
+    // The version is the last commit actually folded in: were a read ever to stop short of `last`,
+    // an append decided on this state names the older version and conflicts, instead of writing on
+    // a state that is missing commits.
+    let version = from - 1;
     for (const commit of await this.store.read(subject, from, last)) {
       for (const e of commit.events)
         state = decider.evolve(state, { type: e.type, data: e.data } as EventFromLogic<M>);
+      version = commit.sequence;
     }
-    this.cache.set(subject, last, state);
-    return { state, version: last, exists: true };
+    if (version === 0) return { state: decider.initialState(), version: 0, exists: false };
+    this.cache.set(subject, version, state);
+    return { state, version, exists: true };
   }
 
   /**
@@ -143,7 +149,12 @@ export class CommandHandler {
     decider: Decider<M, C>,
     request: CommandRequest<C>,
   ): Promise<CommandResult<M>> {
-    const subject = eventSubject(request.userId, decider.aggregate, request.aggregateId);
+    let subject: string;
+    try {
+      subject = eventSubject(request.userId, decider.aggregate, request.aggregateId);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const previous = this.mailboxes.get(subject);
     const run = previous
       ? previous.then(

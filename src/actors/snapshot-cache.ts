@@ -13,9 +13,11 @@ export class SnapshotCache {
     return entry as { version: number; state: S };
   }
 
+  /** Keeps the newer of the cached and the given snapshot: a slow read never replaces a newer decision. */
   set(subject: string, version: number, state: unknown): void {
+    const current = this.entries.get(subject);
     this.entries.delete(subject);
-    this.entries.set(subject, { version, state });
+    this.entries.set(subject, current && current.version > version ? current : { version, state });
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);

@@ -66,6 +66,8 @@ export class Executor {
   private loop: Promise<void> | undefined;
   private readonly running = new Map<string, { cancel: AbortController; done: Promise<void> }>();
   private slotWaiters: (() => void)[] = [];
+  private stopPull: (() => void) | undefined;
+  private begun = 0;
 
   constructor(
     private readonly deps: ExecutorDeps,
@@ -100,6 +102,10 @@ export class Executor {
             max_messages: this.options.concurrency - this.running.size,
             expires: 5000,
           });
+          // stop() ends the pull at once: every message it delivered after the stop would be nak'd,
+          // and each nak spends one of the message's deliveries.
+          this.stopPull = () => batch.stop();
+          if (this.stopping) batch.stop();
           for await (const m of batch) {
             if (this.stopping) {
               m.nak();
@@ -122,7 +128,9 @@ export class Executor {
   }
 
   private begin(m: JsMsg): void {
-    const key = `${m.seq}`;
+    // Not the stream sequence: a message redelivered here while its first delivery still runs would
+    // share it, and one entry for two runs undercounts the slots in use.
+    const key = `${m.seq}:${++this.begun}`;
     const cancel = new AbortController();
     const done = this.handle(m, cancel)
       .catch((err: unknown) => {
@@ -328,6 +336,7 @@ export class Executor {
   /** Stops pulling; cancels nothing that runs, but waits for it (bounded by the caller's patience). */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopPull?.();
     for (const w of this.slotWaiters.splice(0)) w();
     await Promise.all([...this.running.values()].map((r) => r.done));
     await this.loop;

@@ -2,7 +2,7 @@
 // are killed and removed, and their attempts are failed as SYSTEM `executor_lost`, which retries them.
 // And a dispatch message that ran out of deliveries ends its job as FAILED (SYSTEM) instead of
 // lying in the queue forever.
-import { AckPolicy, DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type Docker from 'dockerode';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
@@ -88,13 +88,10 @@ export function watchMaxDeliveries(
   let stopConsumer: (() => void) | undefined;
 
   const handle = async (advisory: { stream_seq: number; deliveries: number }): Promise<void> => {
-    let stored: Awaited<ReturnType<typeof deps.nats.jsm.streams.getMessage>>;
-    try {
-      stored = await deps.nats.jsm.streams.getMessage(streamNames.dispatch, { seq: advisory.stream_seq });
-    } catch (err) {
-      if (err instanceof JetStreamApiError) return; // removed already (acked late, or handled before)
-      throw err;
-    }
+    // null: removed already (acked late, or handled before). Any error is a real failure: nak.
+    const stored = await deps.nats.jsm.streams.getMessage(streamNames.dispatch, {
+      seq: advisory.stream_seq,
+    });
     if (!stored) return;
     const job = decodeDispatch(stored.data);
     await failAttempt(
@@ -109,12 +106,13 @@ export function watchMaxDeliveries(
     await deps.nats.jsm.streams
       .deleteMessage(streamNames.dispatch, advisory.stream_seq)
       .catch((err: unknown) => {
-        if (!(err instanceof JetStreamApiError)) throw err;
+        const gone = err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound;
+        if (!gone) throw err;
       });
   };
 
-  const loop = (async () => {
-    await ensureDurableConsumer(
+  const declare = () =>
+    ensureDurableConsumer(
       deps.nats.jsm,
       streamNames.dispatchAdvisories,
       {
@@ -127,11 +125,20 @@ export function watchMaxDeliveries(
       },
       ['ack_wait'],
     );
+
+  const loop = (async () => {
     while (!stopping) {
       try {
+        // Declared inside the retry: a stream not yet there (migrations still running) or a timeout
+        // at start is retried, not an unhandled rejection that ends the executor.
+        await declare();
         const consumer = await deps.nats.js.consumers.get(streamNames.dispatchAdvisories, name);
         const messages = await consumer.consume({ max_messages: 16 });
         stopConsumer = () => messages.stop();
+        if (stopping) {
+          messages.stop();
+          break;
+        }
         for await (const m of messages) {
           try {
             await handle(m.json<{ stream_seq: number; deliveries: number }>());

@@ -12,7 +12,7 @@ import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
 import { claimIdempotencyKey } from './idempotency.ts';
 import { json, security } from './openapi-helpers.ts';
 import { commonErrors, conflictErrors } from './problem-schema.ts';
-import { waitForReadModel } from './read-your-writes.ts';
+import { waitForJobRow, waitForReadModel } from './read-your-writes.ts';
 import { etag, type RouteDeps } from './route-deps.ts';
 import { Job, JobListQuery, JobPage, JobParams, Scheduled } from './schemas/job-schemas.ts';
 import { IdParam } from './schemas/workflow-schemas.ts';
@@ -94,6 +94,7 @@ export function jobRoutes(deps: RouteDeps) {
         command: { type: 'RunNow', data: { job_id: jobId } },
       });
       await waitForReadModel(deps.db, result.version);
+      await waitForJobRow(deps.db, userId, jobId);
       // A keyed retry appends nothing: its job is the one the first request scheduled.
       const appended = result.events.find((e) => e.type === 'JobScheduled');
       const scheduledAt = appended

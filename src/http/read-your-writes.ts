@@ -18,3 +18,31 @@ export async function waitForReadModel(
   }
   return false;
 }
+
+/**
+ * Waits (bounded) until the job's row exists. A run-now appends JobScheduled on the workflow; the job
+ * itself is created by a reactor right after, so the read model reaching the run-now's sequence does
+ * not yet mean the job can be read. A client that follows the 201 to the job or its log tail expects
+ * to find it.
+ */
+export async function waitForJobRow(
+  db: Kysely<Database>,
+  userId: string,
+  jobId: string,
+  timeoutMs = 5000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let pause = 5;
+  while (Date.now() < deadline) {
+    const row = await db
+      .selectFrom('jobs')
+      .select('id')
+      .where('id', '=', jobId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    if (row) return true;
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(50, pause * 2);
+  }
+  return false;
+}

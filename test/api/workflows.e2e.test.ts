@@ -148,6 +148,8 @@ describe('jobs', () => {
       { 'idempotency-key': 'run-1' },
     );
     expect(run.status).toBe(201);
+    // Read your write: the job answers right after the 201, though a reactor creates it.
+    expect((await alice.get(`/workflows/${id}/jobs/${run.body.job_id}`)).status).toBe(200);
     const again = await alice.post<{ job_id: string }>(`/workflows/${id}/jobs/schedule`, undefined, {
       'idempotency-key': 'run-1',
     });

@@ -2,7 +2,7 @@
 // current attempt may start, finish or fail, so a redelivered dispatch never runs a job twice.
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { FailJob, JobCommand, JobEvent } from '../events/job-events.ts';
-import { type DecideContext, makeDecider } from './aggregate.ts';
+import { type DecideContext, evolve, makeDecider } from './aggregate.ts';
 import { assertNever, isPlainObject, requireInstant, requireText } from './decision-input.ts';
 import { type JobMachine, type JobSnapshot, type JobStatus, jobMachine, jobStatus } from './job-machine.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.ts';
@@ -12,7 +12,17 @@ const FINAL: readonly JobStatus[] = ['COMPLETED', 'FAILED', 'CANCELED'];
 
 function decideJob(command: JobCommand, state: JobSnapshot, ctx: DecideContext): readonly JobEvent[] {
   const status = jobStatus(state);
-  if (command.type === 'CreateJob') return create(command.data, state);
+  if (command.type === 'CreateJob') {
+    const created = create(command.data, state);
+    if (!command.queue) return created;
+    // One commit for both: a job is created to be queued at once, and a second append per job was a
+    // sixth of the log's traffic under load. A repeated create still queues a job left PENDING.
+    if (created.length === 0) {
+      return status === 'PENDING' ? [{ type: 'JobQueued', data: { attempt: state.context.attempt } }] : [];
+    }
+    const after = evolve(jobMachine, state, created[0] as JobEvent);
+    return [...created, { type: 'JobQueued', data: { attempt: after.context.attempt } }];
+  }
   if (status === 'new') throw new NotFoundError('job_not_found', 'The job does not exist');
   if (command.type === 'QueueJob') {
     // Only the first attempt is queued by command (retries queue themselves); a repeat is a no-op.

@@ -55,6 +55,23 @@ describe('CreateJob', () => {
   });
 });
 
+describe('CreateJob with queue', () => {
+  it('creates and queues the first attempt in one decision', () => {
+    given([])
+      .when({ type: 'CreateJob', data: jobCreated.data, queue: true })
+      .then([jobCreated, queued(1)]);
+  });
+
+  it('still queues a job created earlier without it, and does nothing once queued', () => {
+    given([jobCreated])
+      .when({ type: 'CreateJob', data: jobCreated.data, queue: true })
+      .then([queued(1)]);
+    given([jobCreated, queued(1)])
+      .when({ type: 'CreateJob', data: jobCreated.data, queue: true })
+      .then([]);
+  });
+});
+
 describe('CreateJob log_retention', () => {
   const { log_retention: _, ...withoutRetention } = jobCreated.data;
 

@@ -73,7 +73,12 @@ export type JobEvent =
   | JobRetryScheduled
   | JobCanceled;
 
-export type CreateJob = { readonly type: 'CreateJob'; readonly data: JobCreated['data'] };
+export type CreateJob = {
+  readonly type: 'CreateJob';
+  readonly data: JobCreated['data'];
+  /** Queue the first attempt in the same commit (what the job lifecycle reactor does). */
+  readonly queue?: boolean;
+};
 export type QueueJob = { readonly type: 'QueueJob'; readonly data: Record<string, never> };
 export type StartJob = {
   readonly type: 'StartJob';

@@ -29,7 +29,9 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
           const wf = await handler.loadAtLeast(workflowDecider, e.userId, e.aggregateId, sequence);
           const { kind, payload, log_retention } = wf.state.context;
           await handler.handle(jobDecider, {
-            ...cause(e, 'create-job'),
+            // A new command id (was create-job, then queue-job): a redelivery after a crash of the older
+            // two-step reaction must still queue, not be taken for the old create.
+            ...cause(e, 'create-and-queue-job'),
             aggregateId: e.data.job_id,
             command: {
               type: 'CreateJob',
@@ -45,12 +47,8 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
                 // later jobs, so an attempt never stores part of a log.
                 log_retention,
               },
+              queue: true,
             },
-          });
-          await handler.handle(jobDecider, {
-            ...cause(e, 'queue-job'),
-            aggregateId: e.data.job_id,
-            command: { type: 'QueueJob', data: {} },
           });
           // The workflow named the jobs to replace when it fired the tick; a crash before this point
           // redelivers the event and the cancels run then. One refusal (a job that has ended since)

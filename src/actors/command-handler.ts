@@ -25,6 +25,13 @@ export interface CommandRequest<C> {
   readonly tracestate?: string;
   /** If-Match: the aggregate's version the caller saw; any other current version is a 412. */
   readonly expectedVersion?: number;
+  /**
+   * The actor is almost surely new (a reactor creating it): decide on the empty state without reading
+   * the subject first. Were it there after all, the append (expecting an empty subject) conflicts and
+   * the real state is read, and a refusal or no-op on the assumption is checked against it, as for a
+   * cached snapshot. Saves a read that answers "no message" on every creation.
+   */
+  readonly assumeNew?: boolean;
 }
 
 export interface CommandResult<M extends AnyStateMachine> {
@@ -181,7 +188,9 @@ export class CommandHandler {
     for (let attempt = 1; ; attempt++) {
       let loaded =
         attempt === 1 && request.expectedVersion === undefined
-          ? await this.loadForDecision(decider, subject)
+          ? request.assumeNew && !this.cache.get(subject)
+            ? { state: decider.initialState(), version: 0, exists: false, fromCache: true }
+            : await this.loadForDecision(decider, subject)
           : { ...(await this.load(decider, request.userId, request.aggregateId)), fromCache: false };
       let decided: readonly EventFromLogic<M>[];
       try {

@@ -33,6 +33,7 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
             // two-step reaction must still queue, not be taken for the old create.
             ...cause(e, 'create-and-queue-job'),
             aggregateId: e.data.job_id,
+            assumeNew: true,
             command: {
               type: 'CreateJob',
               data: {

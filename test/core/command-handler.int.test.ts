@@ -238,4 +238,37 @@ describe('command handler', () => {
     expect(atLeast.version).toBe(paused.version);
     expect(reads).toEqual([]);
   });
+
+  it('with assumeNew, creates without a read, and still decides on the real state when the actor exists', async () => {
+    const handler = new CommandHandler(store);
+    const [userId, workflowId] = [newId(), newId()];
+    const created = await handler.handle(workflowDecider, {
+      commandId: newId(),
+      userId,
+      aggregateId: workflowId,
+      command: createHeartbeat(userId, workflowId),
+      assumeNew: true,
+    });
+    expect(created.events.map((e) => e.type)).toEqual(['WorkflowCreated', 'WorkflowBuildCompleted']);
+
+    // Another process, which has never seen this actor, wrongly assumes it is new.
+    const other = new CommandHandler(store);
+    const paused = await other.handle(workflowDecider, {
+      commandId: newId(),
+      userId,
+      aggregateId: workflowId,
+      command: { type: 'PauseWorkflow', data: {} },
+      assumeNew: true,
+    });
+    expect(paused.events.map((e) => e.type)).toEqual(['WorkflowPaused']);
+    await expect(
+      new CommandHandler(store).handle(workflowDecider, {
+        commandId: newId(),
+        userId,
+        aggregateId: workflowId,
+        command: createHeartbeat(userId, workflowId),
+        assumeNew: true,
+      }),
+    ).rejects.toMatchObject({ code: 'workflow_already_exists' });
+  });
 });

@@ -1,6 +1,7 @@
 // Ships a job's output lines to JetStream (cv.logs.<userId>.<jobId>) in batches. Memory is bounded:
-// past `highWater` unacknowledged lines the producer is told to pause (the container's output stream
-// is paused, so Docker buffers and the container slows), and resumes below `lowWater`. A failed
+// past `highWater` unacknowledged lines or `highWaterBytes` of them the producer is told to pause (the
+// container's output stream is paused, so Docker buffers and the container slows), and resumes once
+// both are below their low-water marks. A failed
 // publish is retried until it succeeds: a slow or briefly absent NATS slows the job, never loses a line.
 // A job whose workflow has `log_retention: false` still ships (the live tail reads the buffer), but
 // marks every batch so that the log processor does not store it.
@@ -42,6 +43,9 @@ export interface LogShipperOptions {
   readonly flushMs?: number;
   readonly highWater?: number;
   readonly lowWater?: number;
+  /** The same in encoded bytes: 20,000 lines of up to 16 KiB each would be 320 MiB. */
+  readonly highWaterBytes?: number;
+  readonly lowWaterBytes?: number;
   readonly now?: () => number;
 }
 
@@ -50,6 +54,7 @@ export class LogShipper {
   private batch: LogLine[] = [];
   private batchBytes = 0;
   private unacked = 0;
+  private unackedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   /** The last batch handed to publish(); the next one waits for it (publish() never rejects). */
@@ -72,6 +77,8 @@ export class LogShipper {
       flushMs: 20,
       highWater: 20_000,
       lowWater: 5_000,
+      highWaterBytes: 8 * 1024 * 1024,
+      lowWaterBytes: 2 * 1024 * 1024,
       now: Date.now,
       ...options,
     };
@@ -91,9 +98,11 @@ export class LogShipper {
     this.batch.push({ seq: this.seq, stream, ts: this.o.now(), line });
     // The encoded size, not the text length: JSON writes a control character in 6 bytes, and a batch
     // must stay well under NATS's max_payload (1 MiB by default) or it could never be published.
-    this.batchBytes += Buffer.byteLength(JSON.stringify(line)) + 48;
+    const bytes = Buffer.byteLength(JSON.stringify(line)) + 48;
+    this.batchBytes += bytes;
     this.unacked += 1;
-    if (!this.paused && this.unacked >= this.o.highWater) {
+    this.unackedBytes += bytes;
+    if (!this.paused && (this.unacked >= this.o.highWater || this.unackedBytes >= this.o.highWaterBytes)) {
       this.paused = true;
       this.flow.pause();
     }
@@ -106,16 +115,17 @@ export class LogShipper {
     this.timer = undefined;
     if (this.batch.length === 0) return;
     const lines = this.batch;
+    const bytes = this.batchBytes;
     this.batch = [];
     this.batchBytes = 0;
     // One batch at a time, in order: were batch k retried after batch k+1 was stored, a live tail
     // (which sends lines in stream order and resumes after the last sequence it sent) would skip k.
-    const p = this.previous.then(() => this.publish(lines)).finally(() => this.inFlight.delete(p));
+    const p = this.previous.then(() => this.publish(lines, bytes)).finally(() => this.inFlight.delete(p));
     this.previous = p;
     this.inFlight.add(p);
   }
 
-  private async publish(lines: LogLine[]): Promise<void> {
+  private async publish(lines: LogLine[], bytes: number): Promise<void> {
     const body: LogBatch = {
       workflow_id: this.job.workflowId,
       job_id: this.job.jobId,
@@ -137,7 +147,8 @@ export class LogShipper {
       }
     }
     this.unacked -= lines.length;
-    if (this.paused && this.unacked <= this.o.lowWater) {
+    this.unackedBytes -= bytes;
+    if (this.paused && this.unacked <= this.o.lowWater && this.unackedBytes <= this.o.lowWaterBytes) {
       this.paused = false;
       this.flow.resume();
     }

@@ -75,3 +75,35 @@ describe('LogShipper order', () => {
     expect(stored).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 });
+
+describe('LogShipper memory bound', () => {
+  it('pauses the producer on unacknowledged bytes, not only lines, and resumes once they are stored', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const js = {
+      publish: async () => {
+        await gate; // NATS is slow: nothing is acknowledged until released
+        return { stream: 'CV_LOGS', seq: 1, duplicate: false };
+      },
+    } as unknown as JetStreamClient;
+    const events: string[] = [];
+    const flow = { pause: () => events.push('pause'), resume: () => events.push('resume') };
+    const job = { workflowId: 'wf1', jobId: 'j1', attempt: 1 };
+    const shipper = new LogShipper(js, 'cv.logs.u1.j1', job, flow, {
+      maxBatchLines: 10,
+      highWaterBytes: 64 * 1024,
+      lowWaterBytes: 16 * 1024,
+      now: () => 0,
+    });
+    const long = 'x'.repeat(16 * 1024);
+    for (let i = 0; i < 3; i++) shipper.add('stdout', long);
+    expect(events).toEqual([]); // 48 KiB: under the mark, far under 20,000 lines
+    shipper.add('stdout', long);
+    expect(events).toEqual(['pause']); // 64 KiB unacknowledged with only 4 lines
+    release();
+    expect(await shipper.close()).toBe(4);
+    expect(events).toEqual(['pause', 'resume']);
+  });
+});

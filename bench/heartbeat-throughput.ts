@@ -72,8 +72,8 @@ interface Sample {
   t_ms: number;
   submitted: number;
   ended: number;
+  /** The scheduler's job reactors (lifecycle and dispatch on one consumer). */
   lifecycle_reactor: { pending: number; ack_pending: number } | null;
-  dispatch_reactor: { pending: number; ack_pending: number } | null;
   dispatch_queue: { pending: number; ack_pending: number } | null;
   projection_lag_commits: number;
 }
@@ -204,16 +204,14 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
       const at = Date.now() - t0;
       void Promise.all([
         consumerBacklog(env.nats, streamNames.events, 'reactor_job_lifecycle'),
-        consumerBacklog(env.nats, streamNames.events, 'reactor_dispatch'),
         consumerBacklog(env.nats, streamNames.dispatch, dispatchConsumerName(POOL)),
         projectionLag(env).catch(() => -1),
-      ]).then(([lifecycle, dispatch, queue, lag]) =>
+      ]).then(([lifecycle, queue, lag]) =>
         samples.push({
           t_ms: at,
           submitted: submits.length,
           ended: ended.size,
           lifecycle_reactor: lifecycle,
-          dispatch_reactor: dispatch,
           dispatch_queue: queue,
           projection_lag_commits: lag,
         }),
@@ -382,7 +380,6 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
           backlog_at_end: sample
             ? {
                 lifecycle_reactor: sample.lifecycle_reactor,
-                dispatch_reactor: sample.dispatch_reactor,
                 dispatch_queue: sample.dispatch_queue,
                 projection_lag_commits: sample.projection_lag_commits,
               }
@@ -441,7 +438,6 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
       },
       backlog_peaks: {
         lifecycle_reactor: peak((x) => backlog(x.lifecycle_reactor)),
-        dispatch_reactor: peak((x) => backlog(x.dispatch_reactor)),
         dispatch_queue: peak((x) => backlog(x.dispatch_queue)),
         projection_lag_commits: peak((x) => x.projection_lag_commits),
       },

@@ -27,6 +27,29 @@ export interface Reactor {
   react(event: EventEnvelope, sequence: number): Promise<void>;
 }
 
+/**
+ * Several reactors on one durable consumer: every commit is delivered and acknowledged once instead
+ * of once per reactor, and each reactor still sees only the events it names, in log order. The
+ * reaction to a commit ends (and is acked) when every reactor is done with it; a redelivery runs them
+ * all again, which their derived command and message ids make harmless.
+ */
+/** The consumer of the scheduler's job reactors (lifecycle and dispatch). */
+export const JOB_REACTORS = 'reactor_job_lifecycle';
+
+export function combinedReactor(name: string, reactors: readonly Reactor[]): Reactor {
+  const interested = (r: Reactor, type: string) => !r.eventTypes || r.eventTypes.has(type);
+  const everyType = reactors.every((r) => r.eventTypes);
+  return {
+    name,
+    // One filter covering all of them (see filter-subjects.ts): the widest.
+    subjects: ['cv.evt.>'],
+    ...(everyType ? { eventTypes: new Set(reactors.flatMap((r) => [...(r.eventTypes ?? [])])) } : {}),
+    async react(event, sequence) {
+      for (const r of reactors) if (interested(r, event.type)) await r.react(event, sequence);
+    },
+  };
+}
+
 export interface ReactorOptions {
   readonly concurrency?: number;
   readonly ackWaitMs?: number;

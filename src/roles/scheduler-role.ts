@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { dispatchReactor } from '../reactors/dispatch-reactor.ts';
 import { jobLifecycleReactor } from '../reactors/job-lifecycle-reactor.ts';
-import { ReactorRunner } from '../reactors/reactor.ts';
+import { combinedReactor, JOB_REACTORS, ReactorRunner } from '../reactors/reactor.ts';
 import { SchedulerMembership } from '../scheduler/membership.ts';
 import { TickScheduler } from '../scheduler/tick-scheduler.ts';
 import type { RoleStarter } from './role.ts';
@@ -13,9 +13,17 @@ import type { RoleStarter } from './role.ts';
 export const startScheduler: RoleStarter = async (runtime) => {
   const log = runtime.log.child('scheduler');
   const { nats, commands, db, config } = runtime;
+  // The lifecycle and the dispatch share one consumer of the log: one delivery per commit, not two.
+  // (A deployment from before keeps a durable consumer `reactor_dispatch` nothing reads any more.)
   const reactors = [
-    new ReactorRunner(nats, jobLifecycleReactor(commands), log),
-    new ReactorRunner(nats, dispatchReactor({ nats, commands, pool: config.CV_EXECUTOR_POOL }), log),
+    new ReactorRunner(
+      nats,
+      combinedReactor(JOB_REACTORS, [
+        jobLifecycleReactor(commands),
+        dispatchReactor({ nats, commands, pool: config.CV_EXECUTOR_POOL }),
+      ]),
+      log,
+    ),
   ];
   for (const r of reactors) await r.start();
   const memberId = `${hostname()}-${process.pid}`;

@@ -13,7 +13,7 @@ import type { LogBatch, LogLine } from '../../src/executor/log-shipper.ts';
 import { buildReactor } from '../../src/reactors/build-reactor.ts';
 import { dispatchReactor } from '../../src/reactors/dispatch-reactor.ts';
 import { jobLifecycleReactor } from '../../src/reactors/job-lifecycle-reactor.ts';
-import { ReactorRunner } from '../../src/reactors/reactor.ts';
+import { combinedReactor, JOB_REACTORS, ReactorRunner } from '../../src/reactors/reactor.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { newId } from './fixtures.ts';
@@ -65,8 +65,15 @@ export function useExecutorHarness(options: { withExecutor?: boolean } = {}): Ex
   beforeAll(async () => {
     const { nats, commands, docker } = env.runtime;
     runners.push(
-      new ReactorRunner(nats, jobLifecycleReactor(commands), log),
-      new ReactorRunner(nats, dispatchReactor({ nats, commands, pool: 'default' }), log),
+      // As the scheduler role runs them: one consumer for the lifecycle and the dispatch.
+      new ReactorRunner(
+        nats,
+        combinedReactor(JOB_REACTORS, [
+          jobLifecycleReactor(commands),
+          dispatchReactor({ nats, commands, pool: 'default' }),
+        ]),
+        log,
+      ),
       new ReactorRunner(nats, buildReactor({ docker, commands }), log),
     );
     for (const r of runners) await r.start();

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import type { EventEnvelope } from '../events/envelope.ts';
+import { combinedReactor, type Reactor } from './reactor.ts';
+
+const event = (type: string) => ({ type, data: {} }) as unknown as EventEnvelope;
+
+describe('combinedReactor', () => {
+  it('gives each reactor only the event types it names, in order, and names their union', async () => {
+    const seen: string[] = [];
+    const reactor = (name: string, types: string[]): Reactor => ({
+      name,
+      subjects: ['cv.evt.*.job.>'],
+      eventTypes: new Set(types),
+      async react(e, sequence) {
+        seen.push(`${name}:${e.type}@${sequence}`);
+      },
+    });
+    const both = combinedReactor('both', [reactor('a', ['JobScheduled']), reactor('b', ['JobQueued'])]);
+    expect([...(both.eventTypes ?? [])].sort()).toEqual(['JobQueued', 'JobScheduled']);
+    expect(both.subjects).toEqual(['cv.evt.>']);
+    for (const type of ['JobCreated', 'JobQueued', 'JobScheduled']) await both.react(event(type), 7);
+    expect(seen).toEqual(['b:JobQueued@7', 'a:JobScheduled@7']);
+  });
+
+  it('names no event types (reads every commit) when one of its reactors wants them all', () => {
+    const all: Reactor = { name: 'all', subjects: ['cv.evt.>'], react: async () => {} };
+    const some: Reactor = { ...all, name: 'some', eventTypes: new Set(['JobQueued']) };
+    expect(combinedReactor('c', [all, some]).eventTypes).toBeUndefined();
+  });
+});

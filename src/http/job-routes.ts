@@ -93,7 +93,6 @@ export function jobRoutes(deps: RouteDeps) {
         aggregateId: id,
         command: { type: 'RunNow', data: { job_id: jobId } },
       });
-      await waitForReadModel(deps.db, result.version);
       await waitForJobRow(deps.db, userId, jobId);
       // A keyed retry appends nothing: its job is the one the first request scheduled.
       const appended = result.events.find((e) => e.type === 'JobScheduled');

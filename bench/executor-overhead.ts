@@ -12,7 +12,7 @@ import { workflowDecider } from '../src/actors/workflow-decider.ts';
 import { workflowStatus } from '../src/actors/workflow-machine.ts';
 import type { Config } from '../src/config/config.ts';
 import { eventSubject } from '../src/events/subjects.ts';
-import { type ExecutorLimits, limitsFor } from '../src/executor/container-limits.ts';
+import { executorLimitsFrom, limitsFor } from '../src/executor/container-limits.ts';
 import { containerOptions } from '../src/executor/container-runner.ts';
 import { connectDocker } from '../src/infra/docker-connection.ts';
 import { waitUntil } from '../src/stack/process-control.ts';
@@ -33,25 +33,12 @@ const CMD = ['echo', 'hi'];
 const TARGET = { overhead_below_ms: 150 };
 const RUN_TIMEOUT_MS = 60_000;
 
-function executorLimits(c: Config): ExecutorLimits {
-  return {
-    defaults: {
-      cpus: c.CV_EXECUTOR_DEFAULT_CPUS,
-      memoryMb: c.CV_EXECUTOR_DEFAULT_MEMORY_MB,
-      pids: c.CV_EXECUTOR_DEFAULT_PIDS,
-    },
-    caps: {
-      cpus: c.CV_EXECUTOR_MAX_CPUS,
-      memoryMb: c.CV_EXECUTOR_MAX_MEMORY_MB,
-      pids: c.CV_EXECUTOR_MAX_PIDS,
-    },
-  };
-}
-
 /** The container exactly as the executor creates it (its own options builder), for the bare baseline. */
 function bareOptions(config: Config, name: string): Docker.ContainerCreateOptions {
   const spec = ContainerPayload.parse({ image: IMAGE, cmd: CMD });
-  return containerOptions(spec, limitsFor(spec, executorLimits(config)), { 'dev.chronoverse.bench': name });
+  return containerOptions(spec, limitsFor(spec, executorLimitsFrom(config)), {
+    'dev.chronoverse.bench': name,
+  });
 }
 
 interface BareRun {

@@ -1,6 +1,7 @@
 // The executor: builds CONTAINER workflows (image present or pulled) and runs job attempts from the
 // dispatch queue. On start it first clears what an earlier run of the same executor left behind.
 import { hostname } from 'node:os';
+import { executorLimitsFrom } from '../executor/container-limits.ts';
 import { Executor } from '../executor/executor.ts';
 import { recoverOrphans, watchMaxDeliveries } from '../executor/recovery.ts';
 import { buildReactor } from '../reactors/build-reactor.ts';
@@ -19,18 +20,7 @@ export const startExecutor: RoleStarter = async (runtime) => {
     concurrency: c.CV_EXECUTOR_CONCURRENCY,
     ackWaitMs: c.CV_DISPATCH_ACK_WAIT_SECONDS * 1000,
     maxDeliver: c.CV_DISPATCH_MAX_DELIVER,
-    limits: {
-      defaults: {
-        cpus: c.CV_EXECUTOR_DEFAULT_CPUS,
-        memoryMb: c.CV_EXECUTOR_DEFAULT_MEMORY_MB,
-        pids: c.CV_EXECUTOR_DEFAULT_PIDS,
-      },
-      caps: {
-        cpus: c.CV_EXECUTOR_MAX_CPUS,
-        memoryMb: c.CV_EXECUTOR_MAX_MEMORY_MB,
-        pids: c.CV_EXECUTOR_MAX_PIDS,
-      },
-    },
+    limits: executorLimitsFrom(c),
   });
   const builds = new ReactorRunner(runtime.nats, buildReactor(deps), log);
   await builds.start();

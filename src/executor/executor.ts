@@ -190,6 +190,8 @@ export class Executor {
     const keepAlive = setInterval(() => m.working(), Math.max(1000, this.options.ackWaitMs / 3));
     try {
       const result = await this.execute(job, cancel.signal);
+      // The run is over: a cancel now has nothing to stop, and the job's own end need not come back.
+      canceledSub.unsubscribe();
       // The job ran: its outcome is reported until the log takes it. Giving up here would have the
       // message redelivered and the attempt counted lost, and the job would run again.
       for (let attempt = 0; ; attempt++) {
@@ -209,7 +211,7 @@ export class Executor {
       m.ack();
     } finally {
       clearInterval(keepAlive);
-      canceledSub.unsubscribe();
+      if (!canceledSub.isClosed()) canceledSub.unsubscribe();
     }
   }
 

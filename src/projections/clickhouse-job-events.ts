@@ -55,6 +55,8 @@ export function clickhouseJobEvents(clickhouse: ClickHouseClient, database: stri
     // The whole log, not just job subjects: the checkpoint then says "caught up to here" in the
     // stream's terms, which is what readers waiting on a sequence need.
     subjects: ['cv.evt.>'],
+    // Every insert is a part ClickHouse must write and merge: one a second, not one per few commits.
+    minBatchIntervalMs: 1000,
     async applyBatch(tx, allCommits) {
       const commits = allCommits.filter((c) => c.events[0]?.aggregate === 'job');
       const jobIds = [...new Set(commits.flatMap((c) => c.events.map((e) => e.aggregateId)))];

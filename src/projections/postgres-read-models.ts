@@ -147,6 +147,10 @@ export const postgresReadModels: Projection = {
   // 2: the tick ledger and workflows.last_tick_at (a changed version rebuilds from the log).
   version: 2,
   subjects: ['cv.evt.>'],
+  // A batch is a transaction of a dozen statements however few commits it holds: under a steady
+  // stream, gathering for up to 20 ms cut the projector's CPU per commit (heartbeat benchmark) for
+  // at most that much more staleness.
+  minBatchIntervalMs: 20,
   async applyBatch(tx, commits) {
     const ws = await load(tx, commits);
     applyCommits(ws, commits);

@@ -60,6 +60,7 @@ export class ProjectionRunner {
   private loop: Promise<void> | undefined;
   private stopConsumer: (() => void) | undefined;
   private applied = 0;
+  private lastBatchAt = 0;
   private readonly waiters: { sequence: number; resolve: () => void }[] = [];
   private readonly batchSize: number;
 
@@ -106,16 +107,7 @@ export class ProjectionRunner {
         });
         const messages = await consumer.consume({ max_messages: this.batchSize * 2 });
         this.stopConsumer = () => messages.stop();
-        let batch: JsMsg[] = [];
-        for await (const m of messages) {
-          batch.push(m);
-          if (batch.length < this.batchSize && m.info.pending > 0) continue;
-          const last = batch[batch.length - 1]!.seq;
-          const commits = toCommits(batch, log);
-          batch = [];
-          await this.applyWithRetry(commits, last);
-          if (this.stopping) break;
-        }
+        await this.applyAsDelivered(messages);
       } catch (err) {
         if (this.stopping) break;
         log.error('projection consumer failed; restarting from the checkpoint', {
@@ -126,6 +118,64 @@ export class ProjectionRunner {
         this.applied = await readCheckpoint(db, this.projection.name).catch(() => this.applied);
       }
     }
+  }
+
+  /**
+   * Applies commits as they arrive, each batch everything delivered meanwhile (up to batchSize), and
+   * a batch no sooner than minBatchIntervalMs after the previous one began. Delivery runs on its own
+   * so that commits keep arriving while a batch is applied or waits out the interval; it pauses while
+   * a full batch is waiting. Returns when the consumer ends (stop), throws if it failed.
+   */
+  private async applyAsDelivered(messages: AsyncIterable<JsMsg>): Promise<void> {
+    const interval = this.projection.minBatchIntervalMs ?? 0;
+    const buffer: JsMsg[] = [];
+    let arrived: (() => void) | undefined;
+    let drained: (() => void) | undefined;
+    let ended = false;
+    let failure: unknown;
+    const delivery = (async () => {
+      try {
+        for await (const m of messages) {
+          buffer.push(m);
+          arrived?.();
+          while (buffer.length >= this.batchSize && !this.stopping) {
+            await new Promise<void>((r) => {
+              drained = r;
+            });
+          }
+          if (this.stopping) break;
+        }
+      } catch (err) {
+        failure = err;
+      } finally {
+        ended = true;
+        arrived?.();
+      }
+    })();
+    try {
+      while (!this.stopping) {
+        if (buffer.length === 0) {
+          if (ended) break;
+          await new Promise<void>((r) => {
+            arrived = r;
+          });
+          arrived = undefined;
+          continue;
+        }
+        const wait = this.lastBatchAt + interval - Date.now();
+        if (wait > 0 && buffer.length < this.batchSize && !ended) await sleep(wait);
+        const batch = buffer.splice(0, this.batchSize);
+        drained?.();
+        drained = undefined;
+        this.lastBatchAt = Date.now();
+        await this.applyWithRetry(toCommits(batch, this.deps.log), batch[batch.length - 1]!.seq);
+      }
+    } finally {
+      // A stop while delivery waits for room must not leave it waiting.
+      drained?.();
+    }
+    await delivery;
+    if (failure !== undefined && !this.stopping) throw failure;
   }
 
   private async applyWithRetry(commits: readonly StoredCommit[], last: number): Promise<void> {

@@ -10,6 +10,12 @@ export interface Projection {
   readonly version: number;
   /** JetStream filter subjects of CV_EVENTS it reads. */
   readonly subjects: readonly string[];
+  /**
+   * The least time between the starts of two batches (default 0). A commit arriving after a quiet
+   * spell is applied at once; under a steady stream commits gather for up to this long, so a store
+   * sees a few big writes a second instead of one small transaction per commit or two.
+   */
+  readonly minBatchIntervalMs?: number;
   applyBatch(tx: Transaction<Database>, commits: readonly StoredCommit[]): Promise<void>;
   reset(tx: Transaction<Database>): Promise<void>;
 }

@@ -6,9 +6,9 @@ import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
 import { PreconditionFailedError } from '../errors.ts';
 import type { AggregateKind, EventEnvelope, EventOf } from '../events/envelope.ts';
 import { toEnvelopes } from '../events/envelope.ts';
-import { ConcurrencyConflict, type EventStore } from '../events/event-store.ts';
+import { ConcurrencyConflict, type EventStore, type ObservedCommit } from '../events/event-store.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
-import { eventSubject } from '../events/subjects.ts';
+import { eventSubject, parseEventSubject } from '../events/subjects.ts';
 import type { Decider } from './aggregate.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
 
@@ -62,6 +62,9 @@ export class CommandHandler {
   private readonly onConflict: (subject: string, attempt: number) => void;
   /** Per actor subject: the settling of the last command queued on it in this process. */
   private readonly mailboxes = new Map<string, Promise<void>>();
+  /** The deciders this handler has been used with, by aggregate: what `observe` folds commits with. */
+  // biome-ignore lint/suspicious/noExplicitAny: deciders of different machines share one map
+  private readonly deciders = new Map<string, Decider<any, any>>();
 
   constructor(
     readonly store: EventStore,
@@ -82,6 +85,7 @@ export class CommandHandler {
     aggregateId: string,
   ): Promise<{ state: SnapshotFrom<M>; version: number; exists: boolean }> {
     const subject = eventSubject(userId, decider.aggregate, aggregateId);
+    this.deciders.set(decider.aggregate, decider);
     return this.loadSubject(decider, subject, await this.store.lastSequence(subject));
   }
 
@@ -98,6 +102,7 @@ export class CommandHandler {
     minVersion: number,
   ): Promise<{ state: SnapshotFrom<M>; version: number; exists: boolean }> {
     const subject = eventSubject(userId, decider.aggregate, aggregateId);
+    this.deciders.set(decider.aggregate, decider);
     const cached = this.cache.get<SnapshotFrom<M>>(subject);
     if (cached && cached.version > 0 && cached.version >= minVersion) {
       return { state: cached.state, version: cached.version, exists: true };
@@ -147,6 +152,35 @@ export class CommandHandler {
   }
 
   /**
+   * A commit of the log as a consumer of this process is delivered it: a cached snapshot at exactly
+   * the version the commit follows is moved forward by it. A reactor then finds the actor it reacts
+   * on at the commit's version without reading it back, and a command decided next does not conflict
+   * with what another process appended meanwhile. Anything else (no snapshot, another version, a
+   * commit without the header) is left for the next read.
+   */
+  observe(commit: ObservedCommit): void {
+    const cached = this.cache.get(commit.subject);
+    if (!cached || commit.previous === undefined || cached.version !== commit.previous) return;
+    let aggregate: string;
+    try {
+      aggregate = parseEventSubject(commit.subject).aggregate;
+    } catch {
+      return;
+    }
+    const decider = this.deciders.get(aggregate);
+    if (!decider) return;
+    let state = cached.state;
+    try {
+      for (const e of commit.events())
+        state = decider.evolve(state, { type: e.type, data: e.data } as EventFromLogic<AnyStateMachine>);
+    } catch {
+      // Unreadable here: whoever uses the actor next reads it from the log, as without this.
+      return;
+    }
+    this.cache.set(commit.subject, commit.sequence, state);
+  }
+
+  /**
    * Runs the command after every earlier command of this process on the same actor: an actor has one
    * mailbox. Commands racing on one actor from one process would otherwise conflict with each other
    * and retry (a busy workflow: run-now requests and job outcomes at once); only commands of other
@@ -162,6 +196,7 @@ export class CommandHandler {
     } catch (err) {
       return Promise.reject(err);
     }
+    this.deciders.set(decider.aggregate, decider);
     const previous = this.mailboxes.get(subject);
     const run = previous
       ? previous.then(

@@ -50,6 +50,41 @@ const DIRECT_READS = 16;
 /** Every commit names its events' types in this header, so readers can skip it unparsed. */
 export const EVENT_TYPES_HEADER = 'Cv-Event-Types';
 
+/**
+ * Every commit names the sequence of its subject it was appended after (the expected last sequence;
+ * 0 for an actor's first commit). A process holding that actor's snapshot at exactly that version can
+ * fold the commit in as it is delivered, instead of reading the subject back before its next use.
+ */
+export const PREVIOUS_SEQUENCE_HEADER = 'Cv-Previous-Sequence';
+
+/** A delivered commit, decoded only if someone asks. */
+export interface ObservedCommit {
+  readonly subject: string;
+  readonly sequence: number;
+  /** Its subject's sequence before it; undefined for commits written before the header existed. */
+  readonly previous: number | undefined;
+  events(): readonly EventEnvelope[];
+}
+
+export function observedCommit(m: {
+  subject: string;
+  seq: number;
+  data: Uint8Array;
+  headers?: { get(name: string): string } | undefined;
+}): ObservedCommit {
+  const header = m.headers?.get(PREVIOUS_SEQUENCE_HEADER);
+  let decoded: readonly EventEnvelope[] | undefined;
+  return {
+    subject: m.subject,
+    sequence: m.seq,
+    previous: header ? Number(header) : undefined,
+    events() {
+      decoded ??= decodeCommit(m.data);
+      return decoded;
+    },
+  };
+}
+
 export class EventStore {
   constructor(
     private readonly js: JetStreamClient,
@@ -71,6 +106,7 @@ export class EventStore {
     if (events.length === 0) throw new Error('a commit needs at least one event');
     const h = natsHeaders();
     h.set(EVENT_TYPES_HEADER, events.map((e) => e.type).join(','));
+    h.set(PREVIOUS_SEQUENCE_HEADER, String(expectedLastSequence));
     const first = events[0]!;
     if (first.traceparent) h.set('traceparent', first.traceparent);
     try {

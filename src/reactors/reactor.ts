@@ -8,7 +8,7 @@ import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { AppError } from '../errors.ts';
 import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
-import { decodeCommit, EVENT_TYPES_HEADER } from '../events/event-store.ts';
+import { EVENT_TYPES_HEADER, type ObservedCommit, observedCommit } from '../events/event-store.ts';
 import { filterFields } from '../events/filter-subjects.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import type { Nats } from '../infra/nats-connection.ts';
@@ -53,6 +53,11 @@ export function combinedReactor(name: string, reactors: readonly Reactor[]): Rea
 export interface ReactorOptions {
   readonly concurrency?: number;
   readonly ackWaitMs?: number;
+  /**
+   * Told of every delivered commit, in log order, as it arrives (before its reaction, and also for
+   * commits the reactor has no interest in): a command handler's `observe` keeps its snapshots in step.
+   */
+  readonly onCommit?: (commit: ObservedCommit) => void;
 }
 
 export async function ensureReactorConsumer(nats: Nats, reactor: Reactor, ackWaitMs: number): Promise<void> {
@@ -77,6 +82,7 @@ export class ReactorRunner {
   private readonly slotFreed: (() => void)[] = [];
   private readonly concurrency: number;
   private readonly ackWaitMs: number;
+  private readonly onCommit: ((commit: ObservedCommit) => void) | undefined;
 
   constructor(
     private readonly nats: Nats,
@@ -88,6 +94,7 @@ export class ReactorRunner {
     // still wait for each other. 64 capped a scheduler near 230 jobs/s (heartbeat benchmark).
     this.concurrency = options.concurrency ?? 256;
     this.ackWaitMs = options.ackWaitMs ?? 30_000;
+    this.onCommit = options.onCommit;
   }
 
   async start(): Promise<void> {
@@ -103,12 +110,14 @@ export class ReactorRunner {
         this.stopConsumer = () => messages.stop();
         for await (const m of messages) {
           if (this.stopping) break;
+          const commit = observedCommit(m);
+          this.onCommit?.(commit);
           if (this.isOfNoInterest(m)) {
             m.ack();
             continue;
           }
           await this.slot();
-          this.dispatch(m);
+          this.dispatch(m, commit);
         }
       } catch (err) {
         if (this.stopping) break;
@@ -130,10 +139,10 @@ export class ReactorRunner {
     while (this.inFlight >= this.concurrency) await new Promise<void>((r) => this.slotFreed.push(r));
   }
 
-  private dispatch(m: JsMsg): void {
+  private dispatch(m: JsMsg, commit: ObservedCommit): void {
     this.inFlight++;
     const previous = this.chains.get(m.subject) ?? Promise.resolve();
-    const next = previous.then(() => this.handle(m));
+    const next = previous.then(() => this.handle(m, commit));
     this.chains.set(m.subject, next);
     void next.finally(() => {
       if (this.chains.get(m.subject) === next) this.chains.delete(m.subject);
@@ -142,10 +151,10 @@ export class ReactorRunner {
     });
   }
 
-  private async handle(m: JsMsg): Promise<void> {
-    let events: EventEnvelope[];
+  private async handle(m: JsMsg, commit: ObservedCommit): Promise<void> {
+    let events: readonly EventEnvelope[];
     try {
-      events = decodeCommit(m.data);
+      events = commit.events();
     } catch (err) {
       this.log.error('unreadable commit skipped', {
         reactor: this.reactor.name,

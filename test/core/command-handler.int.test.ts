@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandHandler } from '../../src/actors/command-handler.ts';
 import { workflowDecider } from '../../src/actors/workflow-decider.ts';
 import { workflowStatus } from '../../src/actors/workflow-machine.ts';
-import { ConcurrencyConflict, EventStore } from '../../src/events/event-store.ts';
+import { ConcurrencyConflict, EventStore, observedCommit } from '../../src/events/event-store.ts';
 import { streamDefinitions } from '../../src/events/stream-definitions.ts';
 import { eventSubject } from '../../src/events/subjects.ts';
 import { connectNats, type Nats } from '../../src/infra/nats-connection.ts';
@@ -237,6 +237,50 @@ describe('command handler', () => {
     const atLeast = await watched.loadAtLeast(workflowDecider, userId, workflowId, paused.version);
     expect(atLeast.version).toBe(paused.version);
     expect(reads).toEqual([]);
+  });
+
+  it('follows the commits of another process it is delivered: the next command neither reads nor conflicts', async () => {
+    const reads: number[] = [];
+    class RecordingStore extends EventStore {
+      override read(subject: string, from = 1, until?: number, limit?: number) {
+        reads.push(from);
+        return super.read(subject, from, until, limit);
+      }
+    }
+    let conflicts = 0;
+    const watched = new CommandHandler(new RecordingStore(nats.js, nats.jsm), {
+      onConflict: () => conflicts++,
+    });
+    const other = new CommandHandler(store);
+    const [userId, workflowId] = [newId(), newId()];
+    const send = (h: CommandHandler, command: Parameters<typeof workflowDecider.decide>[0]) =>
+      h.handle(workflowDecider, { commandId: newId(), userId, aggregateId: workflowId, command });
+    // The commit at `sequence` as a consumer is delivered it (the stored message, headers and all).
+    const deliver = async (h: CommandHandler, sequence: number) => {
+      const m = await nats.jsm.direct.getMessage(store.stream, { seq: sequence });
+      if (!m) throw new Error(`no message ${sequence}`);
+      h.observe(observedCommit({ subject: m.subject, seq: m.seq, data: m.data, headers: m.header }));
+    };
+    await send(watched, createHeartbeat(userId, workflowId));
+
+    const paused = await send(other, { type: 'PauseWorkflow', data: {} });
+    await deliver(watched, paused.version);
+    reads.length = 0;
+    const resumed = await send(watched, { type: 'ResumeWorkflow', data: {} });
+    expect(resumed.events.map((e) => e.type)).toEqual(['WorkflowResumed']);
+    expect({ reads, conflicts }).toEqual({ reads: [], conflicts: 0 });
+
+    // A commit that does not follow the cached version (one was missed) changes nothing: the next
+    // command conflicts, reads what it missed, and still decides on the real state.
+    const pausedAgain = await send(other, { type: 'PauseWorkflow', data: {} });
+    const resumedAgain = await send(other, { type: 'ResumeWorkflow', data: {} });
+    expect(pausedAgain.version).toBeGreaterThan(resumed.version);
+    await deliver(watched, resumedAgain.version);
+    expect((await watched.loadAtLeast(workflowDecider, userId, workflowId, 0)).version).toBe(resumed.version);
+    const final = await send(watched, { type: 'PauseWorkflow', data: {} });
+    expect(final.events.map((e) => e.type)).toEqual(['WorkflowPaused']);
+    expect(conflicts).toBe(1);
+    expect(Math.min(...reads)).toBe(resumed.version + 1);
   });
 
   it('with assumeNew, creates without a read, and still decides on the real state when the actor exists', async () => {

@@ -20,7 +20,9 @@ import { type BenchEnvironment, openBenchEnvironment } from './support/environme
 import {
   type BenchRole,
   consumerBacklog,
+  cpuByCommand,
   cpuMs,
+  cpuSpentMs,
   jetStreamApiCalls,
   natsServerPid,
   readCommits,
@@ -55,6 +57,8 @@ function shapeOf(scale: Scale): Shape {
 }
 
 const EXECUTORS = 2;
+/** The stack's stores, by command name: their CPU is part of a job's cost too. */
+const STORES = ['postgres', 'clickhouse-serv'] as const;
 const POOL = 'default';
 const USER_ID = randomUUID();
 
@@ -220,6 +224,7 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
     const natsPid = await natsServerPid(Number(new URL(env.config.NATS_URL).port));
     const cpuBefore = await Promise.all(roles.map((r) => cpuMs(r.pid)));
     const natsCpuBefore = natsPid ? await cpuMs(natsPid) : 0;
+    const storesCpuBefore = await Promise.all(STORES.map((n) => cpuByCommand([n])));
     const apiBefore = await jetStreamApiCalls(env.nats);
     const benchCpuBefore = process.cpuUsage();
 
@@ -242,6 +247,9 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
     const drainedAt = Date.now();
     const cpuAfter = await Promise.all(roles.map((r) => cpuMs(r.pid)));
     const natsCpu = natsPid ? (await cpuMs(natsPid)) - natsCpuBefore : null;
+    const storesCpu = await Promise.all(
+      STORES.map(async (n, i) => cpuSpentMs(storesCpuBefore[i]!, await cpuByCommand([n]))),
+    );
     const apiAfter = await jetStreamApiCalls(env.nats);
     const benchCpu = process.cpuUsage(benchCpuBefore);
     clearInterval(sampler);
@@ -398,6 +406,12 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
     );
     cpuPercent.benchmark_process = round(((benchCpu.user + benchCpu.system) / 1000 / runMs) * 100, 1);
     if (natsCpu !== null) cpuPercent.nats_server = round((natsCpu / runMs) * 100, 1);
+    // Shared with the rest of the machine (other benchmarks' databases are idle meanwhile).
+    STORES.forEach((n, i) => {
+      cpuPercent[n === 'postgres' ? 'postgresql' : 'clickhouse'] = round((storesCpu[i]! / runMs) * 100, 1);
+    });
+    const perJob = Object.values(cpuPercent).reduce((a, v) => a + v, 0);
+    cpuPercent.total_ms_per_job = round((perJob / 100) * (runMs / Math.max(1, completed)), 2);
     const allCompleted =
       completed === total && (byStatus.COMPLETED ?? 0) === total && Object.keys(byStatus).length === 1;
     return {
@@ -442,7 +456,7 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
         projection_lag_commits: peak((x) => x.projection_lag_commits),
       },
       cpu_percent_of_one_core: {
-        what: `user + system CPU of each process from the first submit until every job ended (${round(runMs / 1000, 1)}s; the machine has its cores shared with nats-server, PostgreSQL, ClickHouse)`,
+        what: `user + system CPU of each process from the first submit until every job ended (${round(runMs / 1000, 1)}s; postgresql and clickhouse: every process of that name, shared with nothing else busy meanwhile); total_ms_per_job: all of them together, CPU milliseconds per completed job`,
         ...cpuPercent,
       },
       jetstream_api: {

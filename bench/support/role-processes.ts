@@ -140,6 +140,33 @@ export async function cpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/**
+ * CPU milliseconds of every process whose command name starts with one of `names` (a server's
+ * workers and per-connection backends: `postgres`, `clickhouse-serv`), keyed by pid; diff two of
+ * these with `cpuSpentMs`.
+ */
+export async function cpuByCommand(names: readonly string[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (names.some((n) => comm.startsWith(n))) out.set(Number(entry), await cpuMs(Number(entry)));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU spent between two `cpuByCommand` samples by the processes alive at the second. */
+export function cpuSpentMs(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
+}
+
 /** Samples a process's RSS every `everyMs` until stopped; the samples are MiB. */
 export function sampleRss(pid: number, everyMs = 250): { stop(): number[] } {
   const samples: number[] = [];

@@ -2,14 +2,14 @@
 // replay of its subject), decide with the pure decider, append the commit with the expected subject
 // sequence. A sequence conflict means someone else appended first: reload and decide again, with
 // backoff; past the last try the caller gets a ConcurrencyConflict (HTTP 409).
-import type { AnyStateMachine, EventFromLogic, SnapshotFrom } from 'xstate';
+import type { AnyStateMachine, ContextFrom, EventFromLogic, SnapshotFrom } from 'xstate';
 import { PreconditionFailedError } from '../errors.ts';
 import type { AggregateKind, EventEnvelope, EventOf } from '../events/envelope.ts';
 import { toEnvelopes } from '../events/envelope.ts';
 import { ConcurrencyConflict, type EventStore, type ObservedCommit } from '../events/event-store.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
 import { eventSubject, parseEventSubject } from '../events/subjects.ts';
-import type { Decider } from './aggregate.ts';
+import { type Decider, type PersistedState, restore } from './aggregate.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
 
 export interface CommandRequest<C> {
@@ -149,6 +149,29 @@ export class CommandHandler {
     if (version === 0) return { state: decider.initialState(), version: 0, exists: false };
     this.cache.set(subject, version, state);
     return { state, version, exists: true };
+  }
+
+  /**
+   * Takes an actor's snapshot from elsewhere (a message that carried it) as a cache entry at
+   * `version`: the next command decides on it without a read. Trusted no more than any cached
+   * snapshot: a stale one costs a conflict and a read; a refusal or no-op on it is confirmed against
+   * the log. An unusable one is ignored.
+   */
+  prime<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    userId: string,
+    aggregateId: string,
+    version: number,
+    persisted: PersistedState<unknown>,
+  ): void {
+    if (!Number.isSafeInteger(version) || version <= 0) return;
+    try {
+      const subject = eventSubject(userId, decider.aggregate, aggregateId);
+      this.deciders.set(decider.aggregate, decider);
+      this.cache.set(subject, version, restore(decider.machine, persisted as PersistedState<ContextFrom<M>>));
+    } catch {
+      // Not a snapshot this machine can take: the command reads the actor as it would have.
+    }
   }
 
   /**

@@ -1,4 +1,6 @@
 // The dispatch work queue's message: one per job attempt, everything an executor needs to run it.
+import type { PersistedState } from '../actors/aggregate.ts';
+import type { JobContext } from '../actors/job-machine.ts';
 import type { WorkflowKind } from '../events/workflow-events.ts';
 
 export interface DispatchMessage {
@@ -12,6 +14,13 @@ export interface DispatchMessage {
   readonly log_retention?: boolean;
   /** ISO instant before which the attempt must not start (a retry's backoff). */
   readonly not_before: string | null;
+  /**
+   * The job actor at `version` (its subject's sequence), as the dispatcher had it when it sent this
+   * attempt: the executor decides the start on it instead of reading the job back from the log. It is
+   * only a cache entry: a job that changed since makes the start conflict and read, as any stale
+   * snapshot does. Absent in older messages.
+   */
+  readonly job_snapshot?: { readonly version: number } & PersistedState<JobContext>;
 }
 
 export const dispatchMsgId = (jobId: string, attempt: number): string => `${jobId}:${attempt}`;

@@ -168,6 +168,10 @@ export class Executor {
       aggregateId: job.job_id,
     });
 
+    // The job as the dispatcher last saw it: the start is decided without reading the job back.
+    if (job.job_snapshot) {
+      commands.prime(jobDecider, job.user_id, job.job_id, job.job_snapshot.version, job.job_snapshot);
+    }
     // Listen for a cancel before starting, so one that lands right after the start is not missed.
     const canceledSub = this.watchForCancel(job, cancel);
     try {

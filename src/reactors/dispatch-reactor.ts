@@ -18,8 +18,8 @@ export function dispatchReactor(deps: { nats: Nats; commands: CommandHandler; po
       if (e.type !== 'JobQueued' && e.type !== 'JobRetryScheduled') return;
       const attempt = e.type === 'JobQueued' ? e.data.attempt : e.data.next_attempt;
       // As of this commit or newer; this process usually queued the job itself, so it is cached.
-      const job = (await deps.commands.loadAtLeast(jobDecider, e.userId, e.aggregateId, sequence)).state
-        .context;
+      const loaded = await deps.commands.loadAtLeast(jobDecider, e.userId, e.aggregateId, sequence);
+      const job = loaded.state.context;
       const message: DispatchMessage = {
         job_id: e.aggregateId,
         user_id: e.userId,
@@ -35,6 +35,7 @@ export function dispatchReactor(deps: { nats: Nats; commands: CommandHandler; po
             : job.trigger === 'AUTOMATIC'
               ? job.scheduled_at
               : null,
+        job_snapshot: { version: loaded.version, value: loaded.state.value, context: job },
       };
       const h = natsHeaders();
       if (e.traceparent) h.set('traceparent', e.traceparent);

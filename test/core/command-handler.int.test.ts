@@ -2,6 +2,7 @@
 // history in order.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { snapshotState } from '../../src/actors/aggregate.ts';
 import { CommandHandler } from '../../src/actors/command-handler.ts';
 import { workflowDecider } from '../../src/actors/workflow-decider.ts';
 import { workflowStatus } from '../../src/actors/workflow-machine.ts';
@@ -281,6 +282,55 @@ describe('command handler', () => {
     expect(final.events.map((e) => e.type)).toEqual(['WorkflowPaused']);
     expect(conflicts).toBe(1);
     expect(Math.min(...reads)).toBe(resumed.version + 1);
+  });
+
+  it('decides on a primed snapshot without a read, and a stale one costs only a conflict', async () => {
+    const reads: number[] = [];
+    class RecordingStore extends EventStore {
+      override read(subject: string, from = 1, until?: number, limit?: number) {
+        reads.push(from);
+        return super.read(subject, from, until, limit);
+      }
+      override lastSequence(subject: string) {
+        reads.push(-1);
+        return super.lastSequence(subject);
+      }
+    }
+    let conflicts = 0;
+    const fresh = () =>
+      new CommandHandler(new RecordingStore(nats.js, nats.jsm), { onConflict: () => conflicts++ });
+    const [userId, workflowId] = [newId(), newId()];
+    const send = (h: CommandHandler, command: Parameters<typeof workflowDecider.decide>[0]) =>
+      h.handle(workflowDecider, { commandId: newId(), userId, aggregateId: workflowId, command });
+    const created = await send(new CommandHandler(store), createHeartbeat(userId, workflowId));
+    // As a message carries it: plain JSON.
+    const carried = JSON.parse(JSON.stringify(snapshotState(created.state)));
+
+    const primed = fresh();
+    primed.prime(workflowDecider, userId, workflowId, created.version, carried);
+    const paused = await send(primed, { type: 'PauseWorkflow', data: {} });
+    expect(paused.events.map((e) => e.type)).toEqual(['WorkflowPaused']);
+    expect({ reads, conflicts }).toEqual({ reads: [], conflicts: 0 });
+
+    // The same snapshot, now stale (the workflow is paused): the resume still decides on the real state.
+    const stale = fresh();
+    stale.prime(workflowDecider, userId, workflowId, created.version, carried);
+    const resumed = await send(stale, { type: 'ResumeWorkflow', data: {} });
+    expect(resumed.events.map((e) => e.type)).toEqual(['WorkflowResumed']);
+    expect(conflicts).toBe(0); // refused on the primed "active" state, confirmed against the log
+    const again = fresh();
+    again.prime(workflowDecider, userId, workflowId, created.version, carried);
+    await send(again, { type: 'PauseWorkflow', data: {} });
+    expect(conflicts).toBe(1); // "active" looked right, the append at the old version conflicted
+    expect(reads.filter((r) => r > 0).every((r) => r === created.version + 1)).toBe(true);
+
+    // Not a snapshot at all: ignored, the command reads as without it.
+    const broken = fresh();
+    broken.prime(workflowDecider, userId, workflowId, 3, { value: 'nonsense', context: null } as never);
+    reads.length = 0;
+    expect((await send(broken, { type: 'ResumeWorkflow', data: {} })).events.map((e) => e.type)).toEqual([
+      'WorkflowResumed',
+    ]);
   });
 
   it('with assumeNew, creates without a read, and still decides on the real state when the actor exists', async () => {

@@ -23,9 +23,10 @@ export const startScheduler: RoleStarter = async (runtime) => {
         dispatchReactor({ nats, commands, pool: config.CV_EXECUTOR_POOL }),
       ]),
       log,
-      // The workflows and jobs these reactions command follow the log as it is delivered: a run-now
-      // appended by the API no longer costs a read of its workflow here, nor a conflict on the outcome.
-      { onCommit: (c) => commands.observe(c) },
+      // The workflows these reactions command follow the log as it is delivered: a run-now appended by
+      // the API no longer costs a read of its workflow here, nor a conflict on the next outcome. Jobs
+      // are not followed: a reaction needs a job only as of a commit this process wrote itself.
+      { onCommit: (c) => commands.observe(c, 'workflow') },
     ),
   ];
   for (const r of reactors) await r.start();

@@ -73,7 +73,7 @@ export function useExecutorHarness(options: { withExecutor?: boolean } = {}): Ex
           dispatchReactor({ nats, commands, pool: 'default' }),
         ]),
         log,
-        { onCommit: (c) => commands.observe(c) },
+        { onCommit: (c) => commands.observe(c, 'workflow') },
       ),
       new ReactorRunner(nats, buildReactor({ docker, commands }), log),
     );

@@ -175,27 +175,30 @@ export class CommandHandler {
   }
 
   /**
-   * A commit of the log as a consumer of this process is delivered it: a cached snapshot at exactly
-   * the version the commit follows is moved forward by it. A reactor then finds the actor it reacts
-   * on at the commit's version without reading it back, and a command decided next does not conflict
-   * with what another process appended meanwhile. Anything else (no snapshot, another version, a
-   * commit without the header) is left for the next read. `only` limits it to one kind of actor:
-   * folding costs a machine step per event, wasted on actors this process will not command again.
+   * A commit of the log as a consumer of this process is delivered it. An actor's first commit
+   * (it follows sequence 0) puts the actor in the cache; a cached snapshot of a `follow`ed kind at
+   * exactly the version the commit follows is moved forward by it. A reactor then finds the actor it
+   * reacts to at the commit's version without reading it back, even when the process wrote that
+   * commit long ago (under a backlog its own snapshot has left the cache by then), and a command
+   * decided next does not conflict with what another process appended meanwhile. Anything else (no
+   * snapshot, another version, a commit without the header) is left for the next read. Following is
+   * per kind because each fold costs a machine step per event, wasted on actors not used again.
    */
-  observe(commit: ObservedCommit, only?: AggregateKind): void {
-    if (only !== undefined && !commit.subject.includes(`.${only}.`)) return;
+  observe(commit: ObservedCommit, follow?: AggregateKind): void {
+    if (commit.previous === undefined) return;
     const cached = this.cache.get(commit.subject);
-    if (!cached || commit.previous === undefined || cached.version !== commit.previous) return;
+    const first = commit.previous === 0 && !cached;
+    if (!first && cached?.version !== commit.previous) return;
     let aggregate: string;
     try {
       aggregate = parseEventSubject(commit.subject).aggregate;
     } catch {
       return;
     }
-    if (only !== undefined && aggregate !== only) return;
+    if (!first && follow !== undefined && aggregate !== follow) return;
     const decider = this.deciders.get(aggregate);
     if (!decider) return;
-    let state = cached.state;
+    let state = cached ? cached.state : decider.initialState();
     try {
       for (const e of commit.events())
         state = decider.evolve(state, { type: e.type, data: e.data } as EventFromLogic<AnyStateMachine>);
@@ -246,13 +249,17 @@ export class CommandHandler {
     request: CommandRequest<C>,
     subject: string,
   ): Promise<CommandResult<M>> {
+    // The subject's last sequence as a conflict reported it: the reload reads up to it directly.
+    let reportedLast: number | undefined;
     for (let attempt = 1; ; attempt++) {
       let loaded =
         attempt === 1 && request.expectedVersion === undefined
           ? request.assumeNew && !this.cache.get(subject)
             ? { state: decider.initialState(), version: 0, exists: false, fromCache: true }
             : await this.loadForDecision(decider, subject)
-          : { ...(await this.load(decider, request.userId, request.aggregateId)), fromCache: false };
+          : reportedLast !== undefined
+            ? { ...(await this.loadSubject(decider, subject, reportedLast)), fromCache: false }
+            : { ...(await this.load(decider, request.userId, request.aggregateId)), fromCache: false };
       let decided: readonly EventFromLogic<M>[];
       try {
         decided = this.decide(decider, request, loaded);
@@ -298,10 +305,13 @@ export class CommandHandler {
       } catch (err) {
         if (!(err instanceof ConcurrencyConflict) || attempt >= this.maxAttempts) throw err;
         this.onConflict(subject, attempt);
+        reportedLast = err.currentSequence;
         // The cached snapshot stays: it is still true at its version, so the reload reads only the
         // commits appended since. Dropping it would replay the whole subject on every conflict, and a
-        // busy workflow's subject grows with every job it runs.
-        await sleep(Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random()));
+        // busy workflow's subject grows with every job it runs. The first retry goes at once (one
+        // other writer got in first, the usual case: an API and a reactor on one workflow); later
+        // ones back off, for a crowd racing on one actor.
+        if (attempt > 1) await sleep(Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random()));
       }
     }
   }

@@ -29,9 +29,20 @@ export interface AppendResult {
 }
 
 export class ConcurrencyConflict extends ConflictError {
-  constructor(subject: string, expected: number) {
+  constructor(
+    subject: string,
+    expected: number,
+    /** The subject's last sequence as the server reported it with the refusal, when it did. */
+    readonly currentSequence?: number,
+  ) {
     super('concurrency_conflict', `${subject} changed since sequence ${expected}; reload and retry`);
   }
+}
+
+/** nats-server's refusal reads "wrong last sequence: N"; N saves asking for the last sequence again. */
+function reportedLastSequence(message: string): number | undefined {
+  const n = /wrong last sequence: (\d+)/.exec(message)?.[1];
+  return n === undefined ? undefined : Number(n);
 }
 
 export function encodeCommit(events: readonly EventEnvelope[]): Uint8Array {
@@ -118,7 +129,7 @@ export class EventStore {
       return { sequence: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) {
-        throw new ConcurrencyConflict(subject, expectedLastSequence);
+        throw new ConcurrencyConflict(subject, expectedLastSequence, reportedLastSequence(err.message));
       }
       throw err;
     }

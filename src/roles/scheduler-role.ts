@@ -24,8 +24,8 @@ export const startScheduler: RoleStarter = async (runtime) => {
       ]),
       log,
       // The workflows these reactions command follow the log as it is delivered: a run-now appended by
-      // the API no longer costs a read of its workflow here, nor a conflict on the next outcome. Jobs
-      // are not followed: a reaction needs a job only as of a commit this process wrote itself.
+      // the API no longer costs a read of its workflow here. A job enters the cache with its first
+      // commit (the dispatch reads it just after) but is not followed further: no reaction needs it.
       { onCommit: (c) => commands.observe(c, 'workflow') },
     ),
   ];

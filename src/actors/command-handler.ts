@@ -186,16 +186,17 @@ export class CommandHandler {
    */
   observe(commit: ObservedCommit, follow?: AggregateKind): void {
     if (commit.previous === undefined) return;
-    const cached = this.cache.get(commit.subject);
-    const first = commit.previous === 0 && !cached;
-    if (!first && cached?.version !== commit.previous) return;
     let aggregate: string;
     try {
       aggregate = parseEventSubject(commit.subject).aggregate;
     } catch {
       return;
     }
-    if (!first && follow !== undefined && aggregate !== follow) return;
+    // Decided before touching the cache: most commits a reactor is delivered are of no use here.
+    if (commit.previous !== 0 && follow !== undefined && aggregate !== follow) return;
+    const cached = this.cache.peek(commit.subject);
+    const first = commit.previous === 0 && !cached;
+    if (!first && cached?.version !== commit.previous) return;
     const decider = this.deciders.get(aggregate);
     if (!decider) return;
     let state = cached ? cached.state : decider.initialState();

@@ -13,6 +13,11 @@ export class SnapshotCache {
     return entry as { version: number; state: S };
   }
 
+  /** Like get, without counting as a use. */
+  peek<S>(subject: string): { version: number; state: S } | undefined {
+    return this.entries.get(subject) as { version: number; state: S } | undefined;
+  }
+
   /** Keeps the newer of the cached and the given snapshot: a slow read never replaces a newer decision. */
   set(subject: string, version: number, state: unknown): void {
     const current = this.entries.get(subject);

@@ -34,6 +34,14 @@ beforeAll(async () => {
       res.write('starting…');
       return; // never ends
     }
+    if (url === '/closing') {
+      // The server's side of an idle keep-alive timeout racing the client's reuse: every connection
+      // answers its first request and is closed, unanswered, at the next.
+      const socket = req.socket as Socket & { served?: number };
+      socket.served = (socket.served ?? 0) + 1;
+      if (socket.served > 1) return socket.destroy();
+      return res.writeHead(200).end('fresh');
+    }
     if (url === '/redirect') return res.writeHead(302, { location: '/ok' }).end();
     if (url === '/slow') return setTimeout(() => res.writeHead(200).end('late'), 3000);
     res.writeHead(200).end('  all\n\tgood  ');
@@ -109,6 +117,14 @@ describe('HEARTBEAT request', () => {
     const started = Date.now();
     expect(await pending).toEqual({ outcome: 'canceled' });
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('sends a check again on another connection when a kept-alive one is closed as it is reused', async () => {
+    for (let i = 0; i < 3; i++) {
+      const { ctx, lines } = context();
+      expect(await runHeartbeat({ endpoint: `${base}/closing` }, ctx)).toEqual({ outcome: 'completed' });
+      expect(lines.at(-1)).toBe('stdout: body: fresh');
+    }
   });
 
   it('reuses its connection for the next check of the same host', async () => {

@@ -163,7 +163,10 @@ function summaryOf(values: readonly number[]) {
 async function measure(env: BenchEnvironment, s: Shape, progress: Progress, roles: BenchRole[]) {
   const http = await startHttp();
   try {
-    const commands = new CommandHandler(env.events);
+    // Every optimistic-concurrency conflict a run-now met (the workflow's outcomes are written by the
+    // scheduler meanwhile): a retry each.
+    let runNowConflicts = 0;
+    const commands = new CommandHandler(env.events, { onConflict: () => runNowConflicts++ });
     const workflowIds = Array.from({ length: s.workflows }, () => randomUUID());
     await runPool(workflowIds, 64, async (id) => {
       await commands.handle(workflowDecider, {
@@ -458,6 +461,11 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
       cpu_percent_of_one_core: {
         what: `user + system CPU of each process from the first submit until every job ended (${round(runMs / 1000, 1)}s; postgresql and clickhouse: every process of that name, shared with nothing else busy meanwhile); total_ms_per_job: all of them together, CPU milliseconds per completed job`,
         ...cpuPercent,
+      },
+      run_now_conflicts: {
+        what: 'optimistic-concurrency conflicts the submitter met (each one a reload and a retry of a RunNow)',
+        total: runNowConflicts,
+        per_job: round(runNowConflicts / Math.max(1, total), 3),
       },
       jetstream_api: {
         what: 'JetStream API requests (consumer create/delete, direct get, stream info…) over the same span: every cache miss of a CommandHandler reads its subject through a new ordered consumer',

@@ -30,6 +30,25 @@ afterAll(async () => {
   await server?.dispose();
 });
 
+/**
+ * The store as it is, writing down where every read of a subject starts (`reads`) and how often the
+ * subject's last sequence is asked for (`lastSequenceRequests`).
+ */
+function recordingStore() {
+  const record = { reads: [] as number[], lastSequenceRequests: 0 };
+  class RecordingStore extends EventStore {
+    override read(subject: string, from = 1, until?: number, limit?: number) {
+      record.reads.push(from);
+      return super.read(subject, from, until, limit);
+    }
+    override lastSequence(subject: string) {
+      record.lastSequenceRequests++;
+      return super.lastSequence(subject);
+    }
+  }
+  return { store: new RecordingStore(nats.js, nats.jsm), record };
+}
+
 describe('command handler', () => {
   it('creates an actor, appends its events as one commit, and reads them back in order', async () => {
     const handler = new CommandHandler(store, { now: () => new Date('2026-11-27T10:00:00Z') });
@@ -204,15 +223,9 @@ describe('command handler', () => {
   });
 
   it('after a conflict reads only the commits appended since its snapshot, not the whole subject', async () => {
-    // The store as it is, with every read's starting sequence written down.
-    const reads: number[] = [];
-    class RecordingStore extends EventStore {
-      override read(subject: string, from = 1, until?: number, limit?: number) {
-        reads.push(from);
-        return super.read(subject, from, until, limit);
-      }
-    }
-    const watched = new CommandHandler(new RecordingStore(nats.js, nats.jsm));
+    const recording = recordingStore();
+    const reads = recording.record.reads;
+    const watched = new CommandHandler(recording.store);
     const other = new CommandHandler(store);
     const [userId, workflowId] = [newId(), newId()];
     const send = (h: CommandHandler, command: Parameters<typeof workflowDecider.decide>[0]) =>
@@ -241,17 +254,10 @@ describe('command handler', () => {
   });
 
   it('follows the commits of another process it is delivered: the next command neither reads nor conflicts', async () => {
-    const reads: number[] = [];
-    class RecordingStore extends EventStore {
-      override read(subject: string, from = 1, until?: number, limit?: number) {
-        reads.push(from);
-        return super.read(subject, from, until, limit);
-      }
-    }
+    const recording = recordingStore();
+    const reads = recording.record.reads;
     let conflicts = 0;
-    const watched = new CommandHandler(new RecordingStore(nats.js, nats.jsm), {
-      onConflict: () => conflicts++,
-    });
+    const watched = new CommandHandler(recording.store, { onConflict: () => conflicts++ });
     const other = new CommandHandler(store);
     const [userId, workflowId] = [newId(), newId()];
     const send = (h: CommandHandler, command: Parameters<typeof workflowDecider.decide>[0]) =>
@@ -294,20 +300,11 @@ describe('command handler', () => {
   });
 
   it('decides on a primed snapshot without a read, and a stale one costs only a conflict', async () => {
-    const reads: number[] = [];
-    class RecordingStore extends EventStore {
-      override read(subject: string, from = 1, until?: number, limit?: number) {
-        reads.push(from);
-        return super.read(subject, from, until, limit);
-      }
-      override lastSequence(subject: string) {
-        reads.push(-1);
-        return super.lastSequence(subject);
-      }
-    }
+    // Every handler here reads through one recording store: what any of them asked the log for.
+    const { store: recorded, record } = recordingStore();
+    const reads = record.reads;
     let conflicts = 0;
-    const fresh = () =>
-      new CommandHandler(new RecordingStore(nats.js, nats.jsm), { onConflict: () => conflicts++ });
+    const fresh = () => new CommandHandler(recorded, { onConflict: () => conflicts++ });
     const [userId, workflowId] = [newId(), newId()];
     const send = (h: CommandHandler, command: Parameters<typeof workflowDecider.decide>[0]) =>
       h.handle(workflowDecider, { commandId: newId(), userId, aggregateId: workflowId, command });
@@ -319,7 +316,11 @@ describe('command handler', () => {
     primed.prime(workflowDecider, userId, workflowId, created.version, carried);
     const paused = await send(primed, { type: 'PauseWorkflow', data: {} });
     expect(paused.events.map((e) => e.type)).toEqual(['WorkflowPaused']);
-    expect({ reads, conflicts }).toEqual({ reads: [], conflicts: 0 });
+    expect({ reads, asks: record.lastSequenceRequests, conflicts }).toEqual({
+      reads: [],
+      asks: 0,
+      conflicts: 0,
+    });
 
     // The same snapshot, now stale (the workflow is paused): the resume still decides on the real state.
     const stale = fresh();
@@ -330,11 +331,12 @@ describe('command handler', () => {
     const again = fresh();
     again.prime(workflowDecider, userId, workflowId, created.version, carried);
     reads.length = 0;
+    record.lastSequenceRequests = 0;
     await send(again, { type: 'PauseWorkflow', data: {} });
     expect(conflicts).toBe(1); // "active" looked right, the append at the old version conflicted
     // The reload read only what followed the primed version, up to the last sequence the refusal
-    // reported (no separate request for it: no -1).
-    expect(reads).toEqual([created.version + 1]);
+    // reported (no separate request for it).
+    expect({ reads, asks: record.lastSequenceRequests }).toEqual({ reads: [created.version + 1], asks: 0 });
 
     // Not a snapshot at all: ignored, the command reads as without it.
     const broken = fresh();

@@ -7,7 +7,7 @@ import type {
   WorkflowDefinitionChanges,
   WorkflowEvent,
 } from '../events/workflow-events.ts';
-import { type DecideContext, makeDecider } from './aggregate.ts';
+import { type DecideContext, evolve, makeDecider } from './aggregate.ts';
 import { assertNever, requireInstant, requireText, sameJson } from './decision-input.ts';
 import {
   checkChanges,
@@ -182,6 +182,17 @@ function decideWorkflow(
     }
     case 'RecordJobOutcome':
       return recordOutcome(state, command);
+    case 'RecordJobOutcomes': {
+      // Each outcome decided on the state the ones before it leave (the failure count runs on).
+      let current = state;
+      const events: WorkflowEvent[] = [];
+      for (const data of command.data.outcomes) {
+        const decided = recordOutcome(current, { type: 'RecordJobOutcome', data });
+        for (const e of decided) current = evolve(workflowMachine, current, e);
+        events.push(...decided);
+      }
+      return events;
+    }
     default:
       return assertNever(command);
   }

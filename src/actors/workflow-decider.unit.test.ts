@@ -475,6 +475,46 @@ describe('RunNow', () => {
   });
 });
 
+describe('RecordJobOutcomes', () => {
+  const threeFired = [
+    ...builtContainer,
+    fired('j1', T1),
+    fired('j2', T2),
+    fired('j3', '2026-03-01T12:15:00.000Z'),
+  ];
+  const outcomes = (...list: [string, 'COMPLETED' | 'FAILED' | 'CANCELED'][]) => ({
+    type: 'RecordJobOutcomes' as const,
+    data: { outcomes: list.map(([job_id, outcome]) => ({ job_id, outcome })) },
+  });
+
+  it('records each in order, the failure count running on from one to the next', () => {
+    given(threeFired)
+      .when(outcomes(['j1', 'FAILED'], ['j2', 'CANCELED'], ['j3', 'FAILED']))
+      .then([
+        outcomeRecorded('j1', 'FAILED', 1),
+        outcomeRecorded('j2', 'CANCELED', 1),
+        outcomeRecorded('j3', 'FAILED', 2),
+      ]);
+  });
+
+  it('terminates once, where the limit is reached, and still records the rest', () => {
+    const fourFired = [...threeFired, fired('j4', '2026-03-01T12:20:00.000Z')];
+    given([...fourFired, outcomeRecorded('j1', 'FAILED', 1), outcomeRecorded('j2', 'FAILED', 2)])
+      .when(outcomes(['j3', 'FAILED'], ['j4', 'FAILED']))
+      .then([
+        outcomeRecorded('j3', 'FAILED', 3),
+        { type: 'WorkflowTerminated', data: { reason: 'consecutive_failures' } },
+        outcomeRecorded('j4', 'FAILED', 4),
+      ]);
+  });
+
+  it('skips outcomes already recorded, listed twice, or not ours', () => {
+    given([...threeFired, outcomeRecorded('j1', 'FAILED', 1)])
+      .when(outcomes(['j1', 'FAILED'], ['j2', 'COMPLETED'], ['j2', 'COMPLETED'], ['nope', 'FAILED']))
+      .then([outcomeRecorded('j2', 'COMPLETED', 0)]);
+  });
+});
+
 describe('RecordJobOutcome', () => {
   const threeFired = [
     ...builtContainer,

@@ -193,6 +193,16 @@ export type RecordJobOutcome = {
   readonly data: { readonly job_id: string; readonly outcome: RecordedJobOutcome };
 };
 
+/**
+ * Several jobs' ends at once, applied in the order listed: the burst a busy workflow's jobs end in
+ * becomes one commit, instead of a run of appends that keeps every other writer of the workflow
+ * (a run-now from the API) conflicting until it is over.
+ */
+export type RecordJobOutcomes = {
+  readonly type: 'RecordJobOutcomes';
+  readonly data: { readonly outcomes: readonly RecordJobOutcome['data'][] };
+};
+
 export type WorkflowCommand =
   | CreateWorkflow
   | UpdateWorkflow
@@ -206,4 +216,5 @@ export type WorkflowCommand =
   | FireTick
   | SkipTick
   | RunNow
-  | RecordJobOutcome;
+  | RecordJobOutcome
+  | RecordJobOutcomes;

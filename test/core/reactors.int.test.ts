@@ -160,6 +160,55 @@ describe('job lifecycle reactor', () => {
     expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
   });
 
+  it('records a burst of job ends on one workflow in a few commits, each end exactly once', async () => {
+    const [userId, workflowId] = [newId(), newId()];
+    await env.runtime.commands.handle(workflowDecider, {
+      commandId: newId(),
+      userId,
+      aggregateId: workflowId,
+      command: createHeartbeat(userId, workflowId),
+    });
+    const jobIds = Array.from({ length: 40 }, () => newId());
+    for (const jobId of jobIds) {
+      await env.runtime.commands.handle(workflowDecider, {
+        commandId: newId(),
+        userId,
+        aggregateId: workflowId,
+        command: { type: 'RunNow', data: { job_id: jobId } },
+      });
+    }
+    await waitUntil(
+      'all queued',
+      async () => (await Promise.all(jobIds.map(jobStatus))).every((s) => s === 'QUEUED'),
+      20_000,
+    );
+    const send = (jobId: string, command: Parameters<typeof jobDecider.decide>[0]) =>
+      env.runtime.commands.handle(jobDecider, { commandId: newId(), userId, aggregateId: jobId, command });
+    await Promise.all(
+      jobIds.map((id) => send(id, { type: 'StartJob', data: { attempt: 1, executor_id: 'exec-test' } })),
+    );
+    // All end at once, as a busy workflow's jobs do.
+    await Promise.all(
+      jobIds.map((id) => send(id, { type: 'CompleteJob', data: { attempt: 1, exit_code: 0 } })),
+    );
+    await waitUntil(
+      'every end recorded on the workflow',
+      async () =>
+        (await env.runtime.commands.load(workflowDecider, userId, workflowId)).state.context.active_job_ids
+          .length === 0,
+      20_000,
+    );
+    const history = await aggregateHistory(env.runtime.events, userId, 'workflow', workflowId, {
+      limit: 1000,
+    });
+    const recorded = history.entries.filter((e) => e.event.type === 'JobOutcomeRecorded');
+    expect(recorded.map((e) => (e.event.data as { job_id: string }).job_id).sort()).toEqual(
+      [...jobIds].sort(),
+    );
+    const commits = new Set(recorded.map((e) => e.sequence));
+    expect(commits.size).toBeLessThan(jobIds.length);
+  });
+
   it('pages the history by sequence', async () => {
     const [userId, workflowId] = [newId(), newId()];
     await env.runtime.commands.handle(workflowDecider, {

@@ -15,7 +15,7 @@ const MAX_OUTCOMES_PER_COMMIT = 500;
 /**
  * The least time between two records on one workflow. Every other writer of the workflow (a run-now
  * from the API, a tick) must read what changed and append within one gap; records at round-trip pace
- * left them none, and a few run-nows gave up after 30 conflicts (3 of 18,000 at 6 run-nows and 6 job
+ * left them none, and a few run-nows gave up after 30 conflicts (2–3 of 18,000 at 6 run-nows and 6 job
  * ends a second per workflow). Ends arriving meanwhile join the next record.
  */
 const RECORD_GAP_MS = 100;
@@ -81,7 +81,9 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
         } catch (err) {
           for (const b of batch) b.done.reject(err);
         }
-        if (waiting.get(workflowId)?.length) await new Promise((r) => setTimeout(r, RECORD_GAP_MS));
+        // The gap is kept whether or not more ends are waiting yet: one arriving just after the record
+        // would otherwise start the next at once.
+        await new Promise((r) => setTimeout(r, RECORD_GAP_MS));
       }
     } finally {
       recording.delete(workflowId);

@@ -80,6 +80,15 @@ async function runJob(userId: string, workflowId: string, end: 'complete' | 'fai
   return jobId;
 }
 
+function createWorkflow(userId: string, workflowId: string) {
+  return env.runtime.commands.handle(workflowDecider, {
+    commandId: newId(),
+    userId,
+    aggregateId: workflowId,
+    command: createHeartbeat(userId, workflowId),
+  });
+}
+
 async function workflowRow(workflowId: string) {
   return env.runtime.db
     .selectFrom('workflows')
@@ -97,12 +106,7 @@ describe('job lifecycle reactor', () => {
       aggregateId: userId,
       command: { type: 'RegisterUser', data: { user_id: userId, email: 'a@example.com' } },
     });
-    await env.runtime.commands.handle(workflowDecider, {
-      commandId: newId(),
-      userId,
-      aggregateId: workflowId,
-      command: createHeartbeat(userId, workflowId),
-    });
+    await createWorkflow(userId, workflowId);
 
     await runJob(userId, workflowId, 'fail');
     await runJob(userId, workflowId, 'fail');
@@ -162,12 +166,7 @@ describe('job lifecycle reactor', () => {
 
   it('records a burst of job ends on one workflow in a few commits, each end exactly once', async () => {
     const [userId, workflowId] = [newId(), newId()];
-    await env.runtime.commands.handle(workflowDecider, {
-      commandId: newId(),
-      userId,
-      aggregateId: workflowId,
-      command: createHeartbeat(userId, workflowId),
-    });
+    await createWorkflow(userId, workflowId);
     const jobIds = Array.from({ length: 40 }, () => newId());
     for (const jobId of jobIds) {
       await env.runtime.commands.handle(workflowDecider, {
@@ -211,12 +210,7 @@ describe('job lifecycle reactor', () => {
 
   it('pages the history by sequence', async () => {
     const [userId, workflowId] = [newId(), newId()];
-    await env.runtime.commands.handle(workflowDecider, {
-      commandId: newId(),
-      userId,
-      aggregateId: workflowId,
-      command: createHeartbeat(userId, workflowId),
-    });
+    await createWorkflow(userId, workflowId);
     for (let i = 0; i < 4; i++) {
       await env.runtime.commands.handle(workflowDecider, {
         commandId: newId(),

@@ -103,3 +103,13 @@ export async function resolveNatsServer(log: (m: string) => void): Promise<strin
   }
   throw new Error('nats-server not found: install nats-server 2.10 or later, or set NATS_URL');
 }
+
+/**
+ * The environment nats-server runs with: Go's collector at GOGC=400 (the default is 100) unless the
+ * caller's environment sets GOGC. Its heap is small next to this machine's memory, and collecting
+ * a quarter as often cut its CPU per job by ~11% in the heartbeat benchmark (alternating runs, 600
+ * run-nows a second: 0.80–0.82 ms of nats-server CPU per job against 0.90–0.93).
+ */
+export function natsServerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, GOGC: env.GOGC ?? '400' };
+}

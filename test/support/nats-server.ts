@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveNatsServer } from '../../src/stack/nats-binary.ts';
+import { natsServerEnv, resolveNatsServer } from '../../src/stack/nats-binary.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 
 export function freePort(): Promise<number> {
@@ -23,6 +23,8 @@ export function freePort(): Promise<number> {
 export interface TestNatsServer {
   readonly url: string;
   readonly port: number;
+  /** The monitoring endpoint (`/varz`, `/connz`, …). */
+  readonly monitorUrl: string;
   stop(signal?: NodeJS.Signals): Promise<void>;
   start(): Promise<void>;
   dispose(): Promise<void>;
@@ -37,13 +39,12 @@ export async function startNatsServer(): Promise<TestNatsServer> {
   const server: TestNatsServer = {
     url: `nats://127.0.0.1:${port}`,
     port,
+    monitorUrl: `http://127.0.0.1:${monitor}`,
     async start() {
       child = spawn(
         binary,
         ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', store],
-        {
-          stdio: 'ignore',
-        },
+        { stdio: 'ignore', env: natsServerEnv() },
       );
       await waitUntil('test nats-server', async () => {
         const res = await fetch(`http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`);

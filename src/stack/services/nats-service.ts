@@ -1,7 +1,7 @@
 // NATS with JetStream on the stack's own ports, its store under .data/nats.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveNatsServer } from '../nats-binary.ts';
+import { natsServerEnv, resolveNatsServer } from '../nats-binary.ts';
 import { dataDir, stackPorts } from '../paths.ts';
 import { spawnDaemon } from '../process-control.ts';
 import { httpOk, type LocalService } from './local-service.ts';
@@ -28,6 +28,6 @@ export const natsService: LocalService = {
       '-sd',
       storeDir,
     ];
-    return spawnDaemon(binary, args, join(dataDir, 'logs', 'nats.log'));
+    return spawnDaemon(binary, args, join(dataDir, 'logs', 'nats.log'), natsServerEnv());
   },
 };

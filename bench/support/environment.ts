@@ -24,6 +24,8 @@ export interface BenchEnvironment {
   readonly events: EventStore;
   /** Logs to stderr (the logger's default, stdout, is reserved for the report). */
   readonly log: Logger;
+  /** The private nats-server's monitoring endpoint. */
+  readonly natsMonitorUrl: string;
   dispose(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function openBenchEnvironment(name: string, progress: Progress): Pr
       clickhouse,
       events: new EventStore(nats.js, nats.jsm),
       log,
+      natsMonitorUrl: server.monitorUrl,
       async dispose() {
         open.delete(env);
         await dispose();

@@ -249,3 +249,53 @@ export async function consumerBacklog(
     return null;
   }
 }
+
+/** Messages and bytes one side of nats-server's connections moved, summed by connection name. */
+export interface NatsTraffic {
+  readonly [connectionName: string]: {
+    in_msgs: number;
+    out_msgs: number;
+    in_bytes: number;
+    out_bytes: number;
+  };
+}
+
+/**
+ * What every open client connection has sent (`in_*`: client to server) and received (`out_*`), by
+ * connection name (`/connz` of the monitoring endpoint). Where the server's work per job goes: each
+ * message in is parsed and routed, each one out is written to a socket.
+ */
+export async function natsTraffic(monitorUrl: string): Promise<NatsTraffic> {
+  const res = await fetch(`${monitorUrl}/connz?limit=4096`);
+  const body = (await res.json()) as {
+    connections: { name?: string; in_msgs: number; out_msgs: number; in_bytes: number; out_bytes: number }[];
+  };
+  const traffic: Record<string, { in_msgs: number; out_msgs: number; in_bytes: number; out_bytes: number }> =
+    {};
+  for (const c of body.connections) {
+    const name = c.name ?? '(unnamed)';
+    const t = traffic[name] ?? { in_msgs: 0, out_msgs: 0, in_bytes: 0, out_bytes: 0 };
+    traffic[name] = t;
+    t.in_msgs += c.in_msgs;
+    t.out_msgs += c.out_msgs;
+    t.in_bytes += c.in_bytes;
+    t.out_bytes += c.out_bytes;
+  }
+  return traffic;
+}
+
+/** `after - before` per connection name and field, divided by `per` (e.g. per completed job). */
+export function trafficPer(before: NatsTraffic, after: NatsTraffic, per: number): NatsTraffic {
+  const out: Record<string, { in_msgs: number; out_msgs: number; in_bytes: number; out_bytes: number }> = {};
+  const r = (n: number) => Math.round((n / per) * 100) / 100;
+  for (const [name, a] of Object.entries(after)) {
+    const b = before[name] ?? { in_msgs: 0, out_msgs: 0, in_bytes: 0, out_bytes: 0 };
+    out[name] = {
+      in_msgs: r(a.in_msgs - b.in_msgs),
+      out_msgs: r(a.out_msgs - b.out_msgs),
+      in_bytes: r(a.in_bytes - b.in_bytes),
+      out_bytes: r(a.out_bytes - b.out_bytes),
+    };
+  }
+  return out;
+}

@@ -2,7 +2,7 @@
 // one transaction (what an operator runs after changing a projection, and what the runner does itself
 // when a projection's version changes).
 import { postgresReadModels } from '../src/projections/postgres-read-models.ts';
-import { rebuildProjection } from '../src/projections/projection-runner.ts';
+import { rebuildProjection } from '../src/projections/projection-batch.ts';
 import { logShapes, type ProjectionRun, projectionRun } from './projection-catch-up.ts';
 import type { Benchmark, Scale } from './support/benchmark.ts';
 import { openBenchEnvironment } from './support/environment.ts';

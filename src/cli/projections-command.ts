@@ -1,7 +1,7 @@
 // `chronoverse projections rebuild [name]`: drop a projection's rows and replay the log into them.
 import { loadConfig } from '../config/config.ts';
 import { migrateAll } from '../migrate/migrate-all.ts';
-import { rebuildProjection } from '../projections/projection-runner.ts';
+import { rebuildProjection } from '../projections/projection-batch.ts';
 import { allProjections } from '../projections/registry.ts';
 import { openRuntime } from '../runtime/runtime.ts';
 

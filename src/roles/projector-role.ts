@@ -13,14 +13,15 @@ const HOUR_MS = 3_600_000;
 export const startProjector: RoleStarter = async (runtime) => {
   const log = runtime.log.child('projection');
   const deps = { nats: runtime.nats, db: runtime.db, log };
-  const projections = allProjections(runtime).map((p) => new ProjectionRunner(deps, p));
+  // Every projection on one consumer of the log: one delivery per commit, not one per projection.
+  const projections = new ProjectionRunner(deps, allProjections(runtime));
   const logs = new LogProcessor({
     nats: runtime.nats,
     clickhouse: runtime.clickhouse,
     database: runtime.config.CLICKHOUSE_DATABASE,
     log: runtime.log.child('logs'),
   });
-  for (const p of projections) await p.start();
+  await projections.start();
   await logs.start();
   const retain = () =>
     dropExpiredLogPartitions(
@@ -37,14 +38,14 @@ export const startProjector: RoleStarter = async (runtime) => {
   void retain();
   const retention = setInterval(retain, HOUR_MS);
   runtime.log.info('projector started', {
-    projections: projections.map((p) => p.projection.name),
+    projections: projections.projections.map((p) => p.name),
     log_processor: true,
   });
   return {
     name: 'projector',
     stop: async () => {
       clearInterval(retention);
-      await Promise.all([...projections.map((p) => p.stop()), logs.stop()]);
+      await Promise.all([projections.stop(), logs.stop()]);
     },
   };
 };

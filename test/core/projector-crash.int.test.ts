@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { streamNames } from '../../src/events/stream-definitions.ts';
 import { readCheckpoint } from '../../src/projections/checkpoint.ts';
 import { countJobEvents } from '../../src/projections/clickhouse-job-events.ts';
-import { rebuildProjection } from '../../src/projections/projection-runner.ts';
+import { rebuildProjection } from '../../src/projections/projection-batch.ts';
 import { allProjections } from '../../src/projections/registry.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';

@@ -1,0 +1,153 @@
+// Applies one projection's commits as they are offered, in batches: each batch everything offered
+// meanwhile (up to batchSize), no sooner than the projection's minBatchIntervalMs after the previous
+// one began, each with its checkpoint in one Postgres transaction. Reading the log is the runner's
+// job (one consumer for several projections); this is the part that differs per projection.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { StoredCommit } from '../events/event-store.ts';
+import { readCheckpoint } from './checkpoint.ts';
+import type { Projection } from './projection.ts';
+import { applyBatch, type ProjectionDeps, rebuildProjection } from './projection-batch.ts';
+
+/** A commit as offered: `null` when it could not be read (it still moves the checkpoint). */
+export interface OfferedCommit {
+  readonly sequence: number;
+  readonly commit: StoredCommit | null;
+}
+
+export class ProjectionApplier {
+  /** The last sequence committed to Postgres. */
+  applied = 0;
+  /** The last sequence offered: the runner offers each commit once, in log order. */
+  offered = 0;
+  private readonly buffer: OfferedCommit[] = [];
+  private lastBatchAt = 0;
+  private arrived: (() => void) | undefined;
+  private roomWaiters: (() => void)[] = [];
+  private readonly waiters: { sequence: number; resolve: () => void }[] = [];
+  private stopping = false;
+  private readonly stopped = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: ProjectionDeps,
+    readonly projection: Projection,
+    private readonly batchSize: number,
+    /** Offered but not yet applied, beyond which the runner stops reading. */
+    private readonly maxBuffered: number,
+  ) {}
+
+  /** Rebuilds the projection if its version changed, reads its checkpoint, and starts applying. */
+  async start(): Promise<void> {
+    const { db, log } = this.deps;
+    const row = await db
+      .selectFrom('projection_checkpoints')
+      .select(['version', 'last_sequence'])
+      .where('projection', '=', this.projection.name)
+      .executeTakeFirst();
+    if (row && row.version !== this.projection.version) {
+      log.warn('projection version changed: rebuilding from the log', {
+        projection: this.projection.name,
+        from: row.version,
+        to: this.projection.version,
+      });
+      await rebuildProjection(this.deps, this.projection);
+    }
+    this.applied = await readCheckpoint(db, this.projection.name);
+    this.offered = this.applied;
+    this.loop = this.run();
+  }
+
+  offer(offered: OfferedCommit): void {
+    if (offered.sequence <= this.offered) return;
+    this.offered = offered.sequence;
+    this.buffer.push(offered);
+    this.arrived?.();
+  }
+
+  get full(): boolean {
+    return this.buffer.length >= this.maxBuffered;
+  }
+
+  /** Resolves once the buffer has room again (at once when it has). */
+  whenRoom(): Promise<void> {
+    if (!this.full || this.stopping) return Promise.resolve();
+    return new Promise((r) => this.roomWaiters.push(r));
+  }
+
+  private async run(): Promise<void> {
+    const interval = this.projection.minBatchIntervalMs ?? 0;
+    while (!this.stopping) {
+      if (this.buffer.length === 0) {
+        await new Promise<void>((r) => {
+          this.arrived = r;
+        });
+        this.arrived = undefined;
+        continue;
+      }
+      const wait = this.lastBatchAt + interval - Date.now();
+      if (wait > 0 && this.buffer.length < this.batchSize) await this.sleep(wait);
+      if (this.stopping) break;
+      const batch = this.buffer.splice(0, this.batchSize);
+      this.releaseRoom();
+      this.lastBatchAt = Date.now();
+      const commits = batch.flatMap((b) => (b.commit ? [b.commit] : []));
+      await this.applyWithRetry(commits, batch[batch.length - 1]!.sequence);
+    }
+  }
+
+  private releaseRoom(): void {
+    if (this.full) return;
+    const waiting = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const r of waiting) r();
+  }
+
+  /** Sleeps, cut short by a stop (an arrival does not: the interval is the point). */
+  private sleep(ms: number): Promise<void> {
+    return delay(ms, undefined, { signal: this.stopped.signal }).catch(() => {});
+  }
+
+  private async applyWithRetry(commits: readonly StoredCommit[], last: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.applied = await applyBatch(this.deps.db, this.projection, commits, last);
+        this.notifyWaiters();
+        return;
+      } catch (err) {
+        // Nothing was committed: a stopping applier leaves the batch to the next start.
+        if (this.stopping) return;
+        this.deps.log.error('projection batch failed; retrying', {
+          projection: this.projection.name,
+          attempt,
+          error: err,
+        });
+        await this.sleep(Math.min(5000, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  private notifyWaiters(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i]!;
+      if (w.sequence <= this.applied) {
+        this.waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /** Resolves once every commit up to `sequence` of the stream is applied. */
+  waitFor(sequence: number): Promise<void> {
+    if (sequence <= this.applied) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ sequence, resolve }));
+  }
+
+  /** Ends after the batch being applied commits (or fails); what is only offered is left to the next start. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.arrived?.();
+    this.stopped.abort();
+    for (const r of this.roomWaiters.splice(0)) r();
+    await this.loop;
+  }
+}

@@ -122,6 +122,12 @@ export type Decider<M extends AnyStateMachine, C extends { readonly type: string
   evolve(state: SnapshotFrom<M>, event: EventFromLogic<M>): SnapshotFrom<M>;
   /** `state` undefined means the aggregate has no events yet. Throws an AppError to refuse. */
   decide(command: C, state: SnapshotFrom<M> | undefined, ctx: DecideContext): readonly EventFromLogic<M>[];
+  /** `decide`, with the snapshot the events lead to (computed anyway, to check them). */
+  decideNext(
+    command: C,
+    state: SnapshotFrom<M> | undefined,
+    ctx: DecideContext,
+  ): { readonly events: readonly EventFromLogic<M>[]; readonly next: SnapshotFrom<M> };
 };
 
 /** Builds a Decider whose `decide` is checked against the machine (see `applyDecided`). */
@@ -130,16 +136,17 @@ export function makeDecider<M extends AnyStateMachine, C extends { readonly type
   machine: M,
   decide: (command: C, state: SnapshotFrom<M>, ctx: DecideContext) => readonly EventFromLogic<M>[],
 ): Decider<M, C> {
+  const decideNext: Decider<M, C>['decideNext'] = (command, state, ctx) => {
+    const current = state ?? initialSnapshot(machine);
+    const events = decide(command, current, ctx);
+    return { events, next: applyDecided(machine, current, events) };
+  };
   return {
     aggregate,
     machine,
     initialState: () => initialSnapshot(machine),
     evolve: (state, event) => evolve(machine, state, event),
-    decide: (command, state, ctx) => {
-      const current = state ?? initialSnapshot(machine);
-      const events = decide(command, current, ctx);
-      applyDecided(machine, current, events);
-      return events;
-    },
+    decide: (command, state, ctx) => decideNext(command, state, ctx).events,
+    decideNext,
   };
 }

@@ -97,6 +97,14 @@ describe('makeDecider', () => {
     ).toThrowError(/WorkflowPaused is not allowed/);
   });
 
+  it('gives the snapshot the decided events lead to, as folding them would', () => {
+    const built = evolveAll(workflowMachine, builtContainer);
+    const { events, next } = buggy.decideNext({ type: 'PauseWorkflow', data: {} }, built, { now });
+    expect(events).toEqual([paused]);
+    expect(workflowStatus(next).lifecycle).toBe('paused');
+    expect(next.context).toEqual(evolveAll(workflowMachine, [paused], built).context);
+  });
+
   it('exposes initialState and evolve for a command handler', () => {
     const state = buggy.evolve(buggy.initialState(), builtContainer[0] as WorkflowEvent);
     expect(workflowStatus(state).lifecycle).toBe('active');

@@ -261,7 +261,7 @@ export class CommandHandler {
           : reportedLast !== undefined
             ? { ...(await this.loadSubject(decider, subject, reportedLast)), fromCache: false }
             : { ...(await this.load(decider, request.userId, request.aggregateId)), fromCache: false };
-      let decided: readonly EventFromLogic<M>[];
+      let decided: { readonly events: readonly EventFromLogic<M>[]; readonly next: SnapshotFrom<M> };
       try {
         decided = this.decide(decider, request, loaded);
       } catch (err) {
@@ -270,19 +270,19 @@ export class CommandHandler {
         loaded = { ...(await this.load(decider, request.userId, request.aggregateId)), fromCache: false };
         decided = this.decide(decider, request, loaded);
       }
-      if (decided.length === 0 && loaded.fromCache) {
+      if (decided.events.length === 0 && loaded.fromCache) {
         // "Nothing to do" on a cached snapshot is confirmed against the current state.
         loaded = { ...(await this.load(decider, request.userId, request.aggregateId)), fromCache: false };
         decided = this.decide(decider, request, loaded);
       }
       const { state, version } = loaded;
-      if (decided.length === 0) return { events: [], version, state };
+      if (decided.events.length === 0) return { events: [], version, state };
       let index = 0;
       const envelopes = toEnvelopes(
         decider.aggregate as AggregateKind,
         request.aggregateId,
         request.userId,
-        decided as readonly EventOf<AggregateKind>[],
+        decided.events as readonly EventOf<AggregateKind>[],
         {
           newId: () => deriveEventId(request.commandId, index++),
           now: this.now(),
@@ -299,10 +299,8 @@ export class CommandHandler {
           const current = await this.load(decider, request.userId, request.aggregateId);
           return { events: [], version: current.version, state: current.state };
         }
-        let next = state;
-        for (const e of decided) next = decider.evolve(next, e);
-        this.cache.set(subject, ack.sequence, next);
-        return { events: envelopes, version: ack.sequence, state: next };
+        this.cache.set(subject, ack.sequence, decided.next);
+        return { events: envelopes, version: ack.sequence, state: decided.next };
       } catch (err) {
         if (!(err instanceof ConcurrencyConflict) || attempt >= this.maxAttempts) throw err;
         this.onConflict(subject, attempt);
@@ -321,7 +319,7 @@ export class CommandHandler {
     decider: Decider<M, C>,
     request: CommandRequest<C>,
     loaded: { state: SnapshotFrom<M>; version: number; exists: boolean },
-  ): readonly EventFromLogic<M>[] {
+  ): { readonly events: readonly EventFromLogic<M>[]; readonly next: SnapshotFrom<M> } {
     if (request.expectedVersion !== undefined && request.expectedVersion !== loaded.version) {
       throw new PreconditionFailedError(
         'version_mismatch',
@@ -329,7 +327,9 @@ export class CommandHandler {
         { details: { current_version: loaded.version } },
       );
     }
-    return decider.decide(request.command, loaded.exists ? loaded.state : undefined, { now: this.now() });
+    return decider.decideNext(request.command, loaded.exists ? loaded.state : undefined, {
+      now: this.now(),
+    });
   }
 }
 

@@ -32,6 +32,19 @@ export function dispatchSubject(pool: string): string {
   return `cv.dispatch.${token('pool', pool)}`;
 }
 
+/**
+ * A workflow's build requests to the executors of a pool (work queue, one subject per workflow so
+ * that one workflow's builds run in order and different workflows' side by side).
+ */
+export function buildQueueSubject(pool: string, workflowId: string): string {
+  return `cv.dispatch.builds.${token('pool', pool)}.${token('workflowId', workflowId)}`;
+}
+
+/** Every build request to a pool's executors. */
+export function buildQueueFilter(pool: string): string {
+  return `cv.dispatch.builds.${token('pool', pool)}.>`;
+}
+
 export function logSubject(userId: string, jobId: string): string {
   return `cv.logs.${token('userId', userId)}.${token('jobId', jobId)}`;
 }

@@ -1,10 +1,20 @@
 // Builds CONTAINER workflows: the image must be present on the engine (found locally, or pulled when
 // a registry is reachable; one pull at a time per image). The outcome is a build event on the
 // workflow; a failed build carries the reason (and becomes an error notification).
+//
+// The scheduler's job reactors, which read the whole log anyway, forward each WorkflowBuildQueued to
+// the pool's build queue (a work queue beside the dispatch queue); the executors build from there.
+// Executors used to read every workflow commit for it (a run-now and a job's end each: four NATS
+// messages per job for an event a workflow sees once or twice in its life).
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import type Docker from 'dockerode';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
 import { AppError } from '../errors.ts';
+import { EVENT_TYPES_HEADER, encodeCommit } from '../events/event-store.ts';
+import { streamNames } from '../events/stream-definitions.ts';
+import { buildQueueFilter, buildQueueSubject } from '../events/subjects.ts';
+import type { Nats } from '../infra/nats-connection.ts';
 import type { Reactor } from './reactor.ts';
 
 const pulls = new Map<string, Promise<void>>();
@@ -35,10 +45,36 @@ export async function ensureImage(docker: Docker, image: string): Promise<string
   }
 }
 
-export function buildReactor(deps: { docker: Docker; commands: CommandHandler }): Reactor {
+/**
+ * Forwards each WorkflowBuildQueued to the pool's build queue, as a one-event commit (the builder reads
+ * it like the log). The event id is the message id: a redelivered event forwards nothing new.
+ */
+export function buildRequestReactor(deps: { nats: Nats; pool: string }): Reactor {
   return {
-    name: 'reactor_build',
+    name: 'build_requests',
     subjects: ['cv.evt.*.workflow.>'],
+    eventTypes: new Set(['WorkflowBuildQueued']),
+    async react(e) {
+      if (e.type !== 'WorkflowBuildQueued') return;
+      const h = natsHeaders();
+      h.set(EVENT_TYPES_HEADER, e.type);
+      if (e.traceparent) h.set('traceparent', e.traceparent);
+      await deps.nats.js.publish(buildQueueSubject(deps.pool, e.aggregateId), encodeCommit([e]), {
+        msgID: `build:${e.id}`,
+        headers: h,
+      });
+    },
+  };
+}
+
+/** The durable consumer of a pool's build queue, shared by its executors. */
+export const builderConsumerName = (pool: string): string => `builder_${pool}`;
+
+export function buildReactor(deps: { docker: Docker; commands: CommandHandler; pool: string }): Reactor {
+  return {
+    name: builderConsumerName(deps.pool),
+    stream: streamNames.dispatch,
+    subjects: [buildQueueFilter(deps.pool)],
     eventTypes: new Set(['WorkflowBuildQueued']),
     async react(e) {
       if (e.type !== 'WorkflowBuildQueued') return;

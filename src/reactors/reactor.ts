@@ -16,6 +16,8 @@ import type { Logger } from '../telemetry/logger.ts';
 
 export interface Reactor {
   readonly name: string;
+  /** The stream it reads (default CV_EVENTS); its messages are commits, as the event log's are. */
+  readonly stream?: string;
   readonly subjects: readonly string[];
   /**
    * The event types it reacts to. A commit holding none of them (its Cv-Event-Types header says so)
@@ -70,7 +72,10 @@ export async function ensureReactorConsumer(nats: Nats, reactor: Reactor, ackWai
     max_ack_pending: 4096,
     max_deliver: -1,
   };
-  await ensureDurableConsumer(nats.jsm, streamNames.events, config, ['ack_wait', 'max_ack_pending']);
+  await ensureDurableConsumer(nats.jsm, reactor.stream ?? streamNames.events, config, [
+    'ack_wait',
+    'max_ack_pending',
+  ]);
 }
 
 export class ReactorRunner {
@@ -105,7 +110,10 @@ export class ReactorRunner {
   private async run(): Promise<void> {
     while (!this.stopping) {
       try {
-        const consumer = await this.nats.js.consumers.get(streamNames.events, this.reactor.name);
+        const consumer = await this.nats.js.consumers.get(
+          this.reactor.stream ?? streamNames.events,
+          this.reactor.name,
+        );
         const messages = await consumer.consume({ max_messages: this.concurrency * 2 });
         this.stopConsumer = () => messages.stop();
         for await (const m of messages) {

@@ -22,7 +22,7 @@ export const startExecutor: RoleStarter = async (runtime) => {
     maxDeliver: c.CV_DISPATCH_MAX_DELIVER,
     limits: executorLimitsFrom(c),
   });
-  const builds = new ReactorRunner(runtime.nats, buildReactor(deps), log);
+  const builds = new ReactorRunner(runtime.nats, buildReactor({ ...deps, pool: c.CV_EXECUTOR_POOL }), log);
   await builds.start();
   await executor.start();
   const advisories = watchMaxDeliveries(deps, c.CV_EXECUTOR_POOL);

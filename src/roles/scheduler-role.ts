@@ -1,11 +1,9 @@
 // The scheduler: fires every workflow's ticks (each replica takes the workflows rendezvous hashing
 // gives it among the live replicas), and runs the reactors that move workflows and jobs along (a
 // scheduled job is created and queued; a queued attempt is dispatched to the executors; a job's end
-// is recorded on its workflow).
+// is recorded on its workflow; a queued build goes to the executors' build queue).
 import { hostname } from 'node:os';
-import { dispatchReactor } from '../reactors/dispatch-reactor.ts';
-import { jobLifecycleReactor } from '../reactors/job-lifecycle-reactor.ts';
-import { combinedReactor, JOB_REACTORS, ReactorRunner } from '../reactors/reactor.ts';
+import { schedulerReactors } from '../reactors/scheduler-reactors.ts';
 import { SchedulerMembership } from '../scheduler/membership.ts';
 import { TickScheduler } from '../scheduler/tick-scheduler.ts';
 import type { RoleStarter } from './role.ts';
@@ -13,22 +11,7 @@ import type { RoleStarter } from './role.ts';
 export const startScheduler: RoleStarter = async (runtime) => {
   const log = runtime.log.child('scheduler');
   const { nats, commands, db, config } = runtime;
-  // The lifecycle and the dispatch share one consumer of the log: one delivery per commit, not two.
-  // (A deployment from before keeps a durable consumer `reactor_dispatch` nothing reads any more.)
-  const reactors = [
-    new ReactorRunner(
-      nats,
-      combinedReactor(JOB_REACTORS, [
-        jobLifecycleReactor(commands),
-        dispatchReactor({ nats, commands, pool: config.CV_EXECUTOR_POOL }),
-      ]),
-      log,
-      // The workflows these reactions command follow the log as it is delivered: a run-now appended by
-      // the API no longer costs a read of its workflow here. A job enters the cache with its first
-      // commit (the dispatch reads it just after) but is not followed further: no reaction needs it.
-      { onCommit: (c) => commands.observe(c, 'workflow') },
-    ),
-  ];
+  const reactors = [schedulerReactors({ nats, commands, pool: config.CV_EXECUTOR_POOL, log })];
   for (const r of reactors) await r.start();
   const memberId = `${hostname()}-${process.pid}`;
   const membership = new SchedulerMembership(nats.nc, memberId);

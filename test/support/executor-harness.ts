@@ -11,9 +11,8 @@ import { logSubject } from '../../src/events/subjects.ts';
 import { Executor, type ExecutorOptions } from '../../src/executor/executor.ts';
 import type { LogBatch, LogLine } from '../../src/executor/log-shipper.ts';
 import { buildReactor } from '../../src/reactors/build-reactor.ts';
-import { dispatchReactor } from '../../src/reactors/dispatch-reactor.ts';
-import { jobLifecycleReactor } from '../../src/reactors/job-lifecycle-reactor.ts';
-import { combinedReactor, JOB_REACTORS, ReactorRunner } from '../../src/reactors/reactor.ts';
+import { ReactorRunner } from '../../src/reactors/reactor.ts';
+import { schedulerReactors } from '../../src/reactors/scheduler-reactors.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { newId } from './fixtures.ts';
@@ -65,17 +64,9 @@ export function useExecutorHarness(options: { withExecutor?: boolean } = {}): Ex
   beforeAll(async () => {
     const { nats, commands, docker } = env.runtime;
     runners.push(
-      // As the scheduler role runs them: one consumer for the lifecycle and the dispatch.
-      new ReactorRunner(
-        nats,
-        combinedReactor(JOB_REACTORS, [
-          jobLifecycleReactor(commands),
-          dispatchReactor({ nats, commands, pool: 'default' }),
-        ]),
-        log,
-        { onCommit: (c) => commands.observe(c, 'workflow') },
-      ),
-      new ReactorRunner(nats, buildReactor({ docker, commands }), log),
+      // As the scheduler role runs them, and the executors' builder.
+      schedulerReactors({ nats, commands, pool: 'default', log }),
+      new ReactorRunner(nats, buildReactor({ docker, commands, pool: 'default' }), log),
     );
     for (const r of runners) await r.start();
     if (options.withExecutor !== false) await harness.startExecutor();

@@ -1,0 +1,34 @@
+// The scheduler's reactors, on one durable consumer of the log (one delivery per commit, not one per
+// reactor): a scheduled job becomes a job actor and is queued, a queued attempt is dispatched to the
+// executors, a job's end is recorded on its workflow, and a queued build goes to the build queue.
+// (A deployment from before keeps durable consumers `reactor_dispatch` and `reactor_build` that
+// nothing reads any more.)
+import type { CommandHandler } from '../actors/command-handler.ts';
+import type { Nats } from '../infra/nats-connection.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { buildRequestReactor } from './build-reactor.ts';
+import { dispatchReactor } from './dispatch-reactor.ts';
+import { jobLifecycleReactor } from './job-lifecycle-reactor.ts';
+import { combinedReactor, JOB_REACTORS, ReactorRunner } from './reactor.ts';
+
+export function schedulerReactors(deps: {
+  nats: Nats;
+  commands: CommandHandler;
+  pool: string;
+  log: Logger;
+}): ReactorRunner {
+  const { nats, commands, pool, log } = deps;
+  return new ReactorRunner(
+    nats,
+    combinedReactor(JOB_REACTORS, [
+      jobLifecycleReactor(commands),
+      dispatchReactor({ nats, commands, pool }),
+      buildRequestReactor({ nats, pool }),
+    ]),
+    log,
+    // The workflows these reactions command follow the log as it is delivered: a run-now appended by
+    // the API no longer costs a read of its workflow here. A job enters the cache with its first
+    // commit (the dispatch reads it just after) but is not followed further: no reaction needs it.
+    { onCommit: (c) => commands.observe(c, 'workflow') },
+  );
+}

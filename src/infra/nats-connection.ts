@@ -1,7 +1,6 @@
 // One NATS connection per process, with JetStream client and manager bound to it.
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { skipDiscardedRequestErrors } from './nats-request-patch.ts';
 
 export interface Nats {
   readonly nc: NatsConnection;
@@ -10,7 +9,6 @@ export interface Nats {
 }
 
 export async function connectNats(servers: string, name: string): Promise<Nats> {
-  skipDiscardedRequestErrors();
   const nc = await connect({
     servers: servers.split(','),
     name,

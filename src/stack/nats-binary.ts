@@ -107,7 +107,7 @@ export async function resolveNatsServer(log: (m: string) => void): Promise<strin
 /**
  * The environment nats-server runs with: Go's collector at GOGC=400 (the default is 100) unless the
  * caller's environment sets GOGC. Memory for CPU: in the heartbeat benchmark (600 run-nows a second)
- * collecting a quarter as often cut nats-server's CPU per job by 8–11% (alternating runs: 0.80–0.82
+ * collecting a quarter as often cut nats-server's CPU per job by 8–14% (alternating runs: 0.80–0.82
  * against 0.90–0.93 ms; 0.61 against 0.67) and raised its peak RSS from 256 to 492 MiB.
  */
 export function natsServerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

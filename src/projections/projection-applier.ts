@@ -23,7 +23,6 @@ export class ProjectionApplier {
   private lastBatchAt = 0;
   private arrived: (() => void) | undefined;
   private roomWaiters: (() => void)[] = [];
-  private readonly waiters: { sequence: number; resolve: () => void }[] = [];
   private stopping = false;
   private readonly stopped = new AbortController();
   private loop: Promise<void> | undefined;
@@ -34,6 +33,8 @@ export class ProjectionApplier {
     private readonly batchSize: number,
     /** Offered but not yet applied, beyond which the runner stops reading. */
     private readonly maxBuffered: number,
+    /** Told after every committed batch. */
+    private readonly onApplied: () => void = () => {},
   ) {}
 
   /** Rebuilds the projection if its version changed, reads its checkpoint, and starts applying. */
@@ -111,7 +112,7 @@ export class ProjectionApplier {
     for (let attempt = 1; ; attempt++) {
       try {
         this.applied = await applyBatch(this.deps.db, this.projection, commits, last);
-        this.notifyWaiters();
+        this.onApplied();
         return;
       } catch (err) {
         // Nothing was committed: a stopping applier leaves the batch to the next start.
@@ -124,22 +125,6 @@ export class ProjectionApplier {
         await this.sleep(Math.min(5000, 100 * 2 ** attempt));
       }
     }
-  }
-
-  private notifyWaiters(): void {
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      const w = this.waiters[i]!;
-      if (w.sequence <= this.applied) {
-        this.waiters.splice(i, 1);
-        w.resolve();
-      }
-    }
-  }
-
-  /** Resolves once every commit up to `sequence` of the stream is applied. */
-  waitFor(sequence: number): Promise<void> {
-    if (sequence <= this.applied) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ sequence, resolve }));
   }
 
   /** Ends after the batch being applied commits (or fails); what is only offered is left to the next start. */

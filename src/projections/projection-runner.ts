@@ -2,7 +2,10 @@
 // decodes each commit once and offers it to every projection's applier (projection-applier.ts), each
 // of which batches and commits on its own. Several projections on one consumer cost nats-server one
 // delivery per commit instead of one per projection (the Postgres read models and the ClickHouse
-// analytics read the same log). Reading pauses while any applier has too much waiting.
+// analytics read the same log). Reading pauses while a projection has too much waiting; one that
+// keeps it paused (its store is down, or slow) is given a reader of its own, from its checkpoint, so
+// that the others are never held back by it for long.
+import { setTimeout as delay } from 'node:timers/promises';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { orderedFilter } from '../events/filter-subjects.ts';
 import { streamNames } from '../events/stream-definitions.ts';
@@ -12,6 +15,17 @@ import { type ProjectionDeps, readCommit } from './projection-batch.ts';
 
 export interface RunnerOptions {
   readonly batchSize?: number;
+  /** How long one projection may keep reading paused before it gets a reader of its own (5 s). */
+  readonly detachAfterMs?: number;
+  /** Told after every batch any projection of this runner commits. */
+  readonly onApplied?: () => void;
+}
+
+/** A projection that left the shared reader: its own runner, and the applier it had until then. */
+interface Detached {
+  readonly runner: ProjectionRunner;
+  readonly before: ProjectionApplier;
+  readonly started: Promise<void>;
 }
 
 export class ProjectionRunner {
@@ -19,8 +33,13 @@ export class ProjectionRunner {
   private loop: Promise<void> | undefined;
   private stopConsumer: (() => void) | undefined;
   private readonly appliers: ProjectionApplier[];
+  private readonly detached: Detached[] = [];
+  private readonly waiters: { sequence: number; resolve: () => void }[] = [];
+  readonly projections: readonly Projection[];
   private readonly subjects: readonly string[];
   private readonly batchSize: number;
+  private readonly detachAfterMs: number;
+  private readonly onApplied: (() => void) | undefined;
 
   constructor(
     private readonly deps: ProjectionDeps,
@@ -33,20 +52,25 @@ export class ProjectionRunner {
     if (list.some((p) => p.subjects.join(' ') !== subjects.join(' '))) {
       throw new Error('projections on one runner must read the same subjects');
     }
+    this.projections = list;
     this.subjects = subjects;
     this.batchSize = options.batchSize ?? 1000;
+    this.detachAfterMs = options.detachAfterMs ?? 5000;
+    this.onApplied = options.onApplied;
     // Room for a few batches each: the ClickHouse analytics gather for a second while the read
     // models apply every 20 ms, and one must not hold the other back.
-    this.appliers = list.map((p) => new ProjectionApplier(deps, p, this.batchSize, this.batchSize * 4));
-  }
-
-  get projections(): readonly Projection[] {
-    return this.appliers.map((a) => a.projection);
+    this.appliers = list.map(
+      (p) => new ProjectionApplier(deps, p, this.batchSize, this.batchSize * 4, () => this.applied()),
+    );
   }
 
   /** The last sequence every projection of this runner has committed. */
   get position(): number {
-    return Math.min(...this.appliers.map((a) => a.applied));
+    return Math.min(
+      ...this.appliers.map((a) => a.applied),
+      // Until its own runner has read its checkpoint, a detached projection is where it was left.
+      ...this.detached.map((d) => Math.max(d.before.applied, d.runner.position)),
+    );
   }
 
   async start(): Promise<void> {
@@ -56,7 +80,7 @@ export class ProjectionRunner {
 
   private async run(): Promise<void> {
     const { nats, log } = this.deps;
-    while (!this.stopping) {
+    while (!this.stopping && this.appliers.length > 0) {
       try {
         // What is offered stays offered across a restart of the consumer: it resumes after the
         // commit the furthest-behind applier was last offered.
@@ -73,9 +97,7 @@ export class ProjectionRunner {
           if (this.stopping) break;
           const offered = { sequence: m.seq, commit: readCommit(m, log) };
           for (const a of this.appliers) a.offer(offered);
-          for (let full = this.firstFull(); full && !this.stopping; full = this.firstFull()) {
-            await full.whenRoom();
-          }
+          await this.untilRoom();
         }
       } catch (err) {
         if (this.stopping) break;
@@ -83,8 +105,25 @@ export class ProjectionRunner {
           projections: this.appliers.map((a) => a.projection.name),
           error: err,
         });
-        await new Promise((r) => setTimeout(r, 1000));
+        await delay(1000);
       }
+    }
+  }
+
+  /** Waits while a projection's buffer is full; one that stays full too long is detached. */
+  private async untilRoom(): Promise<void> {
+    for (let full = this.firstFull(); full && !this.stopping; full = this.firstFull()) {
+      if (this.appliers.length === 1) {
+        await full.whenRoom();
+        continue;
+      }
+      const patience = new AbortController();
+      const room = await Promise.race([
+        full.whenRoom().then(() => true),
+        delay(this.detachAfterMs, false, { signal: patience.signal }).catch(() => true),
+      ]);
+      patience.abort();
+      if (!room && !this.stopping) this.detach(full);
     }
   }
 
@@ -92,9 +131,53 @@ export class ProjectionRunner {
     return this.appliers.find((a) => a.full);
   }
 
+  private detach(applier: ProjectionApplier): void {
+    this.appliers.splice(this.appliers.indexOf(applier), 1);
+    this.deps.log.warn('projection kept the others waiting: it reads the log on its own now', {
+      projection: applier.projection.name,
+      applied: applier.applied,
+      waited_ms: this.detachAfterMs,
+    });
+    const runner = new ProjectionRunner(this.deps, [applier.projection], {
+      batchSize: this.batchSize,
+      onApplied: () => this.applied(),
+    });
+    const started = (async () => {
+      // What it buffered is dropped with it; its own reader starts after its checkpoint.
+      await applier.stop();
+      for (let attempt = 1; !this.stopping; attempt++) {
+        try {
+          await runner.start();
+          return;
+        } catch (err) {
+          this.deps.log.error('detached projection could not start; retrying', {
+            projection: applier.projection.name,
+            attempt,
+            error: err,
+          });
+          await delay(Math.min(5000, 100 * 2 ** attempt));
+        }
+      }
+    })();
+    this.detached.push({ runner, before: applier, started });
+  }
+
+  private applied(): void {
+    const position = this.position;
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i]!;
+      if (w.sequence <= position) {
+        this.waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+    this.onApplied?.();
+  }
+
   /** Resolves once every projection of this runner has applied every commit up to `sequence`. */
-  async waitFor(sequence: number): Promise<void> {
-    await Promise.all(this.appliers.map((a) => a.waitFor(sequence)));
+  waitFor(sequence: number): Promise<void> {
+    if (sequence <= this.position) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ sequence, resolve }));
   }
 
   async stop(): Promise<void> {
@@ -102,5 +185,9 @@ export class ProjectionRunner {
     this.stopConsumer?.();
     await Promise.all(this.appliers.map((a) => a.stop()));
     await this.loop;
+    for (const d of this.detached) {
+      await d.started;
+      await d.runner.stop();
+    }
   }
 }

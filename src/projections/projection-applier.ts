@@ -23,7 +23,7 @@ export class ProjectionApplier {
   private lastBatchAt = 0;
   private arrived: (() => void) | undefined;
   private roomWaiters: (() => void)[] = [];
-  private stopping = false;
+  /** Aborted by stop(): ends the loop and cuts short any sleep. */
   private readonly stopped = new AbortController();
   private loop: Promise<void> | undefined;
 
@@ -96,6 +96,10 @@ export class ProjectionApplier {
     }
   }
 
+  private get stopping(): boolean {
+    return this.stopped.signal.aborted;
+  }
+
   private releaseRoom(): void {
     if (this.full) return;
     const waiting = this.roomWaiters;
@@ -129,9 +133,8 @@ export class ProjectionApplier {
 
   /** Ends after the batch being applied commits (or fails); what is only offered is left to the next start. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.arrived?.();
     this.stopped.abort();
+    this.arrived?.();
     for (const r of this.roomWaiters.splice(0)) r();
     await this.loop;
   }

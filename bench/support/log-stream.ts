@@ -5,8 +5,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { streamNames } from '../../src/events/stream-definitions.ts';
-import type { LogBatch } from '../../src/executor/log-shipper.ts';
 import type { Nats } from '../../src/infra/nats-connection.ts';
+import type { LogBatch } from '../../src/logs/log-batch.ts';
 import { nanosToMs } from './role-processes.ts';
 
 export interface TimedLogMessage {

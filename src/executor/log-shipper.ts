@@ -7,35 +7,7 @@
 // marks every batch so that the log processor does not store it.
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
-
-export type LogStream = 'stdout' | 'stderr';
-
-export interface LogLine {
-  readonly seq: number;
-  readonly stream: LogStream;
-  /** Milliseconds since the epoch, when the line was read. */
-  readonly ts: number;
-  readonly line: string;
-}
-
-export interface LogBatch {
-  readonly workflow_id: string;
-  readonly job_id: string;
-  readonly attempt: number;
-  readonly lines: readonly LogLine[];
-}
-
-/**
- * Set to `false` on a batch whose lines must not be stored. A header rather than a body field: the
- * log processor and the raw download decide without parsing the batch, and an older batch (no
- * header) means "store", as it always did.
- */
-export const LOG_RETENTION_HEADER = 'Cv-Log-Retention';
-
-/** Whether a batch's lines are to be stored in ClickHouse, from its NATS headers. */
-export function isRetained(headers: Pick<MsgHdrs, 'get'> | undefined): boolean {
-  return headers?.get(LOG_RETENTION_HEADER) !== 'false';
-}
+import { LOG_RETENTION_HEADER, type LogBatch, type LogLine, type LogStream } from '../logs/log-batch.ts';
 
 export interface LogShipperOptions {
   readonly maxBatchLines?: number;

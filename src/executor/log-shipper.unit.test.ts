@@ -1,7 +1,8 @@
 import type { JetStreamClient, JetStreamPublishOptions } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { isRetained, LOG_RETENTION_HEADER, type LogBatch, LogShipper } from './log-shipper.ts';
+import { isRetained, LOG_RETENTION_HEADER, type LogBatch } from '../logs/log-batch.ts';
+import { LogShipper } from './log-shipper.ts';
 
 type Published = { subject: string; batch: LogBatch; options: Partial<JetStreamPublishOptions> | undefined };
 

@@ -6,7 +6,7 @@ import { jobDecider } from '../actors/job-decider.ts';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
 import { streamNames } from '../events/stream-definitions.ts';
 import { logSubject } from '../events/subjects.ts';
-import { isRetained, type LogBatch } from '../executor/log-shipper.ts';
+import { isRetained, type LogBatch } from '../logs/log-batch.ts';
 import {
   compareKeys,
   type LogKey,

@@ -11,8 +11,8 @@ import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
 import { streamNames } from '../events/stream-definitions.ts';
 import { eventSubject, logSubject } from '../events/subjects.ts';
-import type { LogBatch } from '../executor/log-shipper.ts';
 import type { Nats } from '../infra/nats-connection.ts';
+import type { LogBatch } from '../logs/log-batch.ts';
 import {
   compareKeys,
   isSuccessor,

@@ -6,12 +6,12 @@
 // has `log_retention: false`) is acked at once and never reaches ClickHouse.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { assertIdentifier } from '../assert.ts';
 import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
-import { isRetained, type LogBatch } from '../executor/log-shipper.ts';
 import type { Nats } from '../infra/nats-connection.ts';
-import { assertIdentifier } from '../migrate/clickhouse-migrator.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { isRetained, type LogBatch } from './log-batch.ts';
 import { type JobLogRow, logRows } from './log-rows.ts';
 
 export const LOG_PROCESSOR = 'log_processor';

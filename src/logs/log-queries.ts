@@ -4,8 +4,8 @@
 // lines only at merge time), and quotes every value with the one literal function: ClickHouse 18.16
 // has no query parameters.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { assertIdentifier } from '../assert.ts';
 import { quoteString } from '../infra/clickhouse-literal.ts';
-import { assertIdentifier } from '../migrate/clickhouse-migrator.ts';
 
 export type LogStreamName = 'stdout' | 'stderr';
 

@@ -1,8 +1,8 @@
 // Retention of job logs in days. ClickHouse 18.16 has no table TTL, so whole daily partitions
 // (toYYYYMMDD of the line's time) older than the limit are dropped.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { assertIdentifier } from '../assert.ts';
 import { quoteString } from '../infra/clickhouse-literal.ts';
-import { assertIdentifier } from '../migrate/clickhouse-migrator.ts';
 
 /** Partitions (YYYYMMDD numbers) that lie wholly before `now - days`. */
 export function expiredPartitions(partitions: readonly string[], now: Date, days: number): string[] {

@@ -1,5 +1,5 @@
 // Log batches from the executors as ClickHouse `job_logs` rows (pure).
-import type { LogBatch } from '../executor/log-shipper.ts';
+import type { LogBatch } from './log-batch.ts';
 
 export interface JobLogRow {
   user_id: string;

@@ -3,11 +3,7 @@
 // statement and its bookkeeping simply runs it again.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type ClickhouseMigration, clickhouseMigrations } from '../../migrations/clickhouse/index.ts';
-
-export function assertIdentifier(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a plain ClickHouse identifier: ${name}`);
-  return name;
-}
+import { assertIdentifier } from '../assert.ts';
 
 /** `server` must not be bound to `database` (it may not exist yet). */
 export async function migrateClickhouse(

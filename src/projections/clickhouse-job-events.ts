@@ -1,8 +1,8 @@
 // Job events into ClickHouse for trends. The insert is not in the Postgres transaction, but it is
 // idempotent (ReplacingMergeTree on event_id), so a batch replayed after a crash changes nothing.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { assertIdentifier } from '../assert.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
-import { assertIdentifier } from '../migrate/clickhouse-migrator.ts';
 import type { Projection } from './projection.ts';
 
 export interface JobEventRow {

@@ -7,8 +7,8 @@ import { jobDecider } from '../../src/actors/job-decider.ts';
 import type { JobCommand } from '../../src/events/job-events.ts';
 import { streamNames } from '../../src/events/stream-definitions.ts';
 import { logSubject } from '../../src/events/subjects.ts';
-import type { LogBatch } from '../../src/executor/log-shipper.ts';
 import { type FinalJobStatus, tailJobLog } from '../../src/http/sse-log-tail.ts';
+import type { LogBatch } from '../../src/logs/log-batch.ts';
 import {
   type LogKey,
   LogQueries,

@@ -9,7 +9,7 @@ import { workflowStatus } from '../../src/actors/workflow-machine.ts';
 import { streamNames } from '../../src/events/stream-definitions.ts';
 import { logSubject } from '../../src/events/subjects.ts';
 import { Executor, type ExecutorOptions } from '../../src/executor/executor.ts';
-import type { LogBatch, LogLine } from '../../src/executor/log-shipper.ts';
+import type { LogBatch, LogLine } from '../../src/logs/log-batch.ts';
 import { buildReactor } from '../../src/reactors/build-reactor.ts';
 import { ReactorRunner } from '../../src/reactors/reactor.ts';
 import { schedulerReactors } from '../../src/reactors/scheduler-reactors.ts';

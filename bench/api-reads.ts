@@ -5,9 +5,9 @@
 // run. The rows are seeded directly into the read model tables (bench/support/read-model-seed.ts),
 // not through the event log: the routes read only those tables.
 import { CompiledQuery, type Kysely, sql } from 'kysely';
-import { decodeCursor } from '../src/http/cursor.ts';
 import type { Database } from '../src/infra/database.ts';
 import { connectPostgres } from '../src/infra/postgres-connection.ts';
+import { decodeCursor } from '../src/queries/paging.ts';
 import { waitUntil } from '../src/stack/process-control.ts';
 import { ApiClient } from '../test/support/system.ts';
 import { startBenchSystem } from './support/api-system.ts';
@@ -139,7 +139,7 @@ async function explain(db: Kysely<Database>, query: { compile(): CompiledQuery }
   };
 }
 
-/** The two list queries exactly as src/http/workflow-routes.ts and job-routes.ts build them. */
+/** The two list queries exactly as src/queries/workflows.ts and jobs.ts build them. */
 function workflowPage(db: Kysely<Database>, userId: string, cursor?: string) {
   let query = db.selectFrom('workflows').selectAll().where('user_id', '=', userId);
   if (cursor) {

@@ -2,13 +2,14 @@
 // analytics read models in PostgreSQL; log lines are counted where they are stored, in ClickHouse
 // (one query per request), so the figure is what retention has kept, never a running tally that drifts.
 import { createRoute, z } from '@hono/zod-openapi';
+import { userStats, workflowStats } from '../queries/analytics.ts';
+import { findWorkflow } from '../queries/workflows.ts';
 import { createRouter } from './app-env.ts';
 import { json, security } from './openapi-helpers.ts';
 import { commonErrors } from './problem-schema.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { IdParam } from './schemas/workflow-schemas.ts';
 import type { StreamSources } from './sse-sources.ts';
-import { findWorkflow } from './workflow-routes.ts';
 
 const tags = ['analytics'];
 
@@ -67,7 +68,7 @@ export function analyticsRoutes(deps: AnalyticsRouteDeps) {
     async (c) => {
       const userId = c.var.userId;
       const [s, logLines] = await Promise.all([
-        deps.db.selectFrom('user_stats').selectAll().where('user_id', '=', userId).executeTakeFirst(),
+        userStats(deps.db, userId),
         deps.sources.logQueries().countLines({ userId }),
       ]);
       return c.json({ workflows: s?.workflows ?? 0, ...totals(s, logLines) }, 200);
@@ -89,13 +90,8 @@ export function analyticsRoutes(deps: AnalyticsRouteDeps) {
       // All three at once: the reads are scoped by the caller too, so they read nothing of another
       // user's even when the ownership check is about to answer 404.
       const [, s, logLines] = await Promise.all([
-        findWorkflow(deps, userId, id),
-        deps.db
-          .selectFrom('workflow_stats')
-          .selectAll()
-          .where('workflow_id', '=', id)
-          .where('user_id', '=', userId)
-          .executeTakeFirst(),
+        findWorkflow(deps.db, userId, id),
+        workflowStats(deps.db, userId, id),
         deps.sources.logQueries().countLines({ userId, workflowId: id }),
       ]);
       return c.json(

@@ -1,14 +1,13 @@
 // The Hono application: every router mounted on one app, authentication on the API's prefixes, one
 // error handler, and the OpenAPI 3.1 document generated from the same schemas that validate requests.
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Kysely } from 'kysely';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import type { Config } from '../config/config.ts';
 import type { EventStore } from '../events/event-store.ts';
 import type { Probe } from '../health/readiness.ts';
-import type { Database } from '../infra/database.ts';
 import type { Nats } from '../infra/nats-connection.ts';
+import type { Db } from '../queries/db.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { analyticsRoutes } from './analytics-routes.ts';
 import { createRouter } from './app-env.ts';
@@ -28,7 +27,7 @@ import { workflowRoutes } from './workflow-routes.ts';
 
 export interface ApiDeps {
   readonly config: Config;
-  readonly db: Kysely<Database>;
+  readonly db: Db;
   readonly commands: CommandHandler;
   readonly events: EventStore;
   readonly auth: AuthServices;

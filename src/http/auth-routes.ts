@@ -5,14 +5,14 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
-import type { Kysely } from 'kysely';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { userDecider } from '../actors/user-decider.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
+import { findCredentials, insertCredentials } from '../auth/credentials.ts';
 import type { IssuedRefreshToken } from '../auth/refresh-tokens.ts';
 import type { Config } from '../config/config.ts';
-import { ConflictError, UnauthorizedError } from '../errors.ts';
-import type { Database } from '../infra/database.ts';
+import { UnauthorizedError } from '../errors.ts';
+import type { Db } from '../queries/db.ts';
 import { type AppEnv, createRouter } from './app-env.ts';
 import { CSRF_HEADER, clearSessionCookies, REFRESH_COOKIE, setSessionCookies } from './auth-cookies.ts';
 import {
@@ -29,7 +29,7 @@ import { assertCsrf } from './require-auth.ts';
 export interface AuthRouteDeps {
   readonly auth: AuthServices;
   readonly commands: CommandHandler;
-  readonly db: Kysely<Database>;
+  readonly db: Db;
   readonly config: Config;
   /** The clock of the cookies' lifetimes; the same one the auth services use. */
   readonly now?: () => Date;
@@ -155,21 +155,14 @@ export function authRoutes(deps: AuthRouteDeps): OpenAPIHono<AppEnv> {
     const userId = randomUUID();
     // The credentials row commits only if the user's RegisterUser event was appended: no account
     // without a user. (A crash between append and commit leaves a user nobody can log in as.)
-    await db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('user_credentials')
-        .values({ user_id: userId, email, password_hash: passwordHash })
-        .onConflict((oc) => oc.column('email').doNothing())
-        .returning('user_id')
-        .executeTakeFirst();
-      if (!inserted) throw new ConflictError('email_taken', 'An account with this email already exists');
-      await deps.commands.handle(userDecider, {
+    await insertCredentials(db, { userId, email, passwordHash }, () =>
+      deps.commands.handle(userDecider, {
         commandId: randomUUID(),
         userId,
         aggregateId: userId,
         command: { type: 'RegisterUser', data: { user_id: userId, email } },
-      });
-    });
+      }),
+    );
     return c.json({ id: userId, email }, 201);
   });
 
@@ -177,11 +170,7 @@ export function authRoutes(deps: AuthRouteDeps): OpenAPIHono<AppEnv> {
     const { email, password } = c.req.valid('json');
     const address = clientAddress(c);
     auth.rateLimiter.check(email, address);
-    const account = await db
-      .selectFrom('user_credentials')
-      .select(['user_id', 'password_hash'])
-      .where('email', '=', email)
-      .executeTakeFirst();
+    const account = await findCredentials(db, email);
     // An unknown email costs as much as a wrong password, so timing does not reveal accounts.
     const ok = account
       ? await auth.passwords.verify(password, account.password_hash)

@@ -4,8 +4,6 @@
 // after the last commit the client saw.
 import { createRoute, z } from '@hono/zod-openapi';
 import { DeliverPolicy } from '@nats-io/jetstream';
-import { jobDecider } from '../actors/job-decider.ts';
-import { workflowDecider } from '../actors/workflow-decider.ts';
 import { ValidationError } from '../errors.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import { decodeCommit } from '../events/event-store.ts';
@@ -13,6 +11,8 @@ import { streamNames } from '../events/stream-definitions.ts';
 import { userEventsFilter } from '../events/subjects.ts';
 import type { NotificationRow, UserTable } from '../infra/database.ts';
 import { notificationDraft, notificationFor } from '../projections/notification-rules.ts';
+import { notificationPreference } from '../queries/users.ts';
+import { WorkflowDirectory } from '../queries/workflow-directory.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createRouter } from './app-env.ts';
 import { security } from './openapi-helpers.ts';
@@ -22,7 +22,6 @@ import type { StreamSources } from './sse-sources.ts';
 import { openSse, type SseChannel } from './sse-stream.ts';
 
 type Preference = UserTable['notification_preference'];
-type WorkflowRef = { id: string; name: string; kind?: string };
 
 export interface EventsRouteDeps extends RouteDeps {
   readonly sources: StreamSources;
@@ -65,69 +64,6 @@ function notificationJson(n: NotificationRow) {
   };
 }
 
-/** Names of the user's workflows and the workflows of their jobs, cached for one stream. */
-class WorkflowDirectory {
-  private readonly workflows = new Map<string, WorkflowRef>();
-  private readonly jobWorkflow = new Map<string, string>();
-
-  constructor(
-    private readonly deps: RouteDeps,
-    private readonly userId: string,
-  ) {}
-
-  /** Learns what the event itself says (a new workflow's name, a job's workflow). */
-  observe(e: EventEnvelope): void {
-    if (this.workflows.size > 1000) this.workflows.clear();
-    if (this.jobWorkflow.size > 10_000) this.jobWorkflow.clear();
-    if (e.type === 'WorkflowCreated')
-      this.workflows.set(e.aggregateId, { id: e.aggregateId, name: e.data.name, kind: e.data.kind });
-    if (e.type === 'WorkflowUpdated' && e.data.changes.name !== undefined) {
-      const known = this.workflows.get(e.aggregateId);
-      if (known) known.name = e.data.changes.name;
-    }
-    if (e.type === 'JobCreated') this.jobWorkflow.set(e.aggregateId, e.data.workflow_id);
-  }
-
-  async workflowOf(e: EventEnvelope): Promise<WorkflowRef | undefined> {
-    const id = e.aggregate === 'job' ? await this.workflowIdOfJob(e.aggregateId) : e.aggregateId;
-    if (!id) return undefined;
-    const known = this.workflows.get(id);
-    if (known) return known;
-    const row = await this.deps.db
-      .selectFrom('workflows')
-      .select(['id', 'name', 'kind'])
-      .where('id', '=', id)
-      .where('user_id', '=', this.userId)
-      .executeTakeFirst();
-    let ref: WorkflowRef | undefined = row;
-    if (!ref) {
-      // The read model may lag behind the log: the actor knows.
-      const wf = await this.deps.commands.load(workflowDecider, this.userId, id);
-      if (wf.exists) ref = { id, name: wf.state.context.name, kind: wf.state.context.kind };
-    }
-    if (ref) this.workflows.set(id, ref);
-    return ref;
-  }
-
-  private async workflowIdOfJob(jobId: string): Promise<string | undefined> {
-    const known = this.jobWorkflow.get(jobId);
-    if (known) return known;
-    const row = await this.deps.db
-      .selectFrom('jobs')
-      .select('workflow_id')
-      .where('id', '=', jobId)
-      .where('user_id', '=', this.userId)
-      .executeTakeFirst();
-    let id = row?.workflow_id;
-    if (!id) {
-      const job = await this.deps.commands.load(jobDecider, this.userId, jobId);
-      if (job.exists) id = job.state.context.workflow_id;
-    }
-    if (id) this.jobWorkflow.set(jobId, id);
-    return id;
-  }
-}
-
 /** The user's commits after `after` (or from now on), consumed in order. */
 async function subscribeUserEvents(deps: EventsRouteDeps, userId: string, after: number | undefined) {
   const nats = await deps.sources.nats();
@@ -149,7 +85,7 @@ async function streamUserEvents(
 ): Promise<void> {
   const stop = () => messages.stop();
   channel.signal.addEventListener('abort', stop, { once: true });
-  const directory = new WorkflowDirectory(deps, userId);
+  const directory = new WorkflowDirectory(deps.db, deps.commands, userId);
   let current = preference;
   try {
     if (channel.signal.aborted) return;
@@ -222,15 +158,11 @@ export function eventsRoutes(deps: EventsRouteDeps) {
           },
         );
       const userId = c.var.userId;
-      const user = await deps.db
-        .selectFrom('users')
-        .select('notification_preference')
-        .where('id', '=', userId)
-        .executeTakeFirst();
+      const preference = await notificationPreference(deps.db, userId);
       // Subscribed before the response starts: a client that sees 200 misses nothing after it.
       const subscription = await subscribeUserEvents(deps, userId, after);
       return openSse(c, deps.log, (channel) =>
-        streamUserEvents(deps, userId, subscription, user?.notification_preference ?? 'ALERTS', channel),
+        streamUserEvents(deps, userId, subscription, preference ?? 'ALERTS', channel),
       );
     },
   );

@@ -3,10 +3,10 @@
 // the same command id and appends nothing new — even when two retries race. The table only keeps
 // what makes the same key with a different request a 409.
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { ConflictError, ValidationError } from '../errors.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
-import type { Database } from '../infra/database.ts';
+import type { Db } from '../queries/db.ts';
+import { claimRequestHash } from '../queries/idempotency-keys.ts';
 
 export interface IdempotencyContext {
   readonly key: string;
@@ -15,7 +15,7 @@ export interface IdempotencyContext {
 }
 
 export async function claimIdempotencyKey(
-  db: Kysely<Database>,
+  db: Db,
   userId: string,
   key: string | undefined,
   request: { method: string; path: string; body: unknown },
@@ -29,18 +29,7 @@ export async function claimIdempotencyKey(
   const requestHash = createHash('sha256')
     .update(`${request.method} ${request.path}\n${JSON.stringify(request.body ?? null)}`)
     .digest('hex');
-  await db
-    .insertInto('idempotency_keys')
-    .values({ user_id: userId, key, request_hash: requestHash })
-    .onConflict((oc) => oc.doNothing())
-    .execute();
-  const row = await db
-    .selectFrom('idempotency_keys')
-    .select('request_hash')
-    .where('user_id', '=', userId)
-    .where('key', '=', key)
-    .executeTakeFirstOrThrow();
-  if (row.request_hash !== requestHash) {
+  if ((await claimRequestHash(db, userId, key, requestHash)) !== requestHash) {
     throw new ConflictError(
       'idempotency_key_reused',
       'This Idempotency-Key was used with a different request',

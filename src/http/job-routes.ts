@@ -4,35 +4,23 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { jobDecider } from '../actors/job-decider.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
-import { NotFoundError } from '../errors.ts';
 import { aggregateHistory } from '../events/history.ts';
+import { findJob, jobScheduledAt, listJobs, ownedJobFromLog } from '../queries/jobs.ts';
+import { mapPage } from '../queries/paging.ts';
+import { waitForJobRow, waitForReadModel } from '../queries/read-your-writes.ts';
+import { findWorkflow } from '../queries/workflows.ts';
 import { createRouter } from './app-env.ts';
-import { newestFirst } from './cursor.ts';
 import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
 import { claimIdempotencyKey } from './idempotency.ts';
 import { json, security } from './openapi-helpers.ts';
 import { commonErrors, conflictErrors } from './problem-schema.ts';
-import { waitForJobRow, waitForReadModel } from './read-your-writes.ts';
 import { etag, type RouteDeps } from './route-deps.ts';
 import { Job, JobListQuery, JobPage, JobParams, Scheduled } from './schemas/job-schemas.ts';
 import { IdParam } from './schemas/workflow-schemas.ts';
 import { jobJson } from './serialize.ts';
-import { findWorkflow } from './workflow-routes.ts';
 
 const tags = ['jobs'];
 const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELED']);
-
-async function findJob(deps: RouteDeps, userId: string, workflowId: string, jobId: string) {
-  const row = await deps.db
-    .selectFrom('jobs')
-    .selectAll()
-    .where('id', '=', jobId)
-    .where('workflow_id', '=', workflowId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  if (!row) throw new NotFoundError('job_not_found', 'No such job');
-  return row;
-}
 
 export function jobRoutes(deps: RouteDeps) {
   const app = createRouter();
@@ -49,22 +37,9 @@ export function jobRoutes(deps: RouteDeps) {
     async (c) => {
       const { id } = c.req.valid('param');
       const q = c.req.valid('query');
-      await findWorkflow(deps, c.var.userId, id);
-      let query = deps.db
-        .selectFrom('jobs')
-        .selectAll()
-        .where('workflow_id', '=', id)
-        .where('user_id', '=', c.var.userId);
-      if (q.status) query = query.where('status', '=', q.status);
-      if (q.trigger) query = query.where('trigger', '=', q.trigger);
-      const after = newestFirst.after(q.cursor);
-      if (after) query = query.where(after);
-      const rows = await query
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(q.limit + 1)
-        .execute();
-      return c.json(newestFirst.page(rows, q.limit, jobJson), 200);
+      await findWorkflow(deps.db, c.var.userId, id);
+      const page = await listJobs(deps.db, c.var.userId, id, q);
+      return c.json(mapPage(page, jobJson), 200);
     },
   );
 
@@ -98,9 +73,7 @@ export function jobRoutes(deps: RouteDeps) {
       const appended = result.events.find((e) => e.type === 'JobScheduled');
       const scheduledAt = appended
         ? (appended.data as { scheduled_at: string }).scheduled_at
-        : ((
-            await deps.db.selectFrom('jobs').select('scheduled_at').where('id', '=', jobId).executeTakeFirst()
-          )?.scheduled_at.toISOString() ?? null);
+        : await jobScheduledAt(deps.db, jobId);
       c.header('Location', `/workflows/${id}/jobs/${jobId}`);
       return c.json({ job_id: jobId, scheduled_at: scheduledAt }, 201);
     },
@@ -117,7 +90,7 @@ export function jobRoutes(deps: RouteDeps) {
     }),
     async (c) => {
       const { id, jobId } = c.req.valid('param');
-      const row = await findJob(deps, c.var.userId, id, jobId);
+      const row = await findJob(deps.db, c.var.userId, id, jobId);
       c.header('ETag', etag(row.version));
       // A final job never changes again: the caller may keep it.
       c.header(
@@ -140,9 +113,7 @@ export function jobRoutes(deps: RouteDeps) {
     async (c) => {
       const { id, jobId } = c.req.valid('param');
       const userId = c.var.userId;
-      const job = await deps.commands.load(jobDecider, userId, jobId);
-      if (!job.exists || job.state.context.workflow_id !== id)
-        throw new NotFoundError('job_not_found', 'No such job');
+      await ownedJobFromLog(deps.commands, userId, id, jobId);
       const result = await deps.commands.handle(jobDecider, {
         commandId: randomUUID(),
         userId,
@@ -151,7 +122,7 @@ export function jobRoutes(deps: RouteDeps) {
       });
       await waitForReadModel(deps.db, result.version);
       c.header('ETag', etag(result.version));
-      return c.json(jobJson(await findJob(deps, userId, id, jobId)), 200);
+      return c.json(jobJson(await findJob(deps.db, userId, id, jobId)), 200);
     },
   );
 
@@ -167,9 +138,7 @@ export function jobRoutes(deps: RouteDeps) {
     async (c) => {
       const { id, jobId } = c.req.valid('param');
       const q = c.req.valid('query');
-      const job = await deps.commands.load(jobDecider, c.var.userId, jobId);
-      if (!job.exists || job.state.context.workflow_id !== id)
-        throw new NotFoundError('job_not_found', 'No such job');
+      await ownedJobFromLog(deps.commands, c.var.userId, id, jobId);
       const page = await aggregateHistory(deps.events, c.var.userId, 'job', jobId, {
         after: q.after ?? 0,
         limit: q.limit,

@@ -2,23 +2,24 @@
 // read from ClickHouse `job_logs` (and, for the tail, from the live buffer CV_LOGS). Every route
 // first checks that the job is the caller's and belongs to that workflow: otherwise 404.
 import { createRoute, z } from '@hono/zod-openapi';
-import { jobDecider } from '../actors/job-decider.ts';
-import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
+import { ConflictError, UnavailableError, ValidationError } from '../errors.ts';
 import { streamNames } from '../events/stream-definitions.ts';
 import { logSubject } from '../events/subjects.ts';
 import { isRetained, type LogBatch } from '../logs/log-batch.ts';
+import { ownedJobFromLog } from '../queries/jobs.ts';
 import {
   compareKeys,
+  decodeLogCursor,
   type LogKey,
   type LogScope,
   matchOffsets,
   parsedMessage,
   type ServedLogLine,
   ZERO_KEY,
-} from '../logs/log-queries.ts';
+} from '../queries/logs.ts';
+import { mapPage } from '../queries/paging.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createRouter } from './app-env.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
 import { json, security } from './openapi-helpers.ts';
 import { commonErrors, conflictErrors, ProblemSchema } from './problem-schema.ts';
 import type { RouteDeps } from './route-deps.ts';
@@ -111,14 +112,6 @@ const eventStream = (description: string) => ({
   description,
 });
 
-function decodeLogCursor(cursor: string | undefined): LogKey | undefined {
-  if (!cursor) return undefined;
-  const [attempt, sequence] = decodeCursor(cursor, ['number', 'number']);
-  if (!Number.isSafeInteger(attempt) || !Number.isSafeInteger(sequence) || attempt < 0 || sequence < 0)
-    throw new ValidationError('invalid_cursor', 'cursor is not one this API gave out', { field: 'cursor' });
-  return { attempt, sequence };
-}
-
 const lineJson = (l: ServedLogLine) => ({
   timestamp: l.timestamp,
   message: l.message,
@@ -141,12 +134,8 @@ export function logRoutes(deps: LogRouteDeps) {
   const app = createRouter();
 
   /** The caller's job of that workflow, as its actor sees it now. */
-  async function ownedJob(userId: string, workflowId: string, jobId: string) {
-    const job = await deps.commands.load(jobDecider, userId, jobId);
-    if (!job.exists || job.state.context.workflow_id !== workflowId)
-      throw new NotFoundError('job_not_found', 'No such job');
-    return { status: String(job.state.value) };
-  }
+  const ownedJob = (userId: string, workflowId: string, jobId: string) =>
+    ownedJobFromLog(deps.commands, userId, workflowId, jobId);
 
   app.openapi(
     createRoute({
@@ -169,13 +158,7 @@ export function logRoutes(deps: LogRouteDeps) {
           { userId: c.var.userId, workflowId: id, jobId },
           { order: q.order, limit: q.limit, cursor, stream: q.stream },
         );
-      return c.json(
-        {
-          items: page.lines.map(lineJson),
-          next_cursor: page.next ? encodeCursor([page.next.attempt, page.next.sequence]) : null,
-        },
-        200,
-      );
+      return c.json(mapPage(page, lineJson), 200);
     },
   );
 
@@ -201,10 +184,7 @@ export function logRoutes(deps: LogRouteDeps) {
           { order: q.order, limit: q.limit, cursor, stream: q.stream, contains: q.q },
         );
       return c.json(
-        {
-          items: page.lines.map((l) => ({ ...lineJson(l), matches: matchOffsets(l.message, q.q) })),
-          next_cursor: page.next ? encodeCursor([page.next.attempt, page.next.sequence]) : null,
-        },
+        mapPage(page, (l) => ({ ...lineJson(l), matches: matchOffsets(l.message, q.q) })),
         200,
       );
     },

@@ -2,13 +2,13 @@
 // command on the user actor, so read marks survive a rebuild of the read model.
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { sql } from 'kysely';
 import { userDecider } from '../actors/user-decider.ts';
+import { listNotifications } from '../queries/notifications.ts';
+import { mapPage } from '../queries/paging.ts';
+import { waitForReadModel } from '../queries/read-your-writes.ts';
 import { createRouter } from './app-env.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
 import { json, security } from './openapi-helpers.ts';
 import { commonErrors } from './problem-schema.ts';
-import { waitForReadModel } from './read-your-writes.ts';
 import type { RouteDeps } from './route-deps.ts';
 
 const tags = ['notifications'];
@@ -58,51 +58,17 @@ export function notificationRoutes(deps: RouteDeps) {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const isRead = sql<boolean>`(read_at is not null)`;
-      let query = deps.db
-        .selectFrom('notifications')
-        .select([
-          'id',
-          'kind',
-          'title',
-          'message',
-          'entity_id',
-          'entity_type',
-          'action_url',
-          'read_at',
-          'created_at',
-        ])
-        .where('user_id', '=', c.var.userId);
-      if (q.unread === 'true') query = query.where('read_at', 'is', null);
-      if (q.cursor) {
-        const [read, at, id] = decodeCursor(q.cursor, ['boolean', 'date', 'string']);
-        query = query.where(
-          sql<boolean>`(${isRead}, created_at, id) > (${read}, ${at}::timestamptz, ${id})`.$castTo<boolean>(),
-        );
-      }
-      // Keyset order (is_read asc, created_at desc, id desc) expressed so one row comparison works:
-      // compare on (is_read, -created_at, -id) by flipping the sort of the last two.
-      const rows = await query
-        .orderBy(isRead)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(q.limit + 1)
-        .execute();
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
-      const next =
-        rows.length > q.limit && last
-          ? encodeCursor([last.read_at !== null, last.created_at.toISOString(), last.id])
-          : null;
+      const page = await listNotifications(deps.db, c.var.userId, {
+        unread: q.unread === 'true',
+        cursor: q.cursor,
+        limit: q.limit,
+      });
       return c.json(
-        {
-          items: page.map((n) => ({
-            ...n,
-            read_at: n.read_at ? n.read_at.toISOString() : null,
-            created_at: n.created_at.toISOString(),
-          })),
-          next_cursor: next,
-        },
+        mapPage(page, (n) => ({
+          ...n,
+          read_at: n.read_at ? n.read_at.toISOString() : null,
+          created_at: n.created_at.toISOString(),
+        })),
         200,
       );
     },

@@ -8,11 +8,11 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { CommandHandler } from '../actors/command-handler.ts';
-import { jobDecider } from '../actors/job-decider.ts';
 import { streamNames } from '../events/stream-definitions.ts';
 import { eventSubject, logSubject } from '../events/subjects.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { LogBatch } from '../logs/log-batch.ts';
+import { jobStatusFromLog } from '../queries/jobs.ts';
 import {
   compareKeys,
   isSuccessor,
@@ -20,7 +20,7 @@ import {
   type LogQueries,
   type LogScope,
   type ServedLogLine,
-} from '../logs/log-queries.ts';
+} from '../queries/logs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
 export type FinalJobStatus = 'COMPLETED' | 'FAILED' | 'CANCELED';
@@ -129,8 +129,7 @@ export async function tailJobLog(
         if (status) markFinal(status);
       },
     });
-    const job = await deps.commands.load(jobDecider, scope.userId, scope.jobId);
-    const status = String(job.state.value);
+    const status = await jobStatusFromLog(deps.commands, scope.userId, scope.jobId);
     if (FINAL_STATUSES.has(status)) markFinal(status as FinalJobStatus);
 
     // Nothing of this job left in the buffer: what there is, is in ClickHouse.

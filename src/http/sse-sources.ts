@@ -2,7 +2,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config/config.ts';
 import type { Nats } from '../infra/nats-connection.ts';
-import { LogQueries } from '../logs/log-queries.ts';
+import { LogQueries } from '../queries/logs.ts';
 
 export interface StreamSources {
   nats(): Promise<Nats>;

@@ -1,16 +1,16 @@
 // The tick ledger and the schedule preview of a workflow: every nominal tick, fired (with its job) or
 // skipped (with the reason), newest first; and the next fire times in UTC and local time.
 import { createRoute, z } from '@hono/zod-openapi';
-import { sql } from 'kysely';
+import { mapPage } from '../queries/paging.ts';
+import { listTicks } from '../queries/ticks.ts';
+import { findWorkflow } from '../queries/workflows.ts';
 import { preview } from '../scheduler/preview.ts';
 import { specOf } from '../scheduler/tick-scheduler.ts';
 import { createRouter } from './app-env.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
 import { json, security } from './openapi-helpers.ts';
 import { commonErrors } from './problem-schema.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { IdParam } from './schemas/workflow-schemas.ts';
-import { findWorkflow } from './workflow-routes.ts';
 
 const tags = ['schedule'];
 
@@ -57,34 +57,16 @@ export function tickRoutes(deps: RouteDeps, now: () => Date = () => new Date()) 
     async (c) => {
       const { id } = c.req.valid('param');
       const q = c.req.valid('query');
-      await findWorkflow(deps, c.var.userId, id);
-      let query = deps.db
-        .selectFrom('workflow_ticks')
-        .selectAll()
-        .where('workflow_id', '=', id)
-        .where('user_id', '=', c.var.userId);
-      if (q.outcome) query = query.where('outcome', '=', q.outcome);
-      if (q.cursor) {
-        const [at] = decodeCursor(q.cursor, ['date']);
-        query = query.where(sql<boolean>`nominal_at < ${at}`);
-      }
-      const rows = await query
-        .orderBy('nominal_at', 'desc')
-        .limit(q.limit + 1)
-        .execute();
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
+      await findWorkflow(deps.db, c.var.userId, id);
+      const page = await listTicks(deps.db, c.var.userId, id, q);
       return c.json(
-        {
-          items: page.map((t) => ({
-            nominal_at: t.nominal_at.toISOString(),
-            outcome: t.outcome,
-            reason: t.reason,
-            job_id: t.job_id,
-            recorded_at: t.recorded_at.toISOString(),
-          })),
-          next_cursor: rows.length > q.limit && last ? encodeCursor([last.nominal_at.toISOString()]) : null,
-        },
+        mapPage(page, (t) => ({
+          nominal_at: t.nominal_at.toISOString(),
+          outcome: t.outcome,
+          reason: t.reason,
+          job_id: t.job_id,
+          recorded_at: t.recorded_at.toISOString(),
+        })),
         200,
       );
     },
@@ -101,7 +83,7 @@ export function tickRoutes(deps: RouteDeps, now: () => Date = () => new Date()) 
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const w = await findWorkflow(deps, c.var.userId, id);
+      const w = await findWorkflow(deps.db, c.var.userId, id);
       const from = w.last_tick_at && w.last_tick_at > now() ? w.last_tick_at : now();
       return c.json(
         { items: preview(specOf(w.schedule, w.created_at), from, c.req.valid('query').count) },

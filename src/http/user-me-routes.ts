@@ -3,12 +3,11 @@
 // through the actor and answer with its new state, which is authoritative.
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import type { Kysely } from 'kysely';
 import type { CommandHandler } from '../actors/command-handler.ts';
-import { type UserSnapshot, userDecider } from '../actors/user-decider.ts';
+import { userDecider } from '../actors/user-decider.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
-import { NotFoundError } from '../errors.ts';
-import type { Database } from '../infra/database.ts';
+import type { Db } from '../queries/db.ts';
+import { currentUser, type UserView, userFromState } from '../queries/users.ts';
 import { createRouter } from './app-env.ts';
 import { json, problem, authSecurity as security, UpdateUserBody, User } from './auth-schemas.ts';
 import { requireAuth } from './require-auth.ts';
@@ -26,38 +25,17 @@ type UserJson = {
   created_at: string;
 };
 
-export function userMeRoutes(deps: {
-  auth: Pick<AuthServices, 'tokens'>;
-  commands: CommandHandler;
-  db: Kysely<Database>;
-}) {
+export function userMeRoutes(deps: { auth: Pick<AuthServices, 'tokens'>; commands: CommandHandler; db: Db }) {
   const { db, commands } = deps;
   const auth = requireAuth(deps.auth.tokens);
   const app = createRouter();
 
-  /** The actor knows no creation time; the credentials row (written in the same step) does. */
-  async function fromActor(userId: string, state: UserSnapshot): Promise<UserJson> {
-    const creds = await db
-      .selectFrom('user_credentials')
-      .select('created_at')
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    if (!creds) throw new NotFoundError('user_not_found', 'The user does not exist');
-    const { email, notification_preference } = state.context;
-    return { id: userId, email, notification_preference, created_at: creds.created_at.toISOString() };
-  }
-
-  async function currentUser(userId: string): Promise<UserJson> {
-    const row = await db
-      .selectFrom('users')
-      .select(['id', 'email', 'notification_preference', 'created_at'])
-      .where('id', '=', userId)
-      .executeTakeFirst();
-    if (row) return { ...row, created_at: row.created_at.toISOString() };
-    const actor = await commands.load(userDecider, userId, userId);
-    if (!actor.exists) throw new NotFoundError('user_not_found', 'The user does not exist');
-    return fromActor(userId, actor.state);
-  }
+  const userJson = (u: UserView): UserJson => ({
+    id: u.id,
+    email: u.email,
+    notification_preference: u.notification_preference,
+    created_at: u.created_at.toISOString(),
+  });
 
   app.openapi(
     createRoute({
@@ -69,7 +47,7 @@ export function userMeRoutes(deps: {
       summary: 'The caller',
       responses: { 200: json(User, 'The caller'), ...errors },
     }),
-    async (c) => c.json(await currentUser(c.var.userId), 200),
+    async (c) => c.json(userJson(await currentUser(db, commands, c.var.userId)), 200),
   );
 
   app.openapi(
@@ -96,7 +74,7 @@ export function userMeRoutes(deps: {
         aggregateId: userId,
         command: { type: 'ChangeUserPreferences', data: c.req.valid('json') },
       });
-      return c.json(await fromActor(userId, result.state), 200);
+      return c.json(userJson(await userFromState(db, userId, result.state)), 200);
     },
   );
 

@@ -3,19 +3,19 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { sql } from 'kysely';
 import { workflowDecider } from '../actors/workflow-decider.ts';
 import { NotFoundError } from '../errors.ts';
 import { aggregateHistory } from '../events/history.ts';
 import type { WorkflowCommand } from '../events/workflow-events.ts';
+import { mapPage } from '../queries/paging.ts';
+import { waitForReadModel } from '../queries/read-your-writes.ts';
+import { findWorkflow, listWorkflows } from '../queries/workflows.ts';
 import { type AppEnv, createRouter, validationErrorFrom } from './app-env.ts';
-import { newestFirst } from './cursor.ts';
 import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
 import { claimIdempotencyKey } from './idempotency.ts';
 import { json, security } from './openapi-helpers.ts';
 import { commonErrors, conflictErrors } from './problem-schema.ts';
-import { waitForReadModel } from './read-your-writes.ts';
-import { etag, likePattern, parseIfMatch, type RouteDeps } from './route-deps.ts';
+import { etag, parseIfMatch, type RouteDeps } from './route-deps.ts';
 import {
   Created,
   CreateWorkflowBody,
@@ -31,17 +31,6 @@ import { workflowJson } from './serialize.ts';
 const tags = ['workflows'];
 const IdempotencyHeader = z.object({ 'idempotency-key': z.string().optional() });
 const IfMatchHeader = z.object({ 'if-match': z.string().optional() });
-
-export async function findWorkflow(deps: RouteDeps, userId: string, id: string) {
-  const row = await deps.db
-    .selectFrom('workflows')
-    .selectAll()
-    .where('id', '=', id)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  if (!row) throw new NotFoundError('workflow_not_found', 'No such workflow');
-  return row;
-}
 
 export function workflowRoutes(deps: RouteDeps) {
   const app = createRouter();
@@ -75,22 +64,8 @@ export function workflowRoutes(deps: RouteDeps) {
       responses: { 200: json(WorkflowPage, 'A page of workflows, newest first'), ...commonErrors },
     }),
     async (c) => {
-      const q = c.req.valid('query');
-      let query = deps.db.selectFrom('workflows').selectAll().where('user_id', '=', c.var.userId);
-      if (q.query) query = query.where(sql<boolean>`name ilike ${likePattern(q.query)}`);
-      if (q.kind) query = query.where('kind', '=', q.kind);
-      if (q.status) query = query.where('status', '=', q.status);
-      if (q.build_status) query = query.where('build_status', '=', q.build_status);
-      if (q.interval_min !== undefined) query = query.where('interval_minutes', '>=', q.interval_min);
-      if (q.interval_max !== undefined) query = query.where('interval_minutes', '<=', q.interval_max);
-      const after = newestFirst.after(q.cursor);
-      if (after) query = query.where(after);
-      const rows = await query
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(q.limit + 1)
-        .execute();
-      return c.json(newestFirst.page(rows, q.limit, workflowJson), 200);
+      const page = await listWorkflows(deps.db, c.var.userId, c.req.valid('query'));
+      return c.json(mapPage(page, workflowJson), 200);
     },
   );
 
@@ -146,7 +121,7 @@ export function workflowRoutes(deps: RouteDeps) {
       responses: { 200: json(Workflow, 'The workflow'), ...commonErrors },
     }),
     async (c) => {
-      const row = await findWorkflow(deps, c.var.userId, c.req.valid('param').id);
+      const row = await findWorkflow(deps.db, c.var.userId, c.req.valid('param').id);
       c.header('ETag', etag(row.version));
       return c.json(workflowJson(row), 200);
     },
@@ -194,7 +169,7 @@ export function workflowRoutes(deps: RouteDeps) {
         },
       );
       c.header('ETag', etag(result.version));
-      return c.json(workflowJson(await findWorkflow(deps, userId, id)), 200);
+      return c.json(workflowJson(await findWorkflow(deps.db, userId, id)), 200);
     },
   );
 
@@ -223,7 +198,7 @@ export function workflowRoutes(deps: RouteDeps) {
           expectedVersion === undefined ? {} : { expectedVersion },
         );
         c.header('ETag', etag(result.version));
-        return c.json(workflowJson(await findWorkflow(deps, c.var.userId, id)), 200);
+        return c.json(workflowJson(await findWorkflow(deps.db, c.var.userId, id)), 200);
       },
     );
   }

@@ -9,14 +9,14 @@ import { streamNames } from '../../src/events/stream-definitions.ts';
 import { logSubject } from '../../src/events/subjects.ts';
 import { type FinalJobStatus, tailJobLog } from '../../src/http/sse-log-tail.ts';
 import type { LogBatch } from '../../src/logs/log-batch.ts';
+import { logRows } from '../../src/logs/log-rows.ts';
 import {
   type LogKey,
   LogQueries,
   type LogScope,
   type ServedLogLine,
   ZERO_KEY,
-} from '../../src/logs/log-queries.ts';
-import { logRows } from '../../src/logs/log-rows.ts';
+} from '../../src/queries/logs.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { newId } from '../support/fixtures.ts';

@@ -1,8 +1,6 @@
 // A mutation answers once the read model has caught up with it, so the client's next GET sees its
 // own write. Bounded: past the deadline the answer goes out anyway (the write is in the log).
-import type { Kysely } from 'kysely';
-import type { Database } from '../infra/database.ts';
-import { readCheckpoint } from '../projections/checkpoint.ts';
+import type { Db } from './db.ts';
 
 /** Polls `done` with a growing pause (5 → 50 ms) until it holds or `timeoutMs` has passed. */
 async function pollUntil(done: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -16,8 +14,18 @@ async function pollUntil(done: () => Promise<boolean>, timeoutMs: number): Promi
   return false;
 }
 
-export function waitForReadModel(db: Kysely<Database>, sequence: number, timeoutMs = 5000): Promise<boolean> {
-  return pollUntil(async () => (await readCheckpoint(db, 'read_models')) >= sequence, timeoutMs);
+/** The position of the read models in the event stream: the last commit they hold. */
+export async function readModelPosition(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('projection_checkpoints')
+    .select('last_sequence')
+    .where('projection', '=', 'read_models')
+    .executeTakeFirst();
+  return row?.last_sequence ?? 0;
+}
+
+export function waitForReadModel(db: Db, sequence: number, timeoutMs = 5000): Promise<boolean> {
+  return pollUntil(async () => (await readModelPosition(db)) >= sequence, timeoutMs);
 }
 
 /**
@@ -26,12 +34,7 @@ export function waitForReadModel(db: Kysely<Database>, sequence: number, timeout
  * not yet mean the job can be read. A client that follows the 201 to the job or its log tail expects
  * to find it. (Its row implies the read model is past the run-now: JobCreated follows JobScheduled.)
  */
-export function waitForJobRow(
-  db: Kysely<Database>,
-  userId: string,
-  jobId: string,
-  timeoutMs = 5000,
-): Promise<boolean> {
+export function waitForJobRow(db: Db, userId: string, jobId: string, timeoutMs = 5000): Promise<boolean> {
   return pollUntil(
     async () =>
       (await db

@@ -6,6 +6,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { assertIdentifier } from '../assert.ts';
 import { quoteString } from '../infra/clickhouse-literal.ts';
+import { decodeCursor, invalidCursor, keysetPage, type Page } from './paging.ts';
 
 export type LogStreamName = 'stdout' | 'stderr';
 
@@ -40,6 +41,15 @@ export function compareKeys(a: LogKey, b: LogKey): number {
 
 export function keyOf(line: ServedLogLine): LogKey {
   return { attempt: line.attempt, sequence: line.sequence_num };
+}
+
+/** The key a log page's cursor holds (a 422 naming `cursor` when it holds none). */
+export function decodeLogCursor(cursor: string | undefined): LogKey | undefined {
+  if (!cursor) return undefined;
+  const [attempt, sequence] = decodeCursor(cursor, ['number', 'number']);
+  if (!Number.isSafeInteger(attempt) || !Number.isSafeInteger(sequence) || attempt < 0 || sequence < 0)
+    throw invalidCursor();
+  return { attempt, sequence };
 }
 
 /**
@@ -138,7 +148,7 @@ export class LogQueries {
       stream?: LogStreamName | undefined;
       contains?: string | undefined;
     },
-  ): Promise<{ lines: ServedLogLine[]; next: LogKey | null }> {
+  ): Promise<Page<ServedLogLine>> {
     const filter: LineFilter = {
       stream: options.stream,
       contains: options.contains,
@@ -153,9 +163,7 @@ export class LogQueries {
       format: 'JSONEachRow',
     });
     const rows = (await rs.json<Row>()).map(served);
-    const lines = rows.slice(0, options.limit);
-    const last = lines.at(-1);
-    return { lines, next: rows.length > options.limit && last ? keyOf(last) : null };
+    return keysetPage(rows, options.limit, (last) => [last.attempt, last.sequence_num]);
   }
 
   /** Every line that passes `filter`, oldest first, streamed: memory stays bounded for any log. */

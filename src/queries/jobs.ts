@@ -1,0 +1,84 @@
+// The jobs read model (one job, a workflow's jobs paged newest first, a job's scheduled time), and a
+// job's state as its actor has it, for reads that must not lag behind the log (the log routes).
+import type { CommandHandler } from '../actors/command-handler.ts';
+import { jobDecider } from '../actors/job-decider.ts';
+import { NotFoundError } from '../errors.ts';
+import type { JobRow, JobTable } from '../infra/database.ts';
+import type { Db } from './db.ts';
+import { keysetPage, newestFirst, type Page } from './paging.ts';
+
+/** The caller's job of that workflow; job_not_found otherwise. */
+export async function findJob(db: Db, userId: string, workflowId: string, jobId: string): Promise<JobRow> {
+  const row = await db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('id', '=', jobId)
+    .where('workflow_id', '=', workflowId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) throw new NotFoundError('job_not_found', 'No such job');
+  return row;
+}
+
+export interface JobFilter {
+  readonly status?: JobTable['status'] | undefined;
+  readonly trigger?: JobTable['trigger'] | undefined;
+  readonly cursor?: string | undefined;
+  readonly limit: number;
+}
+
+/** A page of the caller's jobs of one workflow, newest first (the workflow's ownership is not checked here). */
+export async function listJobs(
+  db: Db,
+  userId: string,
+  workflowId: string,
+  f: JobFilter,
+): Promise<Page<JobRow>> {
+  let query = db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('workflow_id', '=', workflowId)
+    .where('user_id', '=', userId);
+  if (f.status) query = query.where('status', '=', f.status);
+  if (f.trigger) query = query.where('trigger', '=', f.trigger);
+  const after = newestFirst.after(f.cursor);
+  if (after) query = query.where(after);
+  const rows = await query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(f.limit + 1)
+    .execute();
+  return keysetPage(rows, f.limit, newestFirst.key);
+}
+
+/** When the job is scheduled, as the read model has it; null when it has no row (yet). */
+export async function jobScheduledAt(db: Db, jobId: string): Promise<string | null> {
+  const row = await db.selectFrom('jobs').select('scheduled_at').where('id', '=', jobId).executeTakeFirst();
+  return row?.scheduled_at.toISOString() ?? null;
+}
+
+/** The job's status as its actor has it now (the initial state's for a job that does not exist). */
+export async function jobStatusFromLog(
+  commands: CommandHandler,
+  userId: string,
+  jobId: string,
+): Promise<string> {
+  const job = await commands.load(jobDecider, userId, jobId);
+  return String(job.state.value);
+}
+
+/**
+ * The caller's job of that workflow as its actor has it now, replayed from the log: job_not_found
+ * when there is none.
+ */
+export async function ownedJobFromLog(
+  commands: CommandHandler,
+  userId: string,
+  workflowId: string,
+  jobId: string,
+): Promise<{ status: string }> {
+  const job = await commands.load(jobDecider, userId, jobId);
+  if (!job.exists || job.state.context.workflow_id !== workflowId)
+    throw new NotFoundError('job_not_found', 'No such job');
+  return { status: String(job.state.value) };
+}

@@ -64,7 +64,11 @@ export function containerOptions(
     HostConfig: {
       NetworkMode: spec.network,
       ReadonlyRootfs: true,
-      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },
+      // Docker copies the mode of the image's own /tmp onto the tmpfs (copy-up), so an image built
+      // FROM scratch or with a /tmp of 755 would leave the non-root job user nowhere to write, and
+      // `mode=1777` alone is overridden (Docker 20.10, and `notmpcopyup` is refused there). The job
+      // user owning the tmpfs makes it writable whatever the image's mode.
+      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m,mode=1777,uid=65534,gid=65534' },
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,

@@ -1,5 +1,8 @@
 // CONTAINER jobs on the real Docker engine, through the real dispatch queue: output, failures of each
 // kind, isolation, limits, cancel.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jobDecider } from '../../src/actors/job-decider.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
@@ -92,6 +95,35 @@ describe('CONTAINER jobs', () => {
     expect(out).toContain('TMP_WRITABLE');
     expect(out.find((l) => l.startsWith('CapEff'))).toMatch(/CapEff:\s+0+$/);
     expect(out.some((l) => l.includes('docker.sock'))).toBe(false);
+  });
+
+  it('can write to /tmp as the non-root user even when the image has a /tmp of mode 755', async () => {
+    const image = 'chronoverse/busybox-tmp755:test';
+    const context = mkdtempSync(join(tmpdir(), 'cv-tmp755-'));
+    try {
+      writeFileSync(join(context, 'Dockerfile'), `FROM ${TEST_IMAGE}\nRUN chmod 0755 /tmp\n`);
+      const docker = h.env.runtime.docker;
+      const stream = await docker.buildImage(
+        { context, src: ['Dockerfile'] },
+        { t: image, networkmode: 'none' },
+      );
+      await new Promise((resolve, reject) =>
+        docker.modem.followProgress(stream, (err, out) => (err ? reject(err) : resolve(out))),
+      );
+      const inspected = await docker.getImage(image).inspect();
+      expect(inspected.Id).toMatch(/^sha256:/);
+    } finally {
+      rmSync(context, { recursive: true, force: true });
+    }
+    const wf = await h.createWorkflow('CONTAINER', {
+      image,
+      cmd: ['sh', '-c', 'id -u; echo scratch > /tmp/out && cat /tmp/out; stat -c %u /tmp'],
+    });
+    const jobId = await h.runNow(wf);
+    const job = await h.waitForFinal(jobId);
+    const out = (await h.logs(jobId)).map((l) => `${l.stream} ${l.line}`);
+    expect(job.status, out.join('\n')).toBe('COMPLETED');
+    expect(out).toEqual(['stdout 65534', 'stdout scratch', 'stdout 65534']);
   });
 
   it('ship output full of control characters without getting stuck', async () => {

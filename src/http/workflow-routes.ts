@@ -9,7 +9,7 @@ import { aggregateHistory } from '../events/history.ts';
 import type { WorkflowCommand } from '../events/workflow-events.ts';
 import { mapPage } from '../queries/paging.ts';
 import { waitForReadModel } from '../queries/read-your-writes.ts';
-import { findWorkflow, listWorkflows } from '../queries/workflows.ts';
+import { findWorkflow, listWorkflows, workflowFromLog } from '../queries/workflows.ts';
 import { type AppEnv, createRouter, validationErrorFrom } from './app-env.ts';
 import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
 import { claimIdempotencyKey } from './idempotency.ts';
@@ -145,13 +145,8 @@ export function workflowRoutes(deps: RouteDeps) {
       const body = c.req.valid('json');
       const headers = c.req.valid('header');
       const userId = c.var.userId;
-      const current = await deps.commands.load(workflowDecider, userId, id);
-      if (!current.exists) throw new NotFoundError('workflow_not_found', 'No such workflow');
-      const { changes, issues } = parseUpdate(
-        current.state.context.kind,
-        current.state.context.schedule,
-        body,
-      );
+      const current = await workflowFromLog(deps.commands, userId, id);
+      const { changes, issues } = parseUpdate(current.kind, current.schedule, body);
       if (issues.length) throw validationErrorFrom('body', issues);
       const idem = await claimIdempotencyKey(deps.db, userId, headers['idempotency-key'], {
         method: 'PUT',

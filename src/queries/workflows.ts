@@ -1,6 +1,8 @@
 // The workflows read model: one of the caller's workflows, and the caller's list, filtered and paged
 // newest first. Every read is scoped by user: another user's workflow does not exist.
 import { sql } from 'kysely';
+import type { CommandHandler } from '../actors/command-handler.ts';
+import { workflowDecider } from '../actors/workflow-decider.ts';
 import { NotFoundError } from '../errors.ts';
 import type { WorkflowRow, WorkflowTable } from '../infra/database.ts';
 import type { Db } from './db.ts';
@@ -16,6 +18,16 @@ export async function findWorkflow(db: Db, userId: string, id: string): Promise<
     .executeTakeFirst();
   if (!row) throw new NotFoundError('workflow_not_found', 'No such workflow');
   return row;
+}
+
+/**
+ * The caller's workflow as its actor has it now, replayed from the log (what a command on it will
+ * see): workflow_not_found when there is none.
+ */
+export async function workflowFromLog(commands: CommandHandler, userId: string, id: string) {
+  const current = await commands.load(workflowDecider, userId, id);
+  if (!current.exists) throw new NotFoundError('workflow_not_found', 'No such workflow');
+  return current.state.context;
 }
 
 export interface WorkflowFilter {

@@ -151,6 +151,7 @@ function workflowRow(
       consecutive_job_failures: 0,
       last_fired_at: null,
       last_tick_at: null,
+      tick_withdrawals: 0,
       terminated_at: null,
       terminated_reason: null,
       created_at: created,

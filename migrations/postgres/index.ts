@@ -8,6 +8,7 @@ import * as idempotencyKeys from './20261127_0004_idempotency_keys.ts';
 import * as tickLedger from './20261127_0005_tick_ledger.ts';
 import * as jobEventState from './20261127_0006_job_event_state.ts';
 import * as workflowLogRetention from './20261127_0007_workflow_log_retention.ts';
+import * as tickWithdrawals from './20261206_0008_tick_withdrawals.ts';
 
 export const postgresMigrations: Record<string, Migration> = {
   '20261127_0001_projection_checkpoints': projectionCheckpoints,
@@ -17,4 +18,5 @@ export const postgresMigrations: Record<string, Migration> = {
   '20261127_0005_tick_ledger': tickLedger,
   '20261127_0006_job_event_state': jobEventState,
   '20261127_0007_workflow_log_retention': workflowLogRetention,
+  '20261206_0008_tick_withdrawals': tickWithdrawals,
 };

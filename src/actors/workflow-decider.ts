@@ -1,8 +1,10 @@
 // Decides the workflow's commands against its current state: lifecycle, builds, ticks and the
 // consecutive-failure count that terminates a workflow.
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors.ts';
+import { nameBasedUuid } from '../events/name-based-id.ts';
 import type {
   RecordJobOutcome,
+  TicksWithdrawn,
   WorkflowCommand,
   WorkflowDefinitionChanges,
   WorkflowEvent,
@@ -100,7 +102,7 @@ function decideWorkflow(
       if (lifecycle === 'paused') {
         throw new ConflictError('workflow_already_paused', 'The workflow is already paused');
       }
-      return [{ type: 'WorkflowPaused', data: {} }];
+      return [{ type: 'WorkflowPaused', data: {} }, ...withdrawAhead(state, ctx.now, 'paused')];
     case 'ResumeWorkflow':
       if (terminated) throw refuseTerminated();
       if (lifecycle !== 'paused') {
@@ -111,7 +113,10 @@ function decideWorkflow(
       if (terminated) {
         throw new ConflictError('workflow_already_terminated', 'The workflow is already terminated');
       }
-      return [{ type: 'WorkflowTerminated', data: { reason: 'user' } }];
+      return [
+        { type: 'WorkflowTerminated', data: { reason: 'user' } },
+        ...withdrawAhead(state, ctx.now, 'terminated'),
+      ];
     case 'DeleteWorkflow':
       if (!terminated) {
         throw new PreconditionFailedError(
@@ -135,29 +140,56 @@ function decideWorkflow(
       // Ticks only move forward: a tick at or before the last one decided is a repeat, and a repeat
       // is a no-op so that a scheduler may retry or race another replica safely.
       if (isAtOrBeforeLastTick(context.last_tick_at, nominal_at)) return [];
+      refuseOutOfOrder(state, command.data.after);
       const skip = (reason: 'paused' | 'terminated' | 'not_built' | 'overlap'): readonly WorkflowEvent[] => [
         { type: 'TickSkipped', data: { nominal_at, reason } },
       ];
       if (terminated) return skip('terminated');
+      const overlap = command.data.overlap ?? 'allow';
+      if (command.data.ahead === true) {
+        // Decided ahead, the tick fires only if nothing before its nominal time can change the answer:
+        // an earlier job still active may end or not, a pause may end or not, a build may complete.
+        // Anything else stays undecided (no event) and is decided when due, as if there were no
+        // lookahead. A withdrawn tick is only decided again when due (see TicksWithdrawn).
+        const settled =
+          lifecycle === 'active' &&
+          build === 'COMPLETED' &&
+          (overlap === 'allow' || context.active_job_ids.length === 0) &&
+          !context.withdrawn_ticks.some((t) => Date.parse(t.nominal_at) >= Date.parse(nominal_at));
+        if (!settled) return [];
+        if (isKnownJob(state, job_id)) throw refuseJobIdTaken(job_id);
+        return [
+          {
+            type: 'JobScheduled',
+            data: { job_id, scheduled_at: nominal_at, trigger: 'AUTOMATIC', ahead: true },
+          },
+        ];
+      }
       if (lifecycle === 'paused') return skip('paused');
       if (build !== 'COMPLETED') return skip('not_built');
-      if (command.data.overlap === 'skip' && context.active_job_ids.length > 0) return skip('overlap');
-      if (command.data.overlap === 'queue_one' && context.active_job_ids.length > 1) return skip('overlap');
-      if (isKnownJob(state, job_id)) throw refuseJobIdTaken(job_id);
+      if (overlap === 'skip' && context.active_job_ids.length > 0) return skip('overlap');
+      if (overlap === 'queue_one' && context.active_job_ids.length > 1) return skip('overlap');
+      // A tick withdrawn by a pause gets a job of its own: the withdrawn one was canceled.
+      const withdrawn = context.withdrawn_ticks.find(
+        (t) => t.nominal_at === nominal_at && t.job_id === job_id,
+      );
+      const jobId = withdrawn ? nameBasedUuid(`${job_id}\nafter withdrawal`) : job_id;
+      if (isKnownJob(state, jobId)) throw refuseJobIdTaken(jobId);
       const replaces =
-        command.data.overlap === 'cancel_running' && context.active_job_ids.length > 0
+        overlap === 'cancel_running' && context.active_job_ids.length > 0
           ? { replaces: [...context.active_job_ids] }
           : {};
       return [
         {
           type: 'JobScheduled',
-          data: { job_id, scheduled_at: nominal_at, trigger: 'AUTOMATIC', ...replaces },
+          data: { job_id: jobId, scheduled_at: nominal_at, trigger: 'AUTOMATIC', ...replaces },
         },
       ];
     }
     case 'SkipTick': {
       const nominal_at = requireInstant('nominal_at', command.data.nominal_at);
       if (isAtOrBeforeLastTick(context.last_tick_at, nominal_at)) return [];
+      refuseOutOfOrder(state, command.data.after);
       // Held back for the catch-up on resume, then given up while paused: if the workflow was resumed
       // meanwhile, the tick must be planned as an active one instead (it may have to fire).
       if (command.data.reason === 'paused' && lifecycle !== 'paused') {
@@ -181,13 +213,13 @@ function decideWorkflow(
       ];
     }
     case 'RecordJobOutcome':
-      return recordOutcome(state, command);
+      return recordOutcome(state, command, ctx.now);
     case 'RecordJobOutcomes': {
       // Each outcome decided on the state the ones before it leave (the failure count runs on).
       let current = state;
       const events: WorkflowEvent[] = [];
       for (const data of command.data.outcomes) {
-        const decided = recordOutcome(current, { type: 'RecordJobOutcome', data });
+        const decided = recordOutcome(current, { type: 'RecordJobOutcome', data }, ctx.now);
         for (const e of decided) current = evolve(workflowMachine, current, e);
         events.push(...decided);
       }
@@ -198,7 +230,11 @@ function decideWorkflow(
   }
 }
 
-function recordOutcome(state: WorkflowSnapshot, command: RecordJobOutcome): readonly WorkflowEvent[] {
+function recordOutcome(
+  state: WorkflowSnapshot,
+  command: RecordJobOutcome,
+  now: Date,
+): readonly WorkflowEvent[] {
   const context = state.context;
   const { job_id, outcome } = command.data;
   // Not active: already recorded (maybe longer ago than the workflow remembers) or never ours.
@@ -217,9 +253,54 @@ function recordOutcome(state: WorkflowSnapshot, command: RecordJobOutcome): read
   const reachedLimit =
     outcome === 'FAILED' && consecutive_failures >= context.max_consecutive_job_failures_allowed;
   if (reachedLimit && (lifecycle === 'active' || lifecycle === 'paused')) {
-    return [recorded, { type: 'WorkflowTerminated', data: { reason: 'consecutive_failures' } }];
+    return [
+      recorded,
+      { type: 'WorkflowTerminated', data: { reason: 'consecutive_failures' } },
+      ...withdrawAhead(evolve(workflowMachine, state, recorded), now, 'terminated'),
+    ];
   }
   return [recorded];
+}
+
+/**
+ * The ticks fired ahead whose nominal time has not come: a pause or a termination withdraws them, so
+ * that what runs is what would have run had every tick been decided when due.
+ */
+function withdrawAhead(
+  state: WorkflowSnapshot,
+  now: Date,
+  reason: TicksWithdrawn['data']['reason'],
+): readonly WorkflowEvent[] {
+  const pending = state.context.ahead_ticks.filter(
+    (t) => Date.parse(t.nominal_at) > now.getTime() && state.context.active_job_ids.includes(t.job_id),
+  );
+  const first = pending[0];
+  if (!first) return [];
+  return [
+    {
+      type: 'TicksWithdrawn',
+      data: {
+        reason,
+        ticks: pending.map(({ nominal_at, job_id }) => ({ nominal_at, job_id })),
+        last_tick_at: first.previous_tick_at,
+        last_fired_at: first.previous_fired_at,
+      },
+    },
+  ];
+}
+
+/**
+ * After a withdrawal the ledger moved back; a scheduler that decides from an older position would
+ * step over the withdrawn ticks and leave them without an event. It is told where the ledger is.
+ */
+function refuseOutOfOrder(state: WorkflowSnapshot, after: string | null | undefined): void {
+  const { withdrawn_ticks, last_tick_at } = state.context;
+  if (withdrawn_ticks.length === 0 || (after ?? null) === last_tick_at) return;
+  throw new ConflictError(
+    'tick_out_of_order',
+    `The workflow's last decided tick is ${last_tick_at ?? 'none'}, not ${after ?? 'none'}`,
+    { details: { last_tick_at } },
+  );
 }
 
 /** Only the fields whose value differs from the current definition. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.ts';
+import { nameBasedUuid } from '../events/name-based-id.ts';
 import type { WorkflowEvent } from '../events/workflow-events.ts';
 import { evolveAll } from './aggregate.ts';
 import { specFor } from './spec.ts';
@@ -601,5 +602,135 @@ describe('a whole life', () => {
     run({ type: 'DeleteWorkflow', data: {} });
     expect(workflowStatus(evolveAll(workflowMachine, history)).lifecycle).toBe('deleted');
     expect(history.map((e) => e.type)).toContain('WorkflowTerminated');
+  });
+});
+
+describe('ticks decided ahead', () => {
+  // `now` is 12:00; T1 (12:05) and T2 (12:10) are ahead of it.
+  const aheadFire = (nominal_at: string, job_id: string, extra: object = {}) =>
+    ({ type: 'FireTick', data: { nominal_at, job_id, overlap: 'skip', ahead: true, ...extra } }) as const;
+  const firedAhead = (job_id: string, scheduled_at: string): WorkflowEvent => ({
+    type: 'JobScheduled',
+    data: { job_id, scheduled_at, trigger: 'AUTOMATIC', ahead: true },
+  });
+  const PAST = '2026-03-01T11:55:00.000Z';
+
+  it('fires ahead when nothing before the nominal time can change the answer', () => {
+    given(builtContainer)
+      .when(aheadFire(T1, 'j1'))
+      .then([firedAhead('j1', T1)]);
+  });
+
+  it('leaves the tick undecided while an earlier job is active, even one that has not started', () => {
+    given([...builtContainer, firedAhead('j1', T1)])
+      .when(aheadFire(T2, 'j2'))
+      .then([]);
+    // When due, the overlap policy answers as it finds the workflow then.
+    specFor(workflowDecider, { now: new Date(T2) })([...builtContainer, firedAhead('j1', T1)])
+      .when({ type: 'FireTick', data: { nominal_at: T2, job_id: 'j2', overlap: 'skip' } })
+      .then([{ type: 'TickSkipped', data: { nominal_at: T2, reason: 'overlap' } }]);
+  });
+
+  it('fires ahead beside an active job under overlap allow', () => {
+    given([...builtContainer, fired('j0', PAST)])
+      .when(aheadFire(T1, 'j1', { overlap: 'allow' }))
+      .then([firedAhead('j1', T1)]);
+  });
+
+  it('leaves a paused or unbuilt workflow’s tick undecided until it is due', () => {
+    given([...builtContainer, paused])
+      .when(aheadFire(T1, 'j1'))
+      .then([]);
+    given([...builtContainer, buildQueued])
+      .when(aheadFire(T1, 'j1'))
+      .then([]);
+  });
+
+  it('a pause withdraws the ticks not yet due and moves the ledger back to before them', () => {
+    const history = [...builtContainer, fired('j0', PAST), firedAhead('j1', T1), firedAhead('j2', T2)];
+    given(history)
+      .when({ type: 'PauseWorkflow', data: {} })
+      .then([
+        paused,
+        {
+          type: 'TicksWithdrawn',
+          data: {
+            reason: 'paused',
+            ticks: [
+              { nominal_at: T1, job_id: 'j1' },
+              { nominal_at: T2, job_id: 'j2' },
+            ],
+            last_tick_at: PAST,
+            last_fired_at: PAST,
+          },
+        },
+      ]);
+  });
+
+  it('a pause leaves a tick decided ahead that is already due (its job may be running)', () => {
+    specFor(workflowDecider, { now: new Date(T1) })([...builtContainer, firedAhead('j1', T1)])
+      .when({ type: 'PauseWorkflow', data: {} })
+      .then([paused]);
+  });
+
+  it('a termination withdraws them for good', () => {
+    given([...builtContainer, firedAhead('j1', T1)])
+      .when({ type: 'TerminateWorkflow', data: {} })
+      .then([
+        terminatedByUser,
+        {
+          type: 'TicksWithdrawn',
+          data: {
+            reason: 'terminated',
+            ticks: [{ nominal_at: T1, job_id: 'j1' }],
+            last_tick_at: null,
+            last_fired_at: null,
+          },
+        },
+      ]);
+  });
+
+  describe('after a withdrawal', () => {
+    const withdrawn = (): WorkflowEvent[] => {
+      const history = [...builtContainer, fired('j0', PAST), firedAhead('j1', T1)];
+      const pause = workflowDecider.decide(
+        { type: 'PauseWorkflow', data: {} },
+        evolveAll(workflowMachine, history),
+        {
+          now,
+        },
+      );
+      return [...history, ...pause, resumed];
+    };
+
+    it('the ledger is back before the withdrawn tick and its job is no longer active', () => {
+      const state = evolveAll(workflowMachine, withdrawn());
+      expect(state.context.last_tick_at).toBe(PAST);
+      expect(state.context.active_job_ids).toEqual(['j0']);
+    });
+
+    it('the withdrawn tick is decided again only when due, with a job of its own', () => {
+      given(withdrawn())
+        .when(aheadFire(T1, 'j1', { overlap: 'allow', after: PAST }))
+        .then([]);
+      const events = specFor(workflowDecider, { now: new Date(T1) })(withdrawn())
+        .when({ type: 'FireTick', data: { nominal_at: T1, job_id: 'j1', overlap: 'allow', after: PAST } })
+        .then([
+          {
+            type: 'JobScheduled',
+            data: { job_id: nameBasedUuid('j1\nafter withdrawal'), scheduled_at: T1, trigger: 'AUTOMATIC' },
+          },
+        ]);
+      expect(evolveAll(workflowMachine, [...withdrawn(), ...events]).context.withdrawn_ticks).toEqual([]);
+    });
+
+    it('a scheduler that has not seen the withdrawal is told where the ledger is', () => {
+      specFor(workflowDecider, { now: new Date(T2) })(withdrawn())
+        .when({ type: 'FireTick', data: { nominal_at: T2, job_id: 'j2', after: T1 } })
+        .thenThrows(ConflictError, 'tick_out_of_order');
+      specFor(workflowDecider, { now: new Date(T2) })(withdrawn())
+        .when({ type: 'SkipTick', data: { nominal_at: T2, reason: 'missed', after: T1 } })
+        .thenThrows(ConflictError, 'tick_out_of_order');
+    });
   });
 });

@@ -12,6 +12,16 @@ import type {
 
 /** How many recorded job outcomes a workflow remembers, to ignore a repeated outcome. */
 export const RECORDED_OUTCOMES_KEPT = 100;
+/** How many ticks decided ahead a workflow remembers: far more than one lookahead window holds. */
+export const AHEAD_TICKS_KEPT = 1000;
+
+/** A tick fired before it was due, with the ledger's position before it (to withdraw it). */
+export type AheadTick = {
+  readonly nominal_at: string;
+  readonly job_id: string;
+  readonly previous_tick_at: string | null;
+  readonly previous_fired_at: string | null;
+};
 
 export type WorkflowContext = {
   readonly workflow_id: string;
@@ -30,6 +40,10 @@ export type WorkflowContext = {
   readonly last_tick_at: string | null;
   /** Jobs scheduled whose outcome has not been recorded yet. */
   readonly active_job_ids: readonly string[];
+  /** Ticks fired ahead of their nominal time, oldest first; those not yet due can be withdrawn. */
+  readonly ahead_ticks: readonly AheadTick[];
+  /** Ticks withdrawn by a pause and not decided again yet, oldest first (see TicksWithdrawn). */
+  readonly withdrawn_ticks: readonly { readonly nominal_at: string; readonly job_id: string }[];
   /** The last RECORDED_OUTCOMES_KEPT jobs whose outcome was recorded, oldest first. */
   readonly recorded_job_ids: readonly string[];
   /** 1 at creation, +1 per WorkflowUpdated. */
@@ -53,6 +67,8 @@ const EMPTY_CONTEXT: WorkflowContext = {
   last_fired_at: null,
   last_tick_at: null,
   active_job_ids: [],
+  ahead_ticks: [],
+  withdrawn_ticks: [],
   recorded_job_ids: [],
   definition_version: 0,
   image_digest: null,
@@ -73,6 +89,13 @@ function applyChanges(
     log_retention: changes.log_retention ?? context.log_retention,
     definition_version: context.definition_version + 1,
   };
+}
+
+/** A tick at `nominal` was decided: the withdrawn ticks up to it are settled. */
+function settleWithdrawn(context: WorkflowContext, nominal: string): Partial<WorkflowContext> {
+  if (context.withdrawn_ticks.length === 0) return {};
+  const at = Date.parse(nominal);
+  return { withdrawn_ticks: context.withdrawn_ticks.filter((t) => Date.parse(t.nominal_at) > at) };
 }
 
 export const workflowMachine = setup({
@@ -100,12 +123,39 @@ export const workflowMachine = setup({
       type: 'parallel',
       on: {
         TickSkipped: {
-          actions: assign(({ event }) => ({ last_tick_at: event.data.nominal_at })),
+          actions: assign(({ context, event }) => ({
+            last_tick_at: event.data.nominal_at,
+            ...settleWithdrawn(context, event.data.nominal_at),
+          })),
+        },
+        TicksWithdrawn: {
+          actions: assign(({ context, event }) => {
+            const jobs = new Set(event.data.ticks.map((t) => t.job_id));
+            return {
+              active_job_ids: context.active_job_ids.filter((id) => !jobs.has(id)),
+              ahead_ticks: context.ahead_ticks.filter((t) => !jobs.has(t.job_id)),
+              // Known from now on: its cancel's outcome changes nothing, and its id is not reused.
+              recorded_job_ids: [...context.recorded_job_ids, ...jobs].slice(-RECORDED_OUTCOMES_KEPT),
+              ...(event.data.reason === 'paused'
+                ? {
+                    withdrawn_ticks: [
+                      ...context.withdrawn_ticks,
+                      ...event.data.ticks.map(({ nominal_at, job_id }) => ({ nominal_at, job_id })),
+                    ],
+                    last_tick_at: event.data.last_tick_at,
+                    last_fired_at: event.data.last_fired_at,
+                  }
+                : {}),
+            };
+          }),
         },
         JobOutcomeRecorded: {
           actions: assign(({ context, event }) => ({
             consecutive_failures: event.data.consecutive_failures,
             active_job_ids: context.active_job_ids.filter((id) => id !== event.data.job_id),
+            ahead_ticks: context.ahead_ticks.some((t) => t.job_id === event.data.job_id)
+              ? context.ahead_ticks.filter((t) => t.job_id !== event.data.job_id)
+              : context.ahead_ticks,
             recorded_job_ids: [...context.recorded_job_ids, event.data.job_id].slice(-RECORDED_OUTCOMES_KEPT),
           })),
         },
@@ -124,7 +174,24 @@ export const workflowMachine = setup({
                   actions: assign(({ context, event }) => ({
                     active_job_ids: [...context.active_job_ids, event.data.job_id],
                     ...(event.data.trigger === 'AUTOMATIC'
-                      ? { last_fired_at: event.data.scheduled_at, last_tick_at: event.data.scheduled_at }
+                      ? {
+                          last_fired_at: event.data.scheduled_at,
+                          last_tick_at: event.data.scheduled_at,
+                          ...settleWithdrawn(context, event.data.scheduled_at),
+                          ...(event.data.ahead
+                            ? {
+                                ahead_ticks: [
+                                  ...context.ahead_ticks,
+                                  {
+                                    nominal_at: event.data.scheduled_at,
+                                    job_id: event.data.job_id,
+                                    previous_tick_at: context.last_tick_at,
+                                    previous_fired_at: context.last_fired_at,
+                                  },
+                                ].slice(-AHEAD_TICKS_KEPT),
+                              }
+                            : {}),
+                        }
                       : {}),
                   })),
                 },

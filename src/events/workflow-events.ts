@@ -110,6 +110,28 @@ export type JobScheduled = {
     readonly scheduled_at: string;
     readonly trigger: JobTrigger;
     readonly replaces?: readonly string[];
+    /**
+     * The tick was decided ahead of its nominal time (it had nothing to wait for then). Until it is
+     * due it is provisional: a pause or a termination before then withdraws it (TicksWithdrawn).
+     */
+    readonly ahead?: true;
+  };
+};
+/**
+ * Ticks decided ahead whose nominal time had not come when the workflow was paused or terminated:
+ * their jobs are canceled before they start. `paused`: the ticks are undecided again (the ledger
+ * moves back to `last_tick_at`) and are decided when due, like any tick of a paused workflow (recorded
+ * `paused`, or held for the catch-up on resume); a resume before then lets them fire. `terminated`:
+ * each is recorded as skipped with reason `terminated`.
+ */
+export type TicksWithdrawn = {
+  readonly type: 'TicksWithdrawn';
+  readonly data: {
+    readonly reason: 'paused' | 'terminated';
+    readonly ticks: readonly { readonly nominal_at: string; readonly job_id: string }[];
+    /** The ledger's position once they are withdrawn: the last tick decided before the first of them. */
+    readonly last_tick_at: string | null;
+    readonly last_fired_at: string | null;
   };
 };
 export type TickSkipped = {
@@ -139,6 +161,7 @@ export type WorkflowEvent =
   | WorkflowDeleted
   | JobScheduled
   | TickSkipped
+  | TicksWithdrawn
   | JobOutcomeRecorded;
 
 type NoData = Record<string, never>;
@@ -172,6 +195,18 @@ export type FireTick = {
      * naming the active jobs in `JobScheduled.replaces`. Default `allow`.
      */
     readonly overlap?: OverlapPolicy;
+    /**
+     * Decided before the tick is due (the scheduler's lookahead). The workflow then fires only what
+     * nothing can change before the nominal time (active, built, no earlier job still active, or
+     * overlap `allow`) and leaves anything else undecided until the tick is due.
+     */
+    readonly ahead?: boolean;
+    /**
+     * The last tick the scheduler believes decided. After a withdrawal the ledger moved back; a
+     * scheduler that has not seen it yet is refused (`tick_out_of_order`) instead of deciding past the
+     * withdrawn ticks.
+     */
+    readonly after?: string | null;
   };
 };
 /**
@@ -184,6 +219,8 @@ export type SkipTick = {
   readonly data: {
     readonly nominal_at: string;
     readonly reason: 'missed' | 'end_reached' | 'overlap' | 'dst_skipped' | 'paused';
+    /** As in FireTick. */
+    readonly after?: string | null;
   };
 };
 /** Run the workflow now; the job's nominal time is the decision's `now`. */

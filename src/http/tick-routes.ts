@@ -5,7 +5,7 @@ import { mapPage } from '../queries/paging.ts';
 import { listTicks } from '../queries/ticks.ts';
 import { findWorkflow } from '../queries/workflows.ts';
 import { preview } from '../scheduler/preview.ts';
-import { specOf } from '../scheduler/tick-scheduler.ts';
+import { specOf } from '../scheduler/tick-plan.ts';
 import { createRouter } from './app-env.ts';
 import { json, security } from './openapi-helpers.ts';
 import { commonErrors } from './problem-schema.ts';

@@ -40,6 +40,8 @@ export interface WorkflowTable {
   last_fired_at: Date | null;
   /** Nominal time of the last tick decided either way (fired or skipped). */
   last_tick_at: Date | null;
+  /** Pauses that withdrew ticks decided ahead, each moving last_tick_at back (migration 0008). */
+  tick_withdrawals: number;
   terminated_at: Date | null;
   terminated_reason: string | null;
   created_at: Date;

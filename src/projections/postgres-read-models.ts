@@ -4,7 +4,7 @@
 // (read-model-reducer.ts), and writes back in bulk.
 import { sql, type Transaction } from 'kysely';
 import type { StoredCommit } from '../events/event-store.ts';
-import type { Database } from '../infra/database.ts';
+import type { Database, WorkflowTickTable as WorkflowTickRow } from '../infra/database.ts';
 import { postgresSafe } from './postgres-text.ts';
 import type { Projection } from './projection.ts';
 import { applyCommits, emptyWorkingSet, idsToLoad, type ReadModelWorkingSet } from './read-model-reducer.ts';
@@ -117,11 +117,32 @@ async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
       .where('read_at', 'is', null)
       .execute();
   }
-  for (const rows of chunks(ws.ticks)) {
+  // A tick's later decision replaces an earlier one (a withdrawn tick decided again when due).
+  const decidedTicks: WorkflowTickRow[] = [];
+  for (const [key, row] of ws.ticks) {
+    if (row) {
+      decidedTicks.push(row);
+      continue;
+    }
+    const [workflowId, nominal] = key.split(' ') as [string, string];
+    await tx
+      .deleteFrom('workflow_ticks')
+      .where('workflow_id', '=', workflowId)
+      .where('nominal_at', '=', new Date(nominal))
+      .execute();
+  }
+  for (const rows of chunks(decidedTicks)) {
     await tx
       .insertInto('workflow_ticks')
       .values(rows)
-      .onConflict((oc) => oc.columns(['workflow_id', 'nominal_at']).doNothing())
+      .onConflict((oc) =>
+        oc.columns(['workflow_id', 'nominal_at']).doUpdateSet((eb) => ({
+          outcome: eb.ref('excluded.outcome'),
+          reason: eb.ref('excluded.reason'),
+          job_id: eb.ref('excluded.job_id'),
+          recorded_at: eb.ref('excluded.recorded_at'),
+        })),
+      )
       .execute();
   }
   if (ws.deletedWorkflows.size) {

@@ -35,7 +35,15 @@ export interface ReadModelWorkingSet {
   readonly notifications: NotificationRow[];
   /** Read marks for notifications already stored; those created in this batch are marked in place. */
   readonly readMarks: { user_id: string; ids: readonly string[]; at: Date }[];
-  readonly ticks: WorkflowTickRow[];
+  /**
+   * The tick ledger rows this batch decided, by workflow and nominal time (see tickKey): the last
+   * decision of a tick wins, and null removes it (a tick withdrawn by a pause is undecided again).
+   */
+  readonly ticks: Map<string, WorkflowTickRow | null>;
+}
+
+export function tickKey(workflowId: string, nominal: Date): string {
+  return `${workflowId} ${nominal.toISOString()}`;
 }
 
 export function emptyWorkingSet(): ReadModelWorkingSet {
@@ -55,7 +63,7 @@ export function emptyWorkingSet(): ReadModelWorkingSet {
     deletedWorkflows: new Set(),
     notifications: [],
     readMarks: [],
-    ticks: [],
+    ticks: new Map(),
   };
 }
 
@@ -205,6 +213,7 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
         consecutive_job_failures: 0,
         last_fired_at: null,
         last_tick_at: null,
+        tick_withdrawals: 0,
         terminated_at: null,
         terminated_reason: null,
         created_at: at,
@@ -317,7 +326,7 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
           const nominal = new Date(e.data.scheduled_at);
           wf.last_fired_at = nominal;
           wf.last_tick_at = nominal;
-          ws.ticks.push({
+          ws.ticks.set(tickKey(wf.id, nominal), {
             workflow_id: wf.id,
             nominal_at: nominal,
             user_id: wf.user_id,
@@ -331,7 +340,7 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
       case 'TickSkipped': {
         const nominal = new Date(e.data.nominal_at);
         wf.last_tick_at = nominal;
-        ws.ticks.push({
+        ws.ticks.set(tickKey(wf.id, nominal), {
           workflow_id: wf.id,
           nominal_at: nominal,
           user_id: wf.user_id,
@@ -340,6 +349,32 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
           job_id: null,
           recorded_at: at,
         });
+        break;
+      }
+      case 'TicksWithdrawn': {
+        // Paused: the ticks are undecided again, to be decided when due. Terminated: they never run.
+        for (const t of e.data.ticks) {
+          const nominal = new Date(t.nominal_at);
+          ws.ticks.set(
+            tickKey(wf.id, nominal),
+            e.data.reason === 'paused'
+              ? null
+              : {
+                  workflow_id: wf.id,
+                  nominal_at: nominal,
+                  user_id: wf.user_id,
+                  outcome: 'skipped',
+                  reason: 'terminated',
+                  job_id: null,
+                  recorded_at: at,
+                },
+          );
+        }
+        if (e.data.reason === 'paused') {
+          wf.tick_withdrawals += 1;
+          wf.last_tick_at = e.data.last_tick_at === null ? null : new Date(e.data.last_tick_at);
+          wf.last_fired_at = e.data.last_fired_at === null ? null : new Date(e.data.last_fired_at);
+        }
         break;
       }
       case 'JobOutcomeRecorded':

@@ -98,11 +98,33 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
     ...(e.traceparent ? { traceparent: e.traceparent } : {}),
   });
 
+  /** Cancels each job the event names. One refusal (a job that has ended since) must not keep the
+   * others running, hence one catch per job. */
+  const cancelJobs = async (e: EventEnvelope, jobIds: readonly string[], step: string, reason: string) => {
+    for (const jobId of jobIds) {
+      await handler
+        .handle(jobDecider, {
+          ...cause(e, `${step}:${jobId}`),
+          aggregateId: jobId,
+          command: { type: 'CancelJob', data: { reason } },
+        })
+        .catch((err: unknown) => {
+          if (!(err instanceof AppError)) throw err;
+          // Not created yet: its own JobScheduled failed once and waits for redelivery, while this
+          // later one ran first. Retry the whole event (create and queue are no-ops the second
+          // time) until the job exists and can be canceled; a refusal of any other kind is final.
+          if (err.code === 'job_not_found') {
+            throw new Error(`job ${jobId} to cancel does not exist yet`, { cause: err });
+          }
+        });
+    }
+  };
+
   return {
     name: 'reactor_job_lifecycle',
     // One filter (see filter-subjects.ts); user events are passed over in react().
     subjects: ['cv.evt.>'],
-    eventTypes: new Set(['JobScheduled', 'JobCompleted', 'JobCanceled', 'JobFailed']),
+    eventTypes: new Set(['JobScheduled', 'TicksWithdrawn', 'JobCompleted', 'JobCanceled', 'JobFailed']),
     async react(e, sequence) {
       switch (e.type) {
         case 'JobScheduled': {
@@ -134,32 +156,24 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
             },
           });
           // The workflow named the jobs to replace when it fired the tick; a crash before this point
-          // redelivers the event and the cancels run then. One refusal (a job that has ended since)
-          // must not keep the others running, hence one catch per job.
-          for (const jobId of e.data.replaces ?? []) {
-            await handler
-              .handle(jobDecider, {
-                ...cause(e, `replace:${jobId}`),
-                aggregateId: jobId,
-                command: {
-                  type: 'CancelJob',
-                  data: {
-                    reason: `replaced by the tick of ${e.data.scheduled_at} (overlap policy cancel_running)`,
-                  },
-                },
-              })
-              .catch((err: unknown) => {
-                if (!(err instanceof AppError)) throw err;
-                // Not created yet: its own JobScheduled failed once and waits for redelivery, while this
-                // later one ran first. Retry the whole event (create and queue are no-ops the second
-                // time) until the job exists and can be canceled; a refusal of any other kind is final.
-                if (err.code === 'job_not_found') {
-                  throw new Error(`job ${jobId} to replace does not exist yet`, { cause: err });
-                }
-              });
-          }
+          // redelivers the event and the cancels run then.
+          await cancelJobs(
+            e,
+            e.data.replaces ?? [],
+            'replace',
+            `replaced by the tick of ${e.data.scheduled_at} (overlap policy cancel_running)`,
+          );
           return;
         }
+        case 'TicksWithdrawn':
+          // Their nominal time had not come: they are canceled before an executor starts them.
+          await cancelJobs(
+            e,
+            e.data.ticks.map((t) => t.job_id),
+            'withdraw',
+            `withdrawn before its tick was due: the workflow was ${e.data.reason}`,
+          );
+          return;
         case 'JobCompleted':
         case 'JobCanceled':
         case 'JobFailed': {

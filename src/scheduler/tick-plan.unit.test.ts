@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Tick } from './due-times.ts';
 import type { IntervalSpec } from './schedule.ts';
-import { type DueTick, planTicks, planWhilePaused, ticksToDecide } from './tick-scheduler.ts';
+import { type DueTick, planTicks, planWhilePaused, ticksToDecide } from './tick-plan.ts';
 
 const at = (s: number, dst: Tick['dst'] = null): Tick => ({
   at: new Date(s * 1000),

@@ -9,17 +9,17 @@
 // nothing. While a workflow is paused, the ticks its catch-up policy would fire on resume are left
 // undecided (see planWhilePaused); the rest are recorded as paused when they fall due.
 import type { Kysely } from 'kysely';
-import type { CommandHandler } from '../actors/command-handler.ts';
+import type { CommandHandler, CommandResult } from '../actors/command-handler.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
-import { workflowStatus } from '../actors/workflow-machine.ts';
+import { type WorkflowMachine, workflowStatus } from '../actors/workflow-machine.ts';
 import { AppError } from '../errors.ts';
-import { nameBasedUuid } from '../events/name-based-id.ts';
-import type { OverlapPolicy, WorkflowCommand, WorkflowSchedule } from '../events/workflow-events.ts';
+import type { OverlapPolicy } from '../events/workflow-events.ts';
 import type { Database } from '../infra/database.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { endTick, nextTicks, type Tick, ticksBetween } from './due-times.ts';
+import { endTick, nextTicks, type Tick } from './due-times.ts';
 import { ownerOf } from './ownership.ts';
 import type { ScheduleSpec } from './schedule.ts';
+import { planTickSteps, specOf } from './tick-plan.ts';
 
 export type { CatchUpPolicy } from '../events/workflow-events.ts';
 
@@ -58,8 +58,12 @@ interface Entry {
   pausedByActor: boolean;
   /** The read model's status at the last refresh: only a change of it overrides what the actor said. */
   statusSeen: string;
+  /** The read model's count of withdrawals at the last refresh: a change moves the ledger back. */
+  withdrawalsSeen: number;
   /** Paused with every due tick held for the catch-up: nothing to decide before this instant. */
   holdUntil: number;
+  /** The workflow left a tick decided ahead undecided: nothing to decide before it is due. */
+  deferUntil: number;
   /** When the next tick is due: computed once per change of the last tick or the schedule
    * (undefined: not yet; null: the schedule has ended), so a pass only compares numbers. */
   nextDueAt: number | null | undefined;
@@ -67,110 +71,6 @@ interface Entry {
   endTick: Tick | null | undefined;
   /** Ownership for one member list (hashing every workflow on every pass would cost more than the pass). */
   owned?: { members: readonly string[]; mine: boolean };
-}
-
-export function jobIdForTick(workflowId: string, nominal: string): string {
-  return nameBasedUuid(`tick\n${workflowId}\n${nominal}`);
-}
-
-export function specOf(schedule: WorkflowSchedule, createdAt: Date): ScheduleSpec {
-  return { ...schedule, anchor: createdAt.toISOString() } as ScheduleSpec;
-}
-
-/** A tick to decide; `end` marks the schedule's end_reached marker, which never fires. */
-export type DueTick = Tick & { readonly end?: boolean };
-export type TickAction = 'fire' | 'missed' | 'dst_skipped' | 'end_reached';
-export type TickPlan = { readonly tick: DueTick; readonly action: TickAction }[];
-
-/**
- * The ticks to decide in (after, until], at most `max`: the schedule's own, then its end marker
- * (`end`, from endTick) once it is in range and not decided yet. The marker comes after every tick
- * of the schedule, so the list stays in order.
- */
-export function ticksToDecide(
-  spec: ScheduleSpec,
-  end: Tick | null,
-  after: Date,
-  until: Date,
-  max: number,
-): DueTick[] {
-  const ticks: DueTick[] = ticksBetween(spec, after, until, max);
-  if (end && ticks.length < max && end.at > after && end.at <= until) ticks.push({ ...end, end: true });
-  return ticks;
-}
-
-/**
- * What to do with each due tick, in order. A tick no more than `graceMs` late simply fires (a busy
- * scheduler is a little late, it has not missed anything). Older ticks were missed in an outage and
- * follow the policy: `latest` fires the newest of them, `all` fires those within `windowMs`, `none`
- * fires none; the rest are recorded as missed. `more` says further due ticks follow this page: then
- * `latest` fires nothing yet, since the newest missed tick is on a later page. The end marker is
- * recorded as end_reached however late it is.
- */
-export function planTicks(
-  ticks: readonly DueTick[],
-  now: number,
-  graceMs: number,
-  policy: CatchUpPolicy,
-  options: { windowMs?: number; more?: boolean } = {},
-): TickPlan {
-  const windowMs = options.windowMs ?? Number.POSITIVE_INFINITY;
-  const late = ticks.filter((t) => now - t.at.getTime() > graceMs && t.dst !== 'skipped' && !t.end);
-  const newestLate = options.more ? undefined : late.at(-1);
-  return ticks.map((tick) => {
-    if (tick.end) return { tick, action: 'end_reached' };
-    if (tick.dst === 'skipped') return { tick, action: 'dst_skipped' };
-    if (!late.includes(tick)) return { tick, action: 'fire' };
-    if (policy === 'all' && now - tick.at.getTime() <= windowMs) return { tick, action: 'fire' };
-    if (policy === 'latest' && tick === newestLate) return { tick, action: 'fire' };
-    return { tick, action: 'missed' };
-  });
-}
-
-/**
- * The ticks of a paused workflow that can be recorded now, and when to look again if none can.
- * Catch-up on resume is the same catch-up as after an outage: the ticks that fell due while paused
- * are late, and the policy picks those that fire (`latest` the newest, `all` those within the
- * window, `none` none). To let it pick on resume, exactly the ticks it would fire if the workflow
- * were resumed now stay undecided ("held"), and every other due tick is recorded as `paused` once it
- * is due (or as dst_skipped / end_reached). Resuming then fires the held ones; every nominal tick
- * still ends as one event, and a long pause costs no burst of decisions on resume. No grace applies
- * while paused: a due tick is not "a little late", it is not running. The ledger only moves forward,
- * so only the ticks before the first held one are recorded; later ones wait behind it (a future tick
- * counts as held: nothing is decided ahead while paused).
- */
-export function planWhilePaused(
-  ticks: readonly DueTick[],
-  now: number,
-  policy: CatchUpPolicy,
-  options: { windowMs?: number; more?: boolean; horizon: number },
-): {
-  record: { tick: DueTick; reason: 'paused' | 'dst_skipped' | 'end_reached' }[];
-  /** When the first held tick may stop being held; `now` when there is something to record. */
-  recheckAt: number;
-} {
-  const plan = planTicks(ticks, now, 0, policy, options);
-  const firstHeld = plan.findIndex((p) => p.action === 'fire');
-  const recordable = firstHeld === -1 ? plan : plan.slice(0, firstHeld);
-  const record = recordable.map(({ tick, action }) => ({
-    tick,
-    reason: action === 'missed' ? ('paused' as const) : (action as 'dst_skipped' | 'end_reached'),
-  }));
-  if (record.length > 0 || firstHeld === -1) return { record, recheckAt: now };
-  const held = plan[firstHeld]!.tick.at.getTime();
-  // The held tick becomes recordable: under `none` once due; under `latest` once a newer one is due
-  // (beyond this page means beyond the horizon); under `all` once it leaves the window.
-  const nextFiring = plan.slice(firstHeld + 1).find((p) => p.action !== 'dst_skipped' && !p.tick.end);
-  const windowMs = options.windowMs ?? Number.POSITIVE_INFINITY;
-  const recheckAt =
-    policy === 'none'
-      ? held + 1
-      : policy === 'latest'
-        ? nextFiring
-          ? nextFiring.tick.at.getTime() + 1
-          : options.horizon
-        : held + windowMs + 1;
-  return { record, recheckAt: Math.max(now, Math.min(recheckAt, Number.MAX_SAFE_INTEGER)) };
 }
 
 export class TickScheduler {
@@ -237,7 +137,7 @@ export class TickScheduler {
   async refresh(): Promise<void> {
     const rows = await this.deps.db
       .selectFrom('workflows')
-      .select(['id', 'user_id', 'schedule', 'created_at', 'last_tick_at', 'status'])
+      .select(['id', 'user_id', 'schedule', 'created_at', 'last_tick_at', 'status', 'tick_withdrawals'])
       .where('status', 'in', ['ACTIVE', 'PAUSED'])
       .where('build_status', '=', 'COMPLETED')
       .execute();
@@ -263,7 +163,9 @@ export class TickScheduler {
           paused: r.status === 'PAUSED',
           pausedByActor: false,
           statusSeen: r.status,
+          withdrawalsSeen: r.tick_withdrawals,
           holdUntil: 0,
+          deferUntil: 0,
           nextDueAt: undefined,
           endTick: undefined,
         });
@@ -276,6 +178,7 @@ export class TickScheduler {
           catchUp,
           specKey,
           holdUntil: 0,
+          deferUntil: 0,
           nextDueAt: undefined,
           endTick: undefined,
         });
@@ -287,7 +190,20 @@ export class TickScheduler {
           paused: r.status === 'PAUSED',
           pausedByActor: false,
           holdUntil: 0,
+          deferUntil: 0,
         });
+      }
+      if (entry.withdrawalsSeen !== r.tick_withdrawals) {
+        // A pause withdrew ticks decided ahead and moved the ledger back (maybe resumed since, too
+        // soon for this replica to see the pause): go on from the ledger's position as the row has it.
+        Object.assign(entry, {
+          withdrawalsSeen: r.tick_withdrawals,
+          lastTickAt,
+          nextDueAt: undefined,
+          holdUntil: 0,
+          deferUntil: 0,
+        });
+        continue;
       }
       if (lastTickAt !== null && (entry.lastTickAt === null || lastTickAt > entry.lastTickAt)) {
         entry.lastTickAt = lastTickAt;
@@ -311,6 +227,7 @@ export class TickScheduler {
         e.owned = { members, mine: ownerOf(e.id, members) === this.options.memberId };
       if (!e.owned.mine) continue;
       if (e.paused && e.holdUntil > now) continue;
+      if (e.deferUntil > now) continue;
       const due = this.nextDue(e);
       if (due !== null && due <= horizon) work.push(e);
     }
@@ -337,12 +254,22 @@ export class TickScheduler {
   }
 
   private async schedule(entry: Entry, now: number): Promise<void> {
-    // Never ticked: the spec's anchor (creation) bounds the first tick.
-    const after = new Date(entry.lastTickAt ?? 0);
-    const horizon = now + this.o.lookaheadMs;
-    const max = this.o.maxTicksPerPass;
-    const due = ticksToDecide(entry.spec, this.endTickOf(entry), after, new Date(horizon), max);
-    if (due.length === 0) return;
+    const input = {
+      workflowId: entry.id,
+      spec: entry.spec,
+      overlap: entry.overlap,
+      catchUp: entry.catchUp,
+      lastTickAt: entry.lastTickAt,
+      paused: entry.paused,
+      end: this.endTickOf(entry),
+    };
+    const planOptions = {
+      lookaheadMs: this.o.lookaheadMs,
+      graceMs: this.o.graceMs,
+      catchUpWindowMs: this.o.catchUpWindowMs,
+      maxTicks: this.o.maxTicksPerPass,
+    };
+    if (planTickSteps(input, now, planOptions).steps.length === 0 && !entry.paused) return;
     entry.busy = true;
     try {
       if (entry.paused && entry.pausedByActor) {
@@ -353,50 +280,35 @@ export class TickScheduler {
           Object.assign(entry, { paused: false, pausedByActor: false, holdUntil: 0 });
         }
       }
-      // A full page ending in a tick that is not yet late does not hide newer late ticks.
-      const lateBefore = now - (entry.paused ? 0 : this.o.graceMs);
-      const more = due.length === max && due[due.length - 1]!.at.getTime() < lateBefore;
-      const options = { windowMs: this.o.catchUpWindowMs, more };
-      let steps: { tick: DueTick; command: WorkflowCommand }[];
-      if (entry.paused) {
-        const { record, recheckAt } = planWhilePaused(due, now, entry.catchUp, { ...options, horizon });
+      const { steps, recheckAt } = planTickSteps({ ...input, paused: entry.paused }, now, planOptions);
+      if (entry.paused && recheckAt !== undefined) {
         // On the actor's word alone, look again soon: the resume that ends it may not show otherwise.
         entry.holdUntil = entry.pausedByActor ? Math.min(recheckAt, now + 5000) : recheckAt;
-        steps = record.map(({ tick, reason }) => ({
-          tick,
-          command: { type: 'SkipTick', data: { nominal_at: tick.nominal, reason } },
-        }));
-      } else {
-        steps = planTicks(due, now, this.o.graceMs, entry.catchUp, options).map(({ tick, action }) => ({
-          tick,
-          command:
-            action === 'fire'
-              ? {
-                  type: 'FireTick',
-                  data: {
-                    nominal_at: tick.nominal,
-                    job_id: jobIdForTick(entry.id, tick.nominal),
-                    overlap: entry.overlap,
-                  },
-                }
-              : { type: 'SkipTick', data: { nominal_at: tick.nominal, reason: action } },
-        }));
       }
-      for (const { tick, command } of steps) {
+      for (const { tick, ahead, commandId, command } of steps) {
         if (this.stopping) return;
-        let events: readonly { type: string; data: unknown }[];
+        let result: CommandResult<WorkflowMachine>;
         try {
-          ({ events } = await this.deps.commands.handle(workflowDecider, {
-            commandId: `tick:${entry.id}:${tick.nominal}`,
+          result = await this.deps.commands.handle(workflowDecider, {
+            commandId,
             userId: entry.userId,
             aggregateId: entry.id,
             command,
-          }));
+          });
         } catch (err) {
           if (err instanceof AppError && err.code === 'workflow_not_paused') {
             // Resumed and the read model does not show it yet: the tick stays undecided, and the
             // next pass plans it as an active one (it may have to fire).
             Object.assign(entry, { paused: false, pausedByActor: false, holdUntil: 0 });
+            return;
+          }
+          if (err instanceof AppError && err.code === 'tick_out_of_order') {
+            // A pause withdrew ticks this replica had decided ahead: go on from where the ledger is.
+            const last = (err.details as { last_tick_at?: string | null } | undefined)?.last_tick_at ?? null;
+            Object.assign(entry, {
+              lastTickAt: last === null ? null : Date.parse(last),
+              nextDueAt: undefined,
+            });
             return;
           }
           // Terminated or deleted meanwhile: the next refresh drops it.
@@ -406,9 +318,18 @@ export class TickScheduler {
           }
           throw err;
         }
+        const last = result.state.context.last_tick_at;
+        if (ahead && result.events.length === 0 && (last === null || Date.parse(last) < tick.at.getTime())) {
+          // The workflow leaves the tick undecided until it is due (an earlier job still active, a
+          // pause, a build): ask again then, and decide nothing after it before.
+          entry.deferUntil = tick.at.getTime();
+          return;
+        }
         entry.lastTickAt = tick.at.getTime();
         entry.nextDueAt = undefined;
-        const skipped = events.find((e) => e.type === 'TickSkipped')?.data as { reason?: string } | undefined;
+        const skipped = result.events.find((e) => e.type === 'TickSkipped')?.data as
+          | { reason?: string }
+          | undefined;
         if (skipped?.reason === 'paused' && !entry.paused) {
           // Paused and the read model does not show it yet: that tick raced the pause; the rest of
           // the page waits for the next pass, which holds what the catch-up policy would fire.

@@ -56,6 +56,7 @@ function world(schedule: WorkflowSchedule, options: { catchUpWindowMs?: number }
         created_at: new Date(CREATED),
         last_tick_at: last === null ? null : new Date(last),
         status,
+        tick_withdrawals: log.filter((e) => e.type === 'TicksWithdrawn' && e.data.reason === 'paused').length,
       },
     ];
   };

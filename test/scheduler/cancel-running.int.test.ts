@@ -11,7 +11,8 @@ import { postgresReadModels } from '../../src/projections/postgres-read-models.t
 import { ProjectionRunner } from '../../src/projections/projection-runner.ts';
 import { jobLifecycleReactor } from '../../src/reactors/job-lifecycle-reactor.ts';
 import { ReactorRunner } from '../../src/reactors/reactor.ts';
-import { jobIdForTick, TickScheduler } from '../../src/scheduler/tick-scheduler.ts';
+import { jobIdForTick } from '../../src/scheduler/tick-plan.ts';
+import { TickScheduler } from '../../src/scheduler/tick-scheduler.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { createHeartbeat, newId } from '../support/fixtures.ts';

@@ -4,6 +4,7 @@
 // a schedule past its end_at records end_reached once. Every nominal minute appears exactly once in
 // the log and in the tick ledger the API serves.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandHandler } from '../../src/actors/command-handler.ts';
 import { workflowDecider } from '../../src/actors/workflow-decider.ts';
 import { aggregateHistory } from '../../src/events/history.ts';
 import type { CatchUpPolicy, WorkflowCommand, WorkflowSchedule } from '../../src/events/workflow-events.ts';
@@ -32,7 +33,10 @@ afterAll(async () => {
 
 describe('catch-up on resume, and the end of a schedule', () => {
   it('fires what each policy says after a pause, and marks the end once', { timeout: 120_000 }, async () => {
-    const { commands, db } = env.runtime;
+    const { db } = env.runtime;
+    // The workflows decide on the test's clock too: a pause withdraws what was decided ahead of it.
+    let clock = Date.now();
+    const commands = new CommandHandler(env.runtime.events, { now: () => new Date(clock) });
     const userId = newId();
     // The first whole minute after creation (give or take one, if creation straddles a minute).
     const firstMinute = Math.ceil((Date.now() + 1000) / MINUTE) * MINUTE;
@@ -63,7 +67,7 @@ describe('catch-up on resume, and the end of a schedule', () => {
     // The first tick of the last workflow created (one created just before a minute boundary has one
     // more tick before it, which the checks below pass over).
     const m = Math.floor(created / MINUTE) * MINUTE + MINUTE;
-    let clock = created;
+    clock = created;
     const scheduler = new TickScheduler(
       { db, commands, log: createLogger('test', 'error') },
       {

@@ -124,7 +124,6 @@ it('answers a fixed script of requests as before', async () => {
   await call(alice, 'POST', '/auth/login', { body: { email: 'alice@example.com', password: 'wrong!!!!' } });
   await call(alice, 'GET', '/users/me');
   await call(alice, 'PATCH', '/users/me', { body: { notification_preference: 'ALL' } });
-  await call(alice, 'GET', '/users/me');
 
   const heartbeat = (name: string, interval: number) => ({
     name,
@@ -153,6 +152,8 @@ it('answers a fixed script of requests as before', async () => {
     },
   });
   await call(alice, 'POST', '/workflows', { body: heartbeat('other health', 60) });
+  // The PATCH answers from the actor; the read model has it once a later write was waited for.
+  await call(alice, 'GET', '/users/me');
   await call(bob, 'POST', '/workflows', { body: heartbeat('bob health', 10) });
   const id = String(a.body.id);
   const cronId = String(cron.body.id);

@@ -40,9 +40,6 @@ const KNOWN = [
   // TODO(issue 19): the notification rules are pure and used by the projection and by the live
   // /events stream: they belong outside src/projections (e.g. src/events or a room of their own).
   { rule: 'http-imports-only-its-dependencies', from: 'src/http/events-routes.ts', to: 'src/projections/notification-rules.ts' },
-  // TODO(issue 19): specOf is pure but lives in the tick scheduler's process module; the move of it
-  // to src/scheduler/tick-plan.ts (under way) ends this one.
-  { rule: 'http-imports-only-its-dependencies', from: 'src/http/tick-routes.ts', to: 'src/scheduler/tick-scheduler.ts' },
   // TODO(issue 19): the registry of projections takes the whole Runtime; it should take only what it uses.
   { rule: 'worker-imports-only-core-and-platform', from: 'src/projections/registry.ts', to: 'src/runtime/runtime.ts' },
   // TODO(issue 19): the dispatch message's format is shared by the reactor that writes it and the

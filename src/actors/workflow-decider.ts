@@ -178,7 +178,9 @@ function decideWorkflow(
       const replaces =
         overlap === 'cancel_running' && context.active_job_ids.length > 0
           ? { replaces: [...context.active_job_ids] }
-          : {};
+          : overlap === 'queue_one' && context.active_job_ids.length > 0
+            ? { waits_for: [...context.active_job_ids] }
+            : {};
       return [
         {
           type: 'JobScheduled',
@@ -252,14 +254,20 @@ function recordOutcome(
   const { lifecycle } = workflowStatus(state);
   const reachedLimit =
     outcome === 'FAILED' && consecutive_failures >= context.max_consecutive_job_failures_allowed;
+  const afterRecord = evolve(workflowMachine, state, recorded);
+  // A queue_one job whose wait is over is queued now.
+  const released: WorkflowEvent[] = afterRecord.context.held_jobs
+    .filter((h) => h.waits_for.length === 0)
+    .map((h) => ({ type: 'JobReleased', data: { job_id: h.job_id } }));
   if (reachedLimit && (lifecycle === 'active' || lifecycle === 'paused')) {
     return [
       recorded,
+      ...released,
       { type: 'WorkflowTerminated', data: { reason: 'consecutive_failures' } },
-      ...withdrawAhead(evolve(workflowMachine, state, recorded), now, 'terminated'),
+      ...withdrawAhead(afterRecord, now, 'terminated'),
     ];
   }
-  return [recorded];
+  return [recorded, ...released];
 }
 
 /**

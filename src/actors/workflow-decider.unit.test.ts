@@ -734,3 +734,52 @@ describe('ticks decided ahead', () => {
     });
   });
 });
+
+describe('overlap queue_one', () => {
+  it('fires beside one active job, the new job waiting for it; a second waiting tick is skipped', () => {
+    const queueOne = (nominal_at: string, job_id: string) =>
+      ({ type: 'FireTick', data: { nominal_at, job_id, overlap: 'queue_one' } }) as const;
+    const waiting: WorkflowEvent = {
+      type: 'JobScheduled',
+      data: { job_id: 'j2', scheduled_at: T2, trigger: 'AUTOMATIC', waits_for: ['j1'] },
+    };
+    given([...builtContainer, fired('j1', T1)])
+      .when(queueOne(T2, 'j2'))
+      .then([waiting]);
+    given([...builtContainer, fired('j1', T1), waiting])
+      .when(queueOne('2026-03-01T12:15:00.000Z', 'j3'))
+      .then([{ type: 'TickSkipped', data: { nominal_at: '2026-03-01T12:15:00.000Z', reason: 'overlap' } }]);
+  });
+
+  it('releases the waiting job when the one it waited for ends, once', () => {
+    const history: WorkflowEvent[] = [
+      ...builtContainer,
+      fired('j1', T1),
+      {
+        type: 'JobScheduled',
+        data: { job_id: 'j2', scheduled_at: T2, trigger: 'AUTOMATIC', waits_for: ['j1'] },
+      },
+    ];
+    const events = given(history)
+      .when({ type: 'RecordJobOutcome', data: { job_id: 'j1', outcome: 'FAILED' } })
+      .then([outcomeRecorded('j1', 'FAILED', 1), { type: 'JobReleased', data: { job_id: 'j2' } }]);
+    const after = evolveAll(workflowMachine, [...history, ...events]);
+    expect(after.context.held_jobs).toEqual([]);
+    expect(after.context.active_job_ids).toEqual(['j2']);
+  });
+
+  it('forgets a waiting job that is canceled before its turn', () => {
+    const history: WorkflowEvent[] = [
+      ...builtContainer,
+      fired('j1', T1),
+      {
+        type: 'JobScheduled',
+        data: { job_id: 'j2', scheduled_at: T2, trigger: 'AUTOMATIC', waits_for: ['j1'] },
+      },
+      outcomeRecorded('j2', 'CANCELED', 0),
+    ];
+    given(history)
+      .when({ type: 'RecordJobOutcome', data: { job_id: 'j1', outcome: 'COMPLETED' } })
+      .then([outcomeRecorded('j1', 'COMPLETED', 0)]);
+  });
+});

@@ -42,6 +42,8 @@ export type WorkflowContext = {
   readonly active_job_ids: readonly string[];
   /** Ticks fired ahead of their nominal time, oldest first; those not yet due can be withdrawn. */
   readonly ahead_ticks: readonly AheadTick[];
+  /** Jobs of `queue_one` ticks created but not queued: each waits for the jobs listed to end. */
+  readonly held_jobs: readonly { readonly job_id: string; readonly waits_for: readonly string[] }[];
   /** Ticks withdrawn by a pause and not decided again yet, oldest first (see TicksWithdrawn). */
   readonly withdrawn_ticks: readonly { readonly nominal_at: string; readonly job_id: string }[];
   /** The last RECORDED_OUTCOMES_KEPT jobs whose outcome was recorded, oldest first. */
@@ -68,6 +70,7 @@ const EMPTY_CONTEXT: WorkflowContext = {
   last_tick_at: null,
   active_job_ids: [],
   ahead_ticks: [],
+  held_jobs: [],
   withdrawn_ticks: [],
   recorded_job_ids: [],
   definition_version: 0,
@@ -149,6 +152,11 @@ export const workflowMachine = setup({
             };
           }),
         },
+        JobReleased: {
+          actions: assign(({ context, event }) => ({
+            held_jobs: context.held_jobs.filter((h) => h.job_id !== event.data.job_id),
+          })),
+        },
         JobOutcomeRecorded: {
           actions: assign(({ context, event }) => ({
             consecutive_failures: event.data.consecutive_failures,
@@ -156,6 +164,12 @@ export const workflowMachine = setup({
             ahead_ticks: context.ahead_ticks.some((t) => t.job_id === event.data.job_id)
               ? context.ahead_ticks.filter((t) => t.job_id !== event.data.job_id)
               : context.ahead_ticks,
+            held_jobs:
+              context.held_jobs.length === 0
+                ? context.held_jobs
+                : context.held_jobs
+                    .filter((h) => h.job_id !== event.data.job_id)
+                    .map((h) => ({ ...h, waits_for: h.waits_for.filter((id) => id !== event.data.job_id) })),
             recorded_job_ids: [...context.recorded_job_ids, event.data.job_id].slice(-RECORDED_OUTCOMES_KEPT),
           })),
         },
@@ -178,6 +192,14 @@ export const workflowMachine = setup({
                           last_fired_at: event.data.scheduled_at,
                           last_tick_at: event.data.scheduled_at,
                           ...settleWithdrawn(context, event.data.scheduled_at),
+                          ...(event.data.waits_for?.length
+                            ? {
+                                held_jobs: [
+                                  ...context.held_jobs,
+                                  { job_id: event.data.job_id, waits_for: [...event.data.waits_for] },
+                                ],
+                              }
+                            : {}),
                           ...(event.data.ahead
                             ? {
                                 ahead_ticks: [

@@ -115,8 +115,15 @@ export type JobScheduled = {
      * due it is provisional: a pause or a termination before then withdraws it (TicksWithdrawn).
      */
     readonly ahead?: true;
+    /**
+     * Overlap policy `queue_one`: the job that was active when the tick fired. The new job is created
+     * but not queued until that one's end is recorded (JobReleased).
+     */
+    readonly waits_for?: readonly string[];
   };
 };
+/** The jobs a `queue_one` job waited for have all ended: it is queued now. */
+export type JobReleased = { readonly type: 'JobReleased'; readonly data: { readonly job_id: string } };
 /**
  * Ticks decided ahead whose nominal time had not come when the workflow was paused or terminated:
  * their jobs are canceled before they start. `paused`: the ticks are undecided again (the ledger
@@ -162,6 +169,7 @@ export type WorkflowEvent =
   | JobScheduled
   | TickSkipped
   | TicksWithdrawn
+  | JobReleased
   | JobOutcomeRecorded;
 
 type NoData = Record<string, never>;
@@ -191,8 +199,9 @@ export type FireTick = {
     readonly nominal_at: string;
     readonly job_id: string;
     /**
-     * `queue_one`: fire unless a job already waits behind the running one; `cancel_running`: fire,
-     * naming the active jobs in `JobScheduled.replaces`. Default `allow`.
+     * `queue_one`: fire unless a job already waits behind the running one, the new job waiting for
+     * the running one to end (`JobScheduled.waits_for`); `cancel_running`: fire, naming the active
+     * jobs in `JobScheduled.replaces`. Default `allow`.
      */
     readonly overlap?: OverlapPolicy;
     /**

@@ -124,14 +124,24 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
     name: 'reactor_job_lifecycle',
     // One filter (see filter-subjects.ts); user events are passed over in react().
     subjects: ['cv.evt.>'],
-    eventTypes: new Set(['JobScheduled', 'TicksWithdrawn', 'JobCompleted', 'JobCanceled', 'JobFailed']),
+    eventTypes: new Set([
+      'JobScheduled',
+      'JobReleased',
+      'TicksWithdrawn',
+      'JobCompleted',
+      'JobCanceled',
+      'JobFailed',
+    ]),
     async react(e, sequence) {
       switch (e.type) {
         case 'JobScheduled': {
           // The definition as of this tick's commit or newer: a later edit applies to this job too.
           remember(e.data.job_id, e.aggregateId);
           const wf = await handler.loadAtLeast(workflowDecider, e.userId, e.aggregateId, sequence);
-          const { kind, payload, log_retention } = wf.state.context;
+          const { kind, payload, log_retention, held_jobs } = wf.state.context;
+          // A queue_one job waits (created, not queued) until the job before it ends; when that end
+          // is already recorded in the state read here, it is queued at once.
+          const held = held_jobs.some((h) => h.job_id === e.data.job_id);
           await handler.handle(jobDecider, {
             // A new command id (was create-job, then queue-job): a redelivery after a crash of the older
             // two-step reaction must still queue, not be taken for the old create.
@@ -152,7 +162,7 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
                 // later jobs, so an attempt never stores part of a log.
                 log_retention,
               },
-              queue: true,
+              queue: !held,
             },
           });
           // The workflow named the jobs to replace when it fired the tick; a crash before this point
@@ -165,6 +175,22 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
           );
           return;
         }
+        case 'JobReleased':
+          await handler
+            .handle(jobDecider, {
+              ...cause(e, 'queue-released-job'),
+              aggregateId: e.data.job_id,
+              command: { type: 'QueueJob', data: {} },
+            })
+            .catch((err: unknown) => {
+              // Not created yet (its JobScheduled reaction failed once and waits for redelivery):
+              // retry until it exists. Canceled meanwhile: nothing to queue.
+              if (err instanceof AppError && err.code === 'job_not_found') {
+                throw new Error(`released job ${e.data.job_id} does not exist yet`, { cause: err });
+              }
+              if (!(err instanceof AppError)) throw err;
+            });
+          return;
         case 'TicksWithdrawn':
           // Their nominal time had not come: they are canceled before an executor starts them.
           await cancelJobs(

@@ -1,7 +1,8 @@
 // Deciding ahead must not change what runs. The scheduling loop and the real workflow decider run on
 // a simulated clock with an executor that starts each job at its nominal time and ends it after its
 // duration; a reference model decides every tick at its nominal time with no lookahead (overlap
-// judged against the jobs running then, pauses held for the catch-up on resume). Over random
+// judged against the jobs running then, a queue_one job started when the one before it ends, pauses
+// held for the catch-up on resume). Over random
 // schedules (1 s to 10 min), job durations, lookahead windows (0–60 s), overlap and catch-up
 // policies and pause/resume instants, the two give the same ledger and the same runs.
 //
@@ -116,7 +117,9 @@ function reference(s: Scenario): Outcome {
     }
     if (s.overlap === 'cancel_running') for (const j of active) j.end = at;
     ledger[nominal] = 'fired';
-    jobs.push({ nominal: tick, start: at, end: at + durationOf(s, ticks, tick) });
+    // queue_one: the new job starts when the one running ends.
+    const start = s.overlap === 'queue_one' && active.length === 1 ? active[0]!.end : at;
+    jobs.push({ nominal: tick, start, end: start + durationOf(s, ticks, tick) });
   }
   return {
     ledger,
@@ -157,7 +160,8 @@ async function simulate(s: Scenario): Promise<Outcome> {
       state = evolve(workflowMachine, state, e);
       if (e.type === 'JobScheduled' && e.data.trigger === 'AUTOMATIC') {
         const nominal = Date.parse(e.data.scheduled_at);
-        const start = Math.max(nominal, now);
+        // A queue_one job waits, unqueued, until it is released.
+        const start = e.data.waits_for?.length ? Number.POSITIVE_INFINITY : Math.max(nominal, now);
         const job = {
           id: e.data.job_id,
           nominal,
@@ -176,6 +180,12 @@ async function simulate(s: Scenario): Promise<Outcome> {
           const replaced = jobs.get(id)!;
           replaced.end = Math.min(replaced.end, now);
         }
+      } else if (e.type === 'JobReleased') {
+        const job = jobs.get(e.data.job_id)!;
+        job.start = Math.max(job.nominal, now);
+        job.end = job.start + durationOf(s, ticks, job.nominal);
+        at(job.end);
+        at(ceilPass(job.end));
       } else if (e.type === 'TickSkipped') {
         ledger[e.data.nominal_at] = `skipped:${e.data.reason}`;
       } else if (e.type === 'TicksWithdrawn') {

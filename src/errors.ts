@@ -1,10 +1,15 @@
 // The one error hierarchy of Chronoverse. Every error a user can cause is an AppError with a stable
 // machine-readable `code`; the HTTP layer maps `status` to the response in exactly one place.
+// `retryable` separates the two kinds every consumer must tell apart: a refusal (the domain said no:
+// the same command would be refused again, so a reaction is acked) and an outage (a store did not
+// answer, or a crowd on one actor kept it busy: the same command may land later, so it is retried).
 
 export type ErrorDetails = Readonly<Record<string, unknown>>;
 
 export abstract class AppError extends Error {
   abstract readonly status: number;
+  /** true: the same request may succeed later (an outage); false: it is refused for good. */
+  readonly retryable: boolean = false;
   readonly code: string;
   readonly details: ErrorDetails | undefined;
 
@@ -54,7 +59,26 @@ export class TooManyRequestsError extends AppError {
   readonly status = 429;
 }
 
-/** A dependency (NATS, PostgreSQL, ClickHouse, Docker) is unavailable; retryable. */
+/** A dependency (NATS, PostgreSQL, ClickHouse, Docker) is unavailable, or an actor too busy; retryable. */
 export class UnavailableError extends AppError {
   readonly status = 503;
+  override readonly retryable = true;
+  /** What the HTTP answer's Retry-After says. */
+  readonly retryAfterSeconds: number;
+  constructor(
+    code: string,
+    message: string,
+    options?: { cause?: unknown; details?: ErrorDetails; retryAfterSeconds?: number },
+  ) {
+    super(code, message, options);
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 2;
+  }
+}
+
+/**
+ * The domain refused: retrying the same command is refused again. A consumer acks a reaction that
+ * ends so and retries one that ends in anything else (an outage, or an error it does not know).
+ */
+export function isRefusal(err: unknown): err is AppError {
+  return err instanceof AppError && !err.retryable;
 }

@@ -1,7 +1,7 @@
 // Runs a command against one actor: load its state (cached snapshot plus the commits since, or a
 // replay of its subject), decide with the pure decider, append the commit with the expected subject
 // sequence. A sequence conflict means someone else appended first: reload and decide again, with
-// backoff; past the last try the caller gets a ConcurrencyConflict (HTTP 409).
+// backoff; past the last try the caller gets a ConcurrencyConflict, an outage (HTTP 503, Retry-After).
 import type { AnyStateMachine, ContextFrom, EventFromLogic, SnapshotFrom } from 'xstate';
 import { PreconditionFailedError } from '../errors.ts';
 import type { AggregateKind, EventEnvelope, EventOf } from '../events/envelope.ts';

@@ -11,7 +11,7 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { ConflictError, UnavailableError } from '../errors.ts';
+import { UnavailableError } from '../errors.ts';
 import { type EventEnvelope, upcast } from './envelope.ts';
 import { streamNames } from './stream-definitions.ts';
 
@@ -28,15 +28,51 @@ export interface AppendResult {
   readonly duplicate: boolean;
 }
 
-export class ConcurrencyConflict extends ConflictError {
+/**
+ * Someone appended to the subject first. The command handler reloads and decides again; one that
+ * still conflicts after its last try (a crowd on one actor) is an outage, not a refusal: the same
+ * command may well land a moment later, so it is retryable (503 with Retry-After over HTTP).
+ */
+export class ConcurrencyConflict extends UnavailableError {
   constructor(
     subject: string,
     expected: number,
     /** The subject's last sequence as the server reported it with the refusal, when it did. */
     readonly currentSequence?: number,
   ) {
-    super('concurrency_conflict', `${subject} changed since sequence ${expected}; reload and retry`);
+    super('concurrency_conflict', `${subject} changed since sequence ${expected}; reload and retry`, {
+      retryAfterSeconds: 1,
+    });
   }
+}
+
+/** What nats.js throws when the server did not answer in time, or the connection is not there. */
+const NATS_OUTAGES = new Set([
+  'TimeoutError',
+  'ClosedConnectionError',
+  'DrainingConnectionError',
+  'ConnectionError',
+  'NoRespondersError',
+  'RequestError',
+]);
+
+/** JetStream said it cannot serve now (10008: temporarily unavailable; 503: no leader / no responders). */
+function isNatsOutage(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (NATS_OUTAGES.has(err.name)) return true;
+  if (err instanceof JetStreamApiError) return err.code === 10008 || err.status === 503;
+  return err.cause !== undefined && isNatsOutage(err.cause);
+}
+
+/**
+ * A NATS failure of a store call becomes an outage the caller can tell from a refusal; anything else
+ * (a bug, a commit that does not decode) is left as it is.
+ */
+function asOutage(err: unknown, what: string): unknown {
+  if (!isNatsOutage(err)) return err;
+  return new UnavailableError('event_log_unavailable', `the event log did not answer (${what})`, {
+    cause: err,
+  });
 }
 
 /** nats-server's refusal reads "wrong last sequence: N"; N saves asking for the last sequence again. */
@@ -131,14 +167,20 @@ export class EventStore {
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) {
         throw new ConcurrencyConflict(subject, expectedLastSequence, reportedLastSequence(err.message));
       }
-      throw err;
+      // A timeout or a lost connection: the commit may or may not be in the log. The same command id
+      // appends it at most once, so the caller may retry it as it is.
+      throw asOutage(err, `append to ${subject}`);
     }
   }
 
   /** The stream sequence of the subject's last commit, 0 when it has none. */
   async lastSequence(subject: string): Promise<number> {
-    const msg = await this.jsm.direct.getMessage(this.stream, { last_by_subj: subject });
-    return msg?.seq ?? 0;
+    try {
+      const msg = await this.jsm.direct.getMessage(this.stream, { last_by_subj: subject });
+      return msg?.seq ?? 0;
+    } catch (err) {
+      throw asOutage(err, `last sequence of ${subject}`);
+    }
   }
 
   /**
@@ -150,6 +192,19 @@ export class EventStore {
     fromSequence = 1,
     untilSequence?: number,
     limit = Number.POSITIVE_INFINITY,
+  ): Promise<StoredCommit[]> {
+    try {
+      return await this.readCommits(subject, fromSequence, untilSequence, limit);
+    } catch (err) {
+      throw asOutage(err, `read of ${subject}`);
+    }
+  }
+
+  private async readCommits(
+    subject: string,
+    fromSequence: number,
+    untilSequence: number | undefined,
+    limit: number,
   ): Promise<StoredCommit[]> {
     const until = untilSequence ?? (await this.lastSequence(subject));
     if (until < fromSequence) return [];

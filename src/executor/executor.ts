@@ -9,7 +9,7 @@ import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type Docker from 'dockerode';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
-import { AppError } from '../errors.ts';
+import { isRefusal } from '../errors.ts';
 import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import { eventSubject, logSubject } from '../events/subjects.ts';
@@ -180,7 +180,7 @@ export class Executor {
         command: { type: 'StartJob', data: { attempt: job.attempt, executor_id: this.options.executorId } },
       });
     } catch (err) {
-      if (!(err instanceof AppError)) throw err;
+      if (!isRefusal(err)) throw err;
       if (err.code === 'attempt_not_current' && m.info.deliveryCount > 1) {
         // Redelivered: whoever started this attempt stopped keeping its message alive.
         await this.reportLost(job, request);
@@ -310,7 +310,7 @@ export class Executor {
       // canceled: the job actor already says so.
     } catch (err) {
       // Canceled or superseded meanwhile: the actor's state stands.
-      if (!(err instanceof AppError)) throw err;
+      if (!isRefusal(err)) throw err;
     }
   }
 
@@ -335,7 +335,7 @@ export class Executor {
         },
       });
     } catch (err) {
-      if (!(err instanceof AppError)) throw err;
+      if (!isRefusal(err)) throw err;
     }
   }
 

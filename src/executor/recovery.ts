@@ -6,7 +6,7 @@ import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError } from '
 import type Docker from 'dockerode';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
-import { AppError } from '../errors.ts';
+import { isRefusal } from '../errors.ts';
 import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import type { Nats } from '../infra/nats-connection.ts';
@@ -20,20 +20,30 @@ async function failAttempt(
   job: { userId: string; jobId: string; attempt: number },
   failure: { reason: string; error_message: string; retryable: boolean },
 ): Promise<void> {
-  const current = await commands.load(jobDecider, job.userId, job.jobId);
-  if (!current.exists || current.state.context.attempt !== job.attempt) return;
-  if (!current.state.matches('RUNNING') && !current.state.matches('QUEUED')) return;
-  await commands
-    .handle(jobDecider, {
-      commandId: `${job.jobId}:${job.attempt}:${failure.reason}`,
-      userId: job.userId,
-      aggregateId: job.jobId,
-      command: { type: 'FailJob', data: { attempt: job.attempt, failure_kind: 'SYSTEM', ...failure } },
-    })
-    .catch((err: unknown) => {
-      if (!(err instanceof AppError)) throw err;
-    });
+  // The container is gone already: were this end not recorded now, nothing would record it until the
+  // dispatch message's redelivery. An outage is waited out (the command id makes a retry land once).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const current = await commands.load(jobDecider, job.userId, job.jobId);
+      if (!current.exists || current.state.context.attempt !== job.attempt) return;
+      if (!current.state.matches('RUNNING') && !current.state.matches('QUEUED')) return;
+      await commands.handle(jobDecider, {
+        commandId: `${job.jobId}:${job.attempt}:${failure.reason}`,
+        userId: job.userId,
+        aggregateId: job.jobId,
+        command: { type: 'FailJob', data: { attempt: job.attempt, failure_kind: 'SYSTEM', ...failure } },
+      });
+      return;
+    } catch (err) {
+      if (isRefusal(err)) return;
+      if (attempt >= OUTAGE_TRIES) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+    }
+  }
 }
+
+/** How often a failed attempt is reported through an outage before the caller is told (about a minute). */
+const OUTAGE_TRIES = 15;
 
 export async function recoverOrphans(
   deps: { docker: Docker; commands: CommandHandler; log: Logger },

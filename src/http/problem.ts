@@ -3,7 +3,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { AppError, ValidationError } from '../errors.ts';
+import { AppError, UnavailableError, ValidationError } from '../errors.ts';
+import { storeOutage } from '../infra/store-outage.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
 export interface Problem {
@@ -23,7 +24,18 @@ export function problemResponse(c: Context, problem: Problem): Response {
 }
 
 export function onError(log: Logger) {
-  return function handleError(err: Error, c: Context): Response {
+  return function handleError(thrown: Error, c: Context): Response {
+    // An outage of a store is an answer the client can act on (try again), never a 500.
+    const err = storeOutage(thrown) ?? thrown;
+    if (err instanceof UnavailableError) {
+      c.header('Retry-After', String(err.retryAfterSeconds));
+      log.warn('request met an outage', {
+        code: err.code,
+        path: c.req.path,
+        method: c.req.method,
+        error: thrown,
+      });
+    }
     if (err instanceof AppError) {
       return problemResponse(c, {
         type: `https://chronoverse.dev/problems/${err.code}`,

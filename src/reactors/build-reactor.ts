@@ -10,7 +10,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import type Docker from 'dockerode';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
-import { AppError } from '../errors.ts';
+import { isRefusal } from '../errors.ts';
 import { EVENT_TYPES_HEADER, encodeCommit } from '../events/event-store.ts';
 import { streamNames } from '../events/stream-definitions.ts';
 import { buildQueueFilter, buildQueueSubject } from '../events/subjects.ts';
@@ -84,7 +84,7 @@ export function buildReactor(deps: { docker: Docker; commands: CommandHandler; p
         aggregateId: e.aggregateId,
       });
       const ignoreRefusal = (err: unknown) => {
-        if (!(err instanceof AppError)) throw err;
+        if (!isRefusal(err)) throw err;
       };
       await deps.commands
         .handle(workflowDecider, { ...request('start'), command: { type: 'StartWorkflowBuild', data: {} } })

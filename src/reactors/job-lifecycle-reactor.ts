@@ -4,7 +4,7 @@
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
-import { AppError } from '../errors.ts';
+import { isRefusal } from '../errors.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
 import type { RecordedJobOutcome } from '../events/workflow-events.ts';
@@ -109,7 +109,7 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
           command: { type: 'CancelJob', data: { reason } },
         })
         .catch((err: unknown) => {
-          if (!(err instanceof AppError)) throw err;
+          if (!isRefusal(err)) throw err;
           // Not created yet: its own JobScheduled failed once and waits for redelivery, while this
           // later one ran first. Retry the whole event (create and queue are no-ops the second
           // time) until the job exists and can be canceled; a refusal of any other kind is final.
@@ -185,10 +185,10 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
             .catch((err: unknown) => {
               // Not created yet (its JobScheduled reaction failed once and waits for redelivery):
               // retry until it exists. Canceled meanwhile: nothing to queue.
-              if (err instanceof AppError && err.code === 'job_not_found') {
+              if (isRefusal(err) && err.code === 'job_not_found') {
                 throw new Error(`released job ${e.data.job_id} does not exist yet`, { cause: err });
               }
-              if (!(err instanceof AppError)) throw err;
+              if (!isRefusal(err)) throw err;
             });
           return;
         case 'TicksWithdrawn':

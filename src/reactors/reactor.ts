@@ -1,11 +1,11 @@
 // Runs a reactor: a durable JetStream consumer that turns events into commands. Delivery is at least
 // once; every command a reactor sends has an id derived from the event that caused it, so a
 // redelivered event appends nothing new. Events of one subject are handled in order; different
-// subjects in parallel. A refusal by the domain (an AppError) is final and acked; anything else is
+// subjects in parallel. A refusal by the domain (isRefusal) is final and acked; anything else is
 // retried with a growing delay.
 
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
-import { AppError } from '../errors.ts';
+import { isRefusal } from '../errors.ts';
 import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import { EVENT_TYPES_HEADER, type ObservedCommit, observedCommit } from '../events/event-store.ts';
@@ -176,7 +176,7 @@ export class ReactorRunner {
       for (const e of events) await this.reactor.react(e, m.seq);
       m.ack();
     } catch (err) {
-      if (err instanceof AppError) {
+      if (isRefusal(err)) {
         // The domain refused: retrying the same command would be refused again.
         this.log.warn('reaction refused by the domain', {
           reactor: this.reactor.name,

@@ -12,7 +12,7 @@ import type { Kysely } from 'kysely';
 import type { CommandHandler, CommandResult } from '../actors/command-handler.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
 import { type WorkflowMachine, workflowStatus } from '../actors/workflow-machine.ts';
-import { AppError } from '../errors.ts';
+import { isRefusal } from '../errors.ts';
 import type { OverlapPolicy } from '../events/workflow-events.ts';
 import type { Database } from '../infra/database.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -296,13 +296,13 @@ export class TickScheduler {
             command,
           });
         } catch (err) {
-          if (err instanceof AppError && err.code === 'workflow_not_paused') {
+          if (isRefusal(err) && err.code === 'workflow_not_paused') {
             // Resumed and the read model does not show it yet: the tick stays undecided, and the
             // next pass plans it as an active one (it may have to fire).
             Object.assign(entry, { paused: false, pausedByActor: false, holdUntil: 0 });
             return;
           }
-          if (err instanceof AppError && err.code === 'tick_out_of_order') {
+          if (isRefusal(err) && err.code === 'tick_out_of_order') {
             // A pause withdrew ticks this replica had decided ahead: go on from where the ledger is.
             const last = (err.details as { last_tick_at?: string | null } | undefined)?.last_tick_at ?? null;
             Object.assign(entry, {
@@ -312,7 +312,7 @@ export class TickScheduler {
             return;
           }
           // Terminated or deleted meanwhile: the next refresh drops it.
-          if (err instanceof AppError) {
+          if (isRefusal(err)) {
             this.entries.delete(entry.id);
             return;
           }

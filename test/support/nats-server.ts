@@ -26,6 +26,10 @@ export interface TestNatsServer {
   /** The monitoring endpoint (`/varz`, `/connz`, …). */
   readonly monitorUrl: string;
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGSTOP: the server hangs, its connections stay open (an outage no client can see coming). */
+  freeze(): void;
+  /** SIGCONT after freeze. */
+  thaw(): void;
   start(): Promise<void>;
   dispose(): Promise<void>;
 }
@@ -51,6 +55,12 @@ export async function startNatsServer(): Promise<TestNatsServer> {
         return res.ok;
       });
     },
+    freeze() {
+      child?.kill('SIGSTOP');
+    },
+    thaw() {
+      child?.kill('SIGCONT');
+    },
     async stop(signal = 'SIGTERM') {
       const c = child;
       if (!c || c.exitCode !== null) return;
@@ -59,6 +69,7 @@ export async function startNatsServer(): Promise<TestNatsServer> {
       await exited;
     },
     async dispose() {
+      server.thaw();
       await server.stop('SIGKILL');
       rmSync(store, { recursive: true, force: true });
     },

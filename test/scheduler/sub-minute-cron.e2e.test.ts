@@ -1,8 +1,9 @@
 // Second-level crons over the API, with the whole system (`chronoverse all`) in its default
 // configuration (ticks decided up to 20 s ahead): a tick's overlap and a pause are judged when the
-// tick is due. Three workflows share one run of ~24 s: every tick of an instant job fires; a 3-second
-// job under `skip` fires every other tick and records the rest as overlap; a pause records every tick
-// until the resume as paused and runs none of them, though they had been decided ahead.
+// tick is due. Four workflows share one run of ~24 s: every tick of an instant job fires; a 3-second
+// job under `skip` fires every other tick and records the rest as overlap; under `queue_one` no two of
+// its jobs run side by side; a pause records every tick until the resume as paused and runs none of
+// them, though they had been decided ahead.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +27,7 @@ beforeAll(async () => {
   endpoint = createServer((req, res) => {
     const path = req.url ?? '';
     hits.set(path, [...(hits.get(path) ?? []), Date.now()]);
-    const delay = path.startsWith('/slow') ? 3000 : 0;
+    const delay = path.startsWith('/slow') || path.startsWith('/queued') ? 3000 : 0;
     setTimeout(() => res.writeHead(200).end('ok'), delay);
   });
   await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
@@ -66,6 +67,7 @@ describe('a 2-second cron under the default 20 s lookahead', () => {
   it('fires every tick of an instant job, every other tick of a 3 s job, and nothing while paused', async () => {
     const instant = await create('instant', '/instant', {});
     const slow = await create('slow', '/slow', { overlap_policy: 'skip' });
+    const queued = await create('queued', '/queued', { overlap_policy: 'queue_one' });
     // `allow` lets the scheduler decide its ticks a full 20 s ahead: the pause has them to withdraw.
     const paused = await create('paused', '/paused', { overlap_policy: 'allow', catch_up: 'none' });
     const started = Date.now();
@@ -101,6 +103,19 @@ describe('a 2-second cron under the default 20 s lookahead', () => {
       ]);
     }
 
+    // queue_one: a tick beside a running job fires, but its job waits for the running one to end.
+    const queuedTicks = (await ledger(queued)).filter(window).map(outcome);
+    expect(queuedTicks).toContain('fired');
+    expect(queuedTicks).toContain('skipped:overlap');
+    const queuedHits = hits.get('/queued') ?? [];
+    expect(queuedHits.length).toBeGreaterThanOrEqual(4);
+    for (let i = 1; i < queuedHits.length; i++) {
+      expect(
+        queuedHits[i]! - queuedHits[i - 1]!,
+        'two queue_one jobs ran side by side',
+      ).toBeGreaterThanOrEqual(2900);
+    }
+
     const pauseTicks = await ledger(paused);
     const during = pauseTicks.filter(inside(pausedAt + 500, resumedAt - 500));
     expect(during.length).toBeGreaterThanOrEqual(3);
@@ -116,7 +131,7 @@ describe('a 2-second cron under the default 20 s lookahead', () => {
     expect(after.length).toBeGreaterThanOrEqual(2);
     expect(after.map(outcome)).toEqual(after.map(() => 'fired'));
     // Every nominal tick of the run is in each ledger once: two seconds apart, no gap, no repeat.
-    for (const id of [instant, slow, paused]) {
+    for (const id of [instant, slow, queued, paused]) {
       const times = (await ledger(id)).filter(window).map((t) => Date.parse(t.nominal_at));
       expect(times.slice(1).map((t, i) => t - times[i]!)).toEqual(times.slice(1).map(() => 2000));
     }

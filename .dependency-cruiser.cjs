@@ -2,7 +2,9 @@
 // (so by `npm test`). Rooms (folders) by layer, top to bottom; each may import its own room, the
 // shared leaves, and the rooms below as listed:
 //
-//   processes  src/cli, src/roles, src/runtime                 -> everything below
+//   processes  src/cli, src/roles, src/runtime, src/migrate    -> everything below (src/migrate applies every
+//                                                                 room's schema: PostgreSQL, ClickHouse, the
+//                                                                 JetStream streams src/events defines)
 //   edges      src/http                                        -> src/queries (reads), src/actors (commands),
 //                                                                 src/events (history, live streams), src/auth,
 //                                                                 the pure src/scheduler modules (PURE_SCHEDULER),
@@ -19,7 +21,7 @@
 //                                                              -> src/events, leaves
 //              src/events                                      -> leaves
 //   platform   src/infra, src/config, src/telemetry,           -> nothing above it (leaves and each other)
-//              src/health, src/migrate, src/stack, migrations/
+//              src/health, src/stack, migrations/
 //   leaves     src/errors.ts, src/assert.ts                    -> nothing in src/
 //
 // And nowhere an import cycle.
@@ -27,29 +29,15 @@
 // Known exceptions: exact (from, to) pairs that break a rule today, each to be removed by a change of
 // the importing file. Each is exempt from the one rule it names and from no other.
 const KNOWN = [
-  // TODO(issue 19): cron-ticks.ts and due-times.ts import each other (a cycle).
-  { rule: 'no-circular', from: 'src/scheduler/cron-ticks.ts', to: 'src/scheduler/due-times.ts' },
-  { rule: 'no-circular', from: 'src/scheduler/due-times.ts', to: 'src/scheduler/cron-ticks.ts' },
-  // TODO(issue 19): the table types of the read models use the events' schedule type; they belong
-  // beside the projections (or the type below src/events), not in the platform.
+  // Deliberate: the read models' table types describe rows derived from the events, so the jsonb
+  // column `workflows.schedule` is typed with the events' WorkflowSchedule. A type-only import: no
+  // code of the platform runs anything of src/events.
   { rule: 'platform-imports-nothing-above', from: 'src/infra/database.ts', to: 'src/events/workflow-events.ts' },
-  // TODO(issue 19): the migrations create the JetStream streams that src/events defines; the stream
-  // definitions belong in the platform (src/infra), which src/events may import.
-  { rule: 'platform-imports-nothing-above', from: 'src/migrate/jetstream-topology.ts', to: 'src/events/stream-definitions.ts' },
-  { rule: 'platform-imports-nothing-above', from: 'src/migrate/migrate-all.ts', to: 'src/events/stream-definitions.ts' },
-  // TODO(issue 19): the notification rules are pure and used by the projection and by the live
-  // /events stream: they belong outside src/projections (e.g. src/events or a room of their own).
-  { rule: 'http-imports-only-its-dependencies', from: 'src/http/events-routes.ts', to: 'src/projections/notification-rules.ts' },
-  // TODO(issue 19): the registry of projections takes the whole Runtime; it should take only what it uses.
-  { rule: 'worker-imports-only-core-and-platform', from: 'src/projections/registry.ts', to: 'src/runtime/runtime.ts' },
-  // TODO(issue 19): the dispatch message's format is shared by the reactor that writes it and the
-  // executor that reads it: it belongs outside src/executor (as the log batch's is in src/logs).
-  { rule: 'worker-imports-only-core-and-platform', from: 'src/reactors/dispatch-reactor.ts', to: 'src/executor/dispatch-message.ts' },
 ];
 
 const CORE_AND_LEAVES = ['^src/(actors|events|workflows)/', '^src/(errors|assert)[.]ts$'];
 const LEAVES = '^src/(errors|assert)[.]ts$';
-const PLATFORM = ['^src/(infra|config|telemetry|health|migrate|stack)/', '^migrations/'];
+const PLATFORM = ['^src/(infra|config|telemetry|health|stack)/', '^migrations/'];
 const WORKERS = '^src/(reactors|scheduler|executor|projections|logs|queries)/';
 const LOG_BATCH = '^src/logs/log-batch[.]ts$';
 /** What src/http may use of the scheduler: pure functions of a schedule, no process, no I/O. */
@@ -75,7 +63,7 @@ const rules = [
   },
   {
     name: 'platform-imports-nothing-above',
-    comment: 'The platform (infra, config, telemetry, health, migrate, stack) imports only itself and the leaves.',
+    comment: 'The platform (infra, config, telemetry, health, stack) imports only itself and the leaves.',
     severity: 'error',
     from: { path: PLATFORM },
     to: { path: '^src/', pathNot: [...PLATFORM, LEAVES] },

@@ -11,10 +11,10 @@
 
 import { randomUUID } from 'node:crypto';
 import { CommandHandler } from '../src/actors/command-handler.ts';
+import { type DispatchMessage, decodeDispatch } from '../src/actors/dispatch-message.ts';
 import { workflowDecider } from '../src/actors/workflow-decider.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { streamNames } from '../src/events/stream-definitions.ts';
-import { type DispatchMessage, decodeDispatch } from '../src/executor/dispatch-message.ts';
 import { postgresReadModels } from '../src/projections/postgres-read-models.ts';
 import { ProjectionRunner } from '../src/projections/projection-runner.ts';
 import { TickScheduler } from '../src/scheduler/tick-scheduler.ts';

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { jobCreated, queued, running } from '../../test/support/job-fixtures.ts';
+import { builtContainer, fired, paused, terminatedByUser } from '../../test/support/workflow-fixtures.ts';
 import { ConflictError } from '../errors.ts';
 import type { WorkflowCommand, WorkflowEvent } from '../events/workflow-events.ts';
 import {
@@ -9,9 +11,7 @@ import {
   restore,
   snapshotState,
 } from './aggregate.ts';
-import { jobCreated, queued, running } from './job-fixtures.ts';
 import { jobMachine, jobStatus } from './job-machine.ts';
-import { builtContainer, fired, paused, terminatedByUser } from './workflow-fixtures.ts';
 import { workflowMachine, workflowStatus } from './workflow-machine.ts';
 
 const now = new Date('2026-03-01T12:00:00.000Z');

@@ -1,9 +1,11 @@
 // Decides the job's commands against its current state. Attempts fence the executors: only the
 // current attempt may start, finish or fail, so a redelivered dispatch never runs a job twice.
+
+import { assertNever } from '../assert.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { FailJob, JobCommand, JobEvent } from '../events/job-events.ts';
 import { type DecideContext, evolve, makeDecider } from './aggregate.ts';
-import { assertNever, isPlainObject, requireInstant, requireText } from './decision-input.ts';
+import { isPlainObject, requireInstant, requireText } from './decision-input.ts';
 import { type JobMachine, type JobSnapshot, type JobStatus, jobMachine, jobStatus } from './job-machine.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.ts';
 import { checkLogRetention } from './workflow-definition.ts';

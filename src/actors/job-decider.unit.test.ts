@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { JobEvent } from '../events/job-events.ts';
-import { evolveAll } from './aggregate.ts';
-import { jobDecider } from './job-decider.ts';
+import { specFor } from '../../test/support/decider-spec.ts';
 import {
   canceled,
   completed,
@@ -12,9 +9,12 @@ import {
   retryScheduled,
   running,
   started,
-} from './job-fixtures.ts';
+} from '../../test/support/job-fixtures.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import type { JobEvent } from '../events/job-events.ts';
+import { evolveAll } from './aggregate.ts';
+import { jobDecider } from './job-decider.ts';
 import { jobMachine } from './job-machine.ts';
-import { specFor } from './spec.ts';
 
 const now = new Date('2026-03-01T12:05:30.000Z');
 const given = specFor(jobDecider, { now });

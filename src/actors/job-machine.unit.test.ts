@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { JobEvent } from '../events/job-events.ts';
-import { evolveAll } from './aggregate.ts';
 import {
   canceled,
   completed,
@@ -10,7 +8,9 @@ import {
   retryScheduled,
   running,
   started,
-} from './job-fixtures.ts';
+} from '../../test/support/job-fixtures.ts';
+import type { JobEvent } from '../events/job-events.ts';
+import { evolveAll } from './aggregate.ts';
 import { jobMachine, jobStatus } from './job-machine.ts';
 
 const NB = '2026-03-01T12:06:00.000Z';

@@ -1,9 +1,10 @@
 // Decides the user's commands against its current state.
 import type { SnapshotFrom } from 'xstate';
+import { assertNever } from '../assert.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { NotificationPreference, UserCommand, UserEvent } from '../events/user-events.ts';
 import { makeDecider } from './aggregate.ts';
-import { assertNever, requireText } from './decision-input.ts';
+import { requireText } from './decision-input.ts';
 import { type UserMachine, userMachine } from './user-machine.ts';
 
 export type UserSnapshot = SnapshotFrom<UserMachine>;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { specFor } from '../../test/support/decider-spec.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { UserEvent } from '../events/user-events.ts';
 import { evolveAll } from './aggregate.ts';
-import { specFor } from './spec.ts';
 import { userDecider } from './user-decider.ts';
 import { userMachine } from './user-machine.ts';
 

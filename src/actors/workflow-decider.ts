@@ -1,5 +1,7 @@
 // Decides the workflow's commands against its current state: lifecycle, builds, ticks and the
 // consecutive-failure count that terminates a workflow.
+
+import { assertNever } from '../assert.ts';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
 import type {
@@ -10,7 +12,7 @@ import type {
   WorkflowEvent,
 } from '../events/workflow-events.ts';
 import { type DecideContext, evolve, makeDecider } from './aggregate.ts';
-import { assertNever, requireInstant, requireText, sameJson } from './decision-input.ts';
+import { requireInstant, requireText, sameJson } from './decision-input.ts';
 import {
   checkChanges,
   checkKind,

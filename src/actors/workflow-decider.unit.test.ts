@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.ts';
-import { nameBasedUuid } from '../events/name-based-id.ts';
-import type { WorkflowEvent } from '../events/workflow-events.ts';
-import { evolveAll } from './aggregate.ts';
-import { specFor } from './spec.ts';
-import { workflowDecider } from './workflow-decider.ts';
+import { specFor } from '../../test/support/decider-spec.ts';
 import {
   buildCompleted,
   buildQueued,
@@ -19,7 +14,12 @@ import {
   ranNow,
   resumed,
   terminatedByUser,
-} from './workflow-fixtures.ts';
+} from '../../test/support/workflow-fixtures.ts';
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.ts';
+import { nameBasedUuid } from '../events/name-based-id.ts';
+import type { WorkflowEvent } from '../events/workflow-events.ts';
+import { evolveAll } from './aggregate.ts';
+import { workflowDecider } from './workflow-decider.ts';
 import { workflowMachine, workflowStatus } from './workflow-machine.ts';
 
 const now = new Date('2026-03-01T12:00:00.000Z');

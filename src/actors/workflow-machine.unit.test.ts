@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { WorkflowEvent } from '../events/workflow-events.ts';
-import { evolveAll } from './aggregate.ts';
 import {
   buildCompleted,
   buildQueued,
@@ -15,7 +13,9 @@ import {
   ranNow,
   resumed,
   terminatedByUser,
-} from './workflow-fixtures.ts';
+} from '../../test/support/workflow-fixtures.ts';
+import type { WorkflowEvent } from '../events/workflow-events.ts';
+import { evolveAll } from './aggregate.ts';
 import { RECORDED_OUTCOMES_KEPT, workflowMachine, workflowStatus } from './workflow-machine.ts';
 
 const T1 = '2026-03-01T12:05:00.000Z';

@@ -8,6 +8,7 @@
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type Docker from 'dockerode';
 import type { CommandHandler } from '../actors/command-handler.ts';
+import { type DispatchMessage, decodeDispatch } from '../actors/dispatch-message.ts';
 import { jobDecider } from '../actors/job-decider.ts';
 import { isRefusal } from '../errors.ts';
 import { ensureDurableConsumer } from '../events/durable-consumer.ts';
@@ -17,7 +18,6 @@ import type { Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ExecutorLimits } from './container-limits.ts';
 import { runContainer } from './container-runner.ts';
-import { type DispatchMessage, decodeDispatch } from './dispatch-message.ts';
 import { runHeartbeat } from './heartbeat-runner.ts';
 import { LogShipper } from './log-shipper.ts';
 import type { RunResult } from './run-result.ts';

@@ -5,6 +5,7 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type Docker from 'dockerode';
 import type { CommandHandler } from '../actors/command-handler.ts';
+import { decodeDispatch } from '../actors/dispatch-message.ts';
 import { jobDecider } from '../actors/job-decider.ts';
 import { isRefusal } from '../errors.ts';
 import { ensureDurableConsumer } from '../events/durable-consumer.ts';
@@ -12,7 +13,6 @@ import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { LABELS } from './container-runner.ts';
-import { decodeDispatch } from './dispatch-message.ts';
 import { dispatchConsumerName } from './executor.ts';
 
 async function failAttempt(

@@ -1,8 +1,11 @@
 // The read models' logic without I/O: given the rows a batch of commits touches (loaded beforehand)
 // apply each event to them in memory. The projection then writes back what changed in a few bulk
 // statements. Every value comes from the events, never from the clock, so a replay is identical.
+import { assertNever } from '../assert.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import type { StoredCommit } from '../events/event-store.ts';
+import type { JobEvent } from '../events/job-events.ts';
+import type { WorkflowEvent } from '../events/workflow-events.ts';
 import type {
   JobRow,
   NotificationRow,
@@ -15,7 +18,7 @@ import type {
 
 type WorkflowTickRow = WorkflowTickTable;
 
-import { notificationFor } from './notification-rules.ts';
+import { notificationFor } from '../events/notification-rules.ts';
 
 export interface ReadModelWorkingSet {
   readonly users: Map<string, UserRow>;
@@ -271,172 +274,208 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
       userStats(ws, e.userId).jobs_total += 1;
       return;
     }
+    case 'WorkflowUpdated':
+    case 'WorkflowBuildQueued':
+    case 'WorkflowBuildStarted':
+    case 'WorkflowBuildCompleted':
+    case 'WorkflowBuildFailed':
+    case 'WorkflowBuildCanceled':
+    case 'WorkflowPaused':
+    case 'WorkflowResumed':
+    case 'WorkflowTerminated':
+    case 'JobScheduled':
+    case 'TickSkipped':
+    case 'TicksWithdrawn':
+    case 'JobReleased':
+    case 'JobOutcomeRecorded':
+      return applyWorkflowEvent(ws, e, sequence);
+    case 'JobQueued':
+    case 'JobStarted':
+    case 'JobCompleted':
+    case 'JobFailed':
+    case 'JobRetryScheduled':
+    case 'JobCanceled':
+      return applyJobEvent(ws, e, sequence);
     default:
-      break;
+      return assertNever(e);
   }
+}
 
-  if (e.aggregate === 'workflow') {
-    const wf = touchWorkflow(ws, e, sequence);
-    if (!wf) return;
-    switch (e.type) {
-      case 'WorkflowUpdated': {
-        const c = e.data.changes;
-        if (c.name !== undefined) wf.name = c.name;
-        if (c.payload !== undefined) wf.payload = { ...c.payload };
-        if (c.schedule !== undefined) {
-          wf.schedule = c.schedule;
-          wf.interval_minutes = c.schedule.type === 'interval' ? c.schedule.minutes : null;
-        }
-        if (c.max_consecutive_job_failures_allowed !== undefined)
-          wf.max_consecutive_job_failures_allowed = c.max_consecutive_job_failures_allowed;
-        if (c.log_retention !== undefined) wf.log_retention = c.log_retention;
-        break;
+/** An event of a workflow that exists: its row changes, and it may notify. */
+function applyWorkflowEvent(
+  ws: ReadModelWorkingSet,
+  e: EventEnvelope<Exclude<WorkflowEvent, { type: 'WorkflowCreated' | 'WorkflowDeleted' }>>,
+  sequence: number,
+): void {
+  const at = new Date(e.occurredAt);
+  const wf = touchWorkflow(ws, e, sequence);
+  if (!wf) return;
+  switch (e.type) {
+    case 'WorkflowUpdated': {
+      const c = e.data.changes;
+      if (c.name !== undefined) wf.name = c.name;
+      if (c.payload !== undefined) wf.payload = { ...c.payload };
+      if (c.schedule !== undefined) {
+        wf.schedule = c.schedule;
+        wf.interval_minutes = c.schedule.type === 'interval' ? c.schedule.minutes : null;
       }
-      case 'WorkflowBuildQueued':
-        wf.build_status = 'QUEUED';
-        wf.build_error = null;
-        break;
-      case 'WorkflowBuildStarted':
-        wf.build_status = 'STARTED';
-        break;
-      case 'WorkflowBuildCompleted':
-        wf.build_status = 'COMPLETED';
-        wf.image_digest = e.data.image_digest ?? wf.image_digest;
-        break;
-      case 'WorkflowBuildFailed':
-        wf.build_status = 'FAILED';
-        wf.build_error = e.data.reason;
-        break;
-      case 'WorkflowBuildCanceled':
-        wf.build_status = 'CANCELED';
-        break;
-      case 'WorkflowPaused':
-        wf.status = 'PAUSED';
-        break;
-      case 'WorkflowResumed':
-        wf.status = 'ACTIVE';
-        break;
-      case 'WorkflowTerminated':
-        wf.status = 'TERMINATED';
-        wf.terminated_at = at;
-        wf.terminated_reason = e.data.reason;
-        break;
-      case 'JobScheduled':
-        if (e.data.trigger === 'AUTOMATIC') {
-          const nominal = new Date(e.data.scheduled_at);
-          wf.last_fired_at = nominal;
-          wf.last_tick_at = nominal;
-          ws.ticks.set(tickKey(wf.id, nominal), {
-            workflow_id: wf.id,
-            nominal_at: nominal,
-            user_id: wf.user_id,
-            outcome: 'fired',
-            reason: null,
-            job_id: e.data.job_id,
-            recorded_at: at,
-          });
-        }
-        break;
-      case 'TickSkipped': {
-        const nominal = new Date(e.data.nominal_at);
+      if (c.max_consecutive_job_failures_allowed !== undefined)
+        wf.max_consecutive_job_failures_allowed = c.max_consecutive_job_failures_allowed;
+      if (c.log_retention !== undefined) wf.log_retention = c.log_retention;
+      break;
+    }
+    case 'WorkflowBuildQueued':
+      wf.build_status = 'QUEUED';
+      wf.build_error = null;
+      break;
+    case 'WorkflowBuildStarted':
+      wf.build_status = 'STARTED';
+      break;
+    case 'WorkflowBuildCompleted':
+      wf.build_status = 'COMPLETED';
+      wf.image_digest = e.data.image_digest ?? wf.image_digest;
+      break;
+    case 'WorkflowBuildFailed':
+      wf.build_status = 'FAILED';
+      wf.build_error = e.data.reason;
+      break;
+    case 'WorkflowBuildCanceled':
+      wf.build_status = 'CANCELED';
+      break;
+    case 'WorkflowPaused':
+      wf.status = 'PAUSED';
+      break;
+    case 'WorkflowResumed':
+      wf.status = 'ACTIVE';
+      break;
+    case 'WorkflowTerminated':
+      wf.status = 'TERMINATED';
+      wf.terminated_at = at;
+      wf.terminated_reason = e.data.reason;
+      break;
+    case 'JobScheduled':
+      if (e.data.trigger === 'AUTOMATIC') {
+        const nominal = new Date(e.data.scheduled_at);
+        wf.last_fired_at = nominal;
         wf.last_tick_at = nominal;
         ws.ticks.set(tickKey(wf.id, nominal), {
           workflow_id: wf.id,
           nominal_at: nominal,
           user_id: wf.user_id,
-          outcome: 'skipped',
-          reason: e.data.reason,
-          job_id: null,
+          outcome: 'fired',
+          reason: null,
+          job_id: e.data.job_id,
           recorded_at: at,
         });
-        break;
       }
-      case 'TicksWithdrawn': {
-        // Paused: the ticks are undecided again, to be decided when due. Terminated: they never run.
-        for (const t of e.data.ticks) {
-          const nominal = new Date(t.nominal_at);
-          ws.ticks.set(
-            tickKey(wf.id, nominal),
-            e.data.reason === 'paused'
-              ? null
-              : {
-                  workflow_id: wf.id,
-                  nominal_at: nominal,
-                  user_id: wf.user_id,
-                  outcome: 'skipped',
-                  reason: 'terminated',
-                  job_id: null,
-                  recorded_at: at,
-                },
-          );
-        }
-        if (e.data.reason === 'paused') {
-          wf.tick_withdrawals += 1;
-          wf.last_tick_at = e.data.last_tick_at === null ? null : new Date(e.data.last_tick_at);
-          wf.last_fired_at = e.data.last_fired_at === null ? null : new Date(e.data.last_fired_at);
-        }
-        break;
-      }
-      case 'JobOutcomeRecorded':
-        wf.consecutive_job_failures = e.data.consecutive_failures;
-        break;
-      default:
-        break;
+      break;
+    case 'TickSkipped': {
+      const nominal = new Date(e.data.nominal_at);
+      wf.last_tick_at = nominal;
+      ws.ticks.set(tickKey(wf.id, nominal), {
+        workflow_id: wf.id,
+        nominal_at: nominal,
+        user_id: wf.user_id,
+        outcome: 'skipped',
+        reason: e.data.reason,
+        job_id: null,
+        recorded_at: at,
+      });
+      break;
     }
-    notify(ws, e, wf);
-    return;
+    case 'TicksWithdrawn': {
+      // Paused: the ticks are undecided again, to be decided when due. Terminated: they never run.
+      for (const t of e.data.ticks) {
+        const nominal = new Date(t.nominal_at);
+        ws.ticks.set(
+          tickKey(wf.id, nominal),
+          e.data.reason === 'paused'
+            ? null
+            : {
+                workflow_id: wf.id,
+                nominal_at: nominal,
+                user_id: wf.user_id,
+                outcome: 'skipped',
+                reason: 'terminated',
+                job_id: null,
+                recorded_at: at,
+              },
+        );
+      }
+      if (e.data.reason === 'paused') {
+        wf.tick_withdrawals += 1;
+        wf.last_tick_at = e.data.last_tick_at === null ? null : new Date(e.data.last_tick_at);
+        wf.last_fired_at = e.data.last_fired_at === null ? null : new Date(e.data.last_fired_at);
+      }
+      break;
+    }
+    case 'JobOutcomeRecorded':
+      wf.consecutive_job_failures = e.data.consecutive_failures;
+      break;
+    case 'JobReleased':
+      // The job's own JobQueued moves its row.
+      break;
+    default:
+      assertNever(e);
   }
+  notify(ws, e, wf);
+}
 
-  if (e.aggregate === 'job') {
-    const job = touchJob(ws, e, sequence);
-    if (!job) return;
-    switch (e.type) {
-      case 'JobQueued':
-        job.status = 'QUEUED';
-        job.attempt = e.data.attempt;
-        job.queued_at = at;
-        break;
-      case 'JobStarted':
-        job.status = 'RUNNING';
-        job.attempt = e.data.attempt;
-        job.started_at = at;
-        job.executor_id = e.data.executor_id;
-        break;
-      case 'JobCompleted':
-        job.status = 'COMPLETED';
-        job.exit_code = e.data.exit_code ?? null;
-        job.image_digest = e.data.image_digest ?? job.image_digest;
-        endJob(ws, job, at, 'jobs_completed');
-        break;
-      case 'JobFailed':
-        job.failure_kind = e.data.failure_kind;
-        job.failure_reason = e.data.reason;
-        job.error_message = e.data.error_message;
-        job.exit_code = e.data.exit_code ?? null;
-        if (!e.data.will_retry) {
-          job.status = 'FAILED';
-          endJob(ws, job, at, 'jobs_failed');
-        }
-        break;
-      case 'JobRetryScheduled':
-        job.status = 'QUEUED';
-        job.attempt = e.data.next_attempt;
-        job.not_before = new Date(e.data.not_before);
-        job.queued_at = at;
-        job.started_at = null;
-        job.executor_id = null;
-        break;
-      case 'JobCanceled':
-        job.status = 'CANCELED';
-        job.error_message = e.data.reason;
-        endJob(ws, job, at, 'jobs_canceled');
-        break;
-      default:
-        break;
-    }
-    const wf = ws.workflows.get(job.workflow_id);
-    if (wf) notify(ws, e, wf);
+/** An event of a job that exists: its row and its workflow's statistics change, and it may notify. */
+function applyJobEvent(
+  ws: ReadModelWorkingSet,
+  e: EventEnvelope<Exclude<JobEvent, { type: 'JobCreated' }>>,
+  sequence: number,
+): void {
+  const at = new Date(e.occurredAt);
+  const job = touchJob(ws, e, sequence);
+  if (!job) return;
+  switch (e.type) {
+    case 'JobQueued':
+      job.status = 'QUEUED';
+      job.attempt = e.data.attempt;
+      job.queued_at = at;
+      break;
+    case 'JobStarted':
+      job.status = 'RUNNING';
+      job.attempt = e.data.attempt;
+      job.started_at = at;
+      job.executor_id = e.data.executor_id;
+      break;
+    case 'JobCompleted':
+      job.status = 'COMPLETED';
+      job.exit_code = e.data.exit_code ?? null;
+      job.image_digest = e.data.image_digest ?? job.image_digest;
+      endJob(ws, job, at, 'jobs_completed');
+      break;
+    case 'JobFailed':
+      job.failure_kind = e.data.failure_kind;
+      job.failure_reason = e.data.reason;
+      job.error_message = e.data.error_message;
+      job.exit_code = e.data.exit_code ?? null;
+      if (!e.data.will_retry) {
+        job.status = 'FAILED';
+        endJob(ws, job, at, 'jobs_failed');
+      }
+      break;
+    case 'JobRetryScheduled':
+      job.status = 'QUEUED';
+      job.attempt = e.data.next_attempt;
+      job.not_before = new Date(e.data.not_before);
+      job.queued_at = at;
+      job.started_at = null;
+      job.executor_id = null;
+      break;
+    case 'JobCanceled':
+      job.status = 'CANCELED';
+      job.error_message = e.data.reason;
+      endJob(ws, job, at, 'jobs_canceled');
+      break;
+    default:
+      assertNever(e);
   }
+  const wf = ws.workflows.get(job.workflow_id);
+  if (wf) notify(ws, e, wf);
 }
 
 function notify(ws: ReadModelWorkingSet, e: EventEnvelope, wf: WorkflowRow): void {

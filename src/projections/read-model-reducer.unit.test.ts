@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { jobCreated, queued } from '../actors/job-fixtures.ts';
-import { containerCreated } from '../actors/workflow-fixtures.ts';
+import { jobCreated, queued } from '../../test/support/job-fixtures.ts';
+import { containerCreated } from '../../test/support/workflow-fixtures.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import type { JobEvent } from '../events/job-events.ts';
 import type { WorkflowEvent } from '../events/workflow-events.ts';

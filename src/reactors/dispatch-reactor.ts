@@ -3,9 +3,9 @@
 // so a redelivered event publishes nothing new; a duplicate past the window is fenced by the actor.
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { CommandHandler } from '../actors/command-handler.ts';
+import { type DispatchMessage, dispatchMsgId } from '../actors/dispatch-message.ts';
 import { jobDecider } from '../actors/job-decider.ts';
 import { dispatchSubject } from '../events/subjects.ts';
-import { type DispatchMessage, dispatchMsgId } from '../executor/dispatch-message.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Reactor } from './reactor.ts';
 

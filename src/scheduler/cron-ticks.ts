@@ -3,7 +3,6 @@
 // are, stretch by stretch of constant UTC offset, so gaps and overlaps follow the workflow's policy
 // and not croner's own rule (which depends on the pattern's shape, see docs/scheduling.md).
 import { Cron } from 'croner';
-import type { TickDst } from './due-times.ts';
 import { type CronSpec, dstPolicyOf } from './schedule.ts';
 import {
   nextTransition,
@@ -12,6 +11,9 @@ import {
   transitionHorizon,
 } from './zone-transitions.ts';
 import { formatWallTime, offsetAt } from './zoned-time.ts';
+
+/** null for an ordinary tick; otherwise how DST moved it (see docs/scheduling.md). */
+export type TickDst = null | 'shifted' | 'repeated' | 'skipped';
 
 /** A tick before it becomes a Tick: `at` in epoch milliseconds. */
 export type RawTick = { readonly at: number; readonly local: string; readonly dst: TickDst };

@@ -2,13 +2,14 @@
 // instants; nothing here reads the clock. Every kind yields ticks strictly increasing in `at`, and
 // `nominal` (the ledger's identity of a tick, `at` in canonical ISO form) is therefore unique.
 
-import { assertNever } from '../actors/decision-input.ts';
+import { assertNever } from '../assert.ts';
 import { cronTicks, type RawTick } from './cron-ticks.ts';
 import { type AtSpec, type IntervalSpec, instantOf, type ScheduleSpec } from './schedule.ts';
 import { formatInZone, formatWallTime } from './zoned-time.ts';
 
-/** null for an ordinary tick; otherwise how DST moved it (see cron-ticks.ts and docs/scheduling.md). */
-export type TickDst = null | 'shifted' | 'repeated' | 'skipped';
+export type { TickDst } from './cron-ticks.ts';
+
+import type { TickDst } from './cron-ticks.ts';
 
 export type Tick = {
   /** The UTC instant it fires (for a 'skipped' tick: the instant it is recorded as skipped). */

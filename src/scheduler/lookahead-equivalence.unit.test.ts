@@ -13,10 +13,10 @@
 import fc from 'fast-check';
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { heartbeatCreated } from '../../test/support/workflow-fixtures.ts';
 import { evolve, evolveAll } from '../actors/aggregate.ts';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
-import { heartbeatCreated } from '../actors/workflow-fixtures.ts';
 import { type WorkflowSnapshot, workflowMachine, workflowStatus } from '../actors/workflow-machine.ts';
 import type {
   CatchUpPolicy,

@@ -1,7 +1,8 @@
 // The schedule model the scheduler computes with: the workflow's WorkflowSchedule plus bounds, a
 // one-off kind and a DST policy. A superset, so every stored WorkflowSchedule is a valid spec.
-import { assertNever } from '../actors/decision-input.ts';
+
 import { INTERVAL_MINUTES } from '../actors/workflow-definition.ts';
+import { assertNever } from '../assert.ts';
 import type { WorkflowSchedule } from '../events/workflow-events.ts';
 import { cronProblem, isValidTimeZone } from '../workflows/schedule-validation.ts';
 

@@ -3,10 +3,10 @@
 // milliseconds. Each spec reads as a ledger: every nominal tick once, fired or skipped with a reason.
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { heartbeatCreated } from '../../test/support/workflow-fixtures.ts';
 import { evolveAll } from '../actors/aggregate.ts';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
-import { heartbeatCreated } from '../actors/workflow-fixtures.ts';
 import { workflowMachine, workflowStatus } from '../actors/workflow-machine.ts';
 import type {
   CatchUpPolicy,

@@ -2,8 +2,8 @@
 // original: WEB_ALERT, WEB_ERROR, WEB_WARN, WEB_SUCCESS, WEB_INFO. Preference ALERTS (the default)
 // shows alerts and errors only; ALL shows everything; NONE nothing.
 
-import type { EventEnvelope } from '../events/envelope.ts';
 import type { NotificationKind, NotificationRow, UserTable } from '../infra/database.ts';
+import type { EventEnvelope } from './envelope.ts';
 
 type Preference = UserTable['notification_preference'];
 

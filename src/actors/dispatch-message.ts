@@ -1,7 +1,8 @@
 // The dispatch work queue's message: one per job attempt, everything an executor needs to run it.
-import type { PersistedState } from '../actors/aggregate.ts';
-import type { JobContext } from '../actors/job-machine.ts';
+
 import type { WorkflowKind } from '../events/workflow-events.ts';
+import type { PersistedState } from './aggregate.ts';
+import type { JobContext } from './job-machine.ts';
 
 export interface DispatchMessage {
   readonly job_id: string;

@@ -1,5 +1,5 @@
 // Events that workflow specs start from (test support, not production code).
-import type { RecordedJobOutcome, WorkflowCreated, WorkflowEvent } from '../events/workflow-events.ts';
+import type { RecordedJobOutcome, WorkflowCreated, WorkflowEvent } from '../../src/events/workflow-events.ts';
 
 export const containerCreated: WorkflowCreated = {
   type: 'WorkflowCreated',

@@ -3,8 +3,8 @@
 
 import { expect } from 'vitest';
 import type { AnyStateMachine, EventFromLogic } from 'xstate';
-import type { AppError } from '../errors.ts';
-import { type DecideContext, type Decider, evolveAll } from './aggregate.ts';
+import { type DecideContext, type Decider, evolveAll } from '../../src/actors/aggregate.ts';
+import type { AppError } from '../../src/errors.ts';
 
 type ErrorClass = abstract new (...args: never[]) => AppError;
 

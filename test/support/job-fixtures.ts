@@ -1,5 +1,5 @@
 // Events that job specs start from (test support, not production code).
-import type { JobCreated, JobEvent, JobFailed } from '../events/job-events.ts';
+import type { JobCreated, JobEvent, JobFailed } from '../../src/events/job-events.ts';
 
 export const jobCreated: JobCreated = {
   type: 'JobCreated',

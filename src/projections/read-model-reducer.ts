@@ -288,16 +288,18 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
     case 'TicksWithdrawn':
     case 'JobReleased':
     case 'JobOutcomeRecorded':
-      return applyWorkflowEvent(ws, e, sequence);
+      applyWorkflowEvent(ws, e, sequence);
+      return;
     case 'JobQueued':
     case 'JobStarted':
     case 'JobCompleted':
     case 'JobFailed':
     case 'JobRetryScheduled':
     case 'JobCanceled':
-      return applyJobEvent(ws, e, sequence);
+      applyJobEvent(ws, e, sequence);
+      return;
     default:
-      return assertNever(e);
+      assertNever(e);
   }
 }
 

@@ -305,10 +305,6 @@ const periods: { cron: string; periodMs: number }[] = [
   ...[1, 2, 5, 10].map((n) => ({ cron: `0 */${n} * * * *`, periodMs: n * 60_000 })),
 ];
 
-/** A multiple of 100 ms plus 50, from `min` to `max` ms. */
-const offGrid = (min: number, max: number) =>
-  fc.integer({ min: Math.floor(min / 100), max: Math.floor(max / 100) }).map((k) => k * 100 + 50);
-
 const scenarios: fc.Arbitrary<Scenario> = fc
   .record({
     period: fc.constantFrom(...periods),

@@ -8,7 +8,7 @@ import type {
   WorkflowCommand,
   WorkflowSchedule,
 } from '../events/workflow-events.ts';
-import { endTick, type Tick, ticksBetween } from './due-times.ts';
+import { type Tick, ticksBetween } from './due-times.ts';
 import type { ScheduleSpec } from './schedule.ts';
 
 export function jobIdForTick(workflowId: string, nominal: string): string {

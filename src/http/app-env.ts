@@ -1,7 +1,10 @@
 // The Hono environment every route shares, and the router factory: validation failures of any
-// route become one ValidationError (422, problem+json naming the field) in one place.
+// route become one ValidationError (422, problem+json naming the field) in one place, and so does a
+// NUL character anywhere in a validated input (PostgreSQL refuses NUL in text and jsonb: no input
+// may carry one to a store, directly or through an event a projection writes).
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { ValidationError } from '../errors.ts';
+import { hasNul } from '../queries/paging.ts';
 
 export type AppEnv = {
   Variables: {
@@ -47,12 +50,39 @@ export function validationErrorFrom(target: string, issues: readonly ZodLikeIssu
   );
 }
 
+/** The path of the first string (value or key) holding a NUL in a parsed input, if any. */
+export function nulPath(value: unknown, path: PropertyKey[] = []): PropertyKey[] | undefined {
+  if (typeof value === 'string') return hasNul(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = nulPath(item, [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (hasNul(key)) return [...path, key.replaceAll('\u0000', '\\0')];
+      const found = nulPath(item, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
+      const target = 'target' in result ? String(result.target) : 'request';
       if (!result.success) {
-        const target = 'target' in result ? String(result.target) : 'request';
         throw validationErrorFrom(target, (result.error as { issues: ZodLikeIssue[] }).issues);
+      }
+      const at = nulPath(result.data);
+      if (at) {
+        const field = fieldOf({ path: at, message: '' }, target);
+        throw new ValidationError('nul_character', `${field}: NUL characters (U+0000) are not accepted`, {
+          field,
+        });
       }
     },
   });

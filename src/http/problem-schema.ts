@@ -21,7 +21,9 @@ const problem = (description: string) => ({
 export const commonErrors = {
   401: problem('Not authenticated'),
   404: problem('Not found, or not yours'),
-  422: problem('Invalid input'),
+  422: problem(
+    'Invalid input: validation_failed (the field named), invalid_cursor (a cursor this API did not give out), nul_character (a NUL, U+0000, in any text)',
+  ),
 } as const;
 
 export const conflictErrors = {

@@ -6,7 +6,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { assertIdentifier } from '../assert.ts';
 import { quoteString } from '../infra/clickhouse-literal.ts';
-import { decodeCursor, invalidCursor, keysetPage, type Page } from './paging.ts';
+import { decodeCursor, keysetPage, type Page } from './paging.ts';
 
 export type LogStreamName = 'stdout' | 'stderr';
 
@@ -46,9 +46,7 @@ export function keyOf(line: ServedLogLine): LogKey {
 /** The key a log page's cursor holds (a 422 naming `cursor` when it holds none). */
 export function decodeLogCursor(cursor: string | undefined): LogKey | undefined {
   if (!cursor) return undefined;
-  const [attempt, sequence] = decodeCursor(cursor, ['number', 'number']);
-  if (!Number.isSafeInteger(attempt) || !Number.isSafeInteger(sequence) || attempt < 0 || sequence < 0)
-    throw invalidCursor();
+  const [attempt, sequence] = decodeCursor(cursor, ['uint', 'uint']);
   return { attempt, sequence };
 }
 

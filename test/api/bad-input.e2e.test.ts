@@ -6,6 +6,7 @@ import { ApiClient, startSystem, type TestSystem } from '../support/system.ts';
 let system: TestSystem;
 let alice: ApiClient;
 let workflowId: string;
+let jobId: string;
 
 const valid = {
   name: 'ok',
@@ -19,6 +20,7 @@ beforeAll(async () => {
   alice = new ApiClient(system.baseUrl);
   await alice.signUp('bad.input@example.com');
   workflowId = (await alice.post<{ id: string }>('/workflows', valid)).body.id;
+  jobId = (await alice.post<{ job_id: string }>(`/workflows/${workflowId}/jobs/schedule`)).body.job_id;
 });
 
 afterAll(async () => {
@@ -196,5 +198,131 @@ describe('bad input elsewhere', () => {
     // Still serving, and the workflow is as it was.
     const wf = await alice.get<{ name: string; log_retention: boolean }>(`/workflows/${workflowId}`);
     expect(wf.body).toMatchObject({ name: 'ok', log_retention: true });
+  });
+});
+
+/** A cursor as this API writes them: base64url of the JSON sort key. */
+const cursorOf = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
+const FAR_PAST = '-200000-01-01T00:00:00.000Z';
+const NUL = '\u0000';
+const nulQuery = encodeURIComponent(`a${NUL}b`);
+
+describe('inputs that would reach a store as a 500 are a 422 at the parsing edge', () => {
+  const id = '00000000-0000-4000-8000-000000000000';
+  /** Every paged route, with cursors of its own shape: one with an impossible instant, one with a NUL. */
+  const paged = () => [
+    {
+      path: '/workflows',
+      impossible: cursorOf([FAR_PAST, id]),
+      nul: cursorOf(['2026-11-27T10:00:00.000Z', `x${NUL}`]),
+    },
+    {
+      path: `/workflows/${workflowId}/jobs`,
+      impossible: cursorOf([FAR_PAST, id]),
+      nul: cursorOf(['2026-11-27T10:00:00.000Z', `x${NUL}`]),
+    },
+    {
+      path: '/notifications',
+      impossible: cursorOf([false, FAR_PAST, id]),
+      nul: cursorOf([false, '2026-11-27T10:00:00.000Z', `x${NUL}`]),
+    },
+    { path: `/workflows/${workflowId}/ticks`, impossible: cursorOf([FAR_PAST]), nul: cursorOf([`${NUL}`]) },
+    {
+      path: `/workflows/${workflowId}/jobs/${jobId}/logs`,
+      impossible: cursorOf([1e300, 1]),
+      nul: cursorOf([`1${NUL}`, 1]),
+    },
+    {
+      path: `/workflows/${workflowId}/jobs/${jobId}/logs/search?q=line`,
+      impossible: cursorOf([1, -1]),
+      nul: cursorOf([1, `1${NUL}`]),
+    },
+  ];
+  const withParam = (path: string, param: string) => `${path}${path.includes('?') ? '&' : '?'}${param}`;
+
+  it('refuses a cursor holding an impossible instant or number on every paged route', async () => {
+    for (const { path, impossible } of paged()) {
+      const res = await alice.get(withParam(path, `cursor=${impossible}`));
+      expectProblem(res, 422, 'invalid_cursor', 'cursor');
+    }
+  });
+
+  it('refuses a cursor with a NUL in a string part on every paged route', async () => {
+    for (const { path, nul } of paged()) {
+      expectProblem(await alice.get(withParam(path, `cursor=${nul}`)), 422, 'invalid_cursor', 'cursor');
+    }
+  });
+
+  it('refuses a NUL in any query parameter bound for a store, the cursor itself included', async () => {
+    for (const { path } of paged()) {
+      expectProblem(await alice.get(withParam(path, `cursor=${nulQuery}`)), 422, 'nul_character', 'cursor');
+    }
+    expectProblem(await alice.get(`/workflows?query=${nulQuery}`), 422, 'nul_character', 'query');
+    expectProblem(
+      await alice.get(`/workflows/${workflowId}/jobs/${jobId}/logs/search?q=${nulQuery}`),
+      422,
+      'nul_character',
+      'q',
+    );
+    // History pages by a number: a NUL or an impossible one is refused or reads nothing, never a 500.
+    for (const path of [
+      `/workflows/${workflowId}/history`,
+      `/workflows/${workflowId}/jobs/${jobId}/history`,
+    ]) {
+      expectProblem(await alice.get(`${path}?after=${nulQuery}`), 422, 'validation_failed', 'after');
+      expectProblem(await alice.get(`${path}?after=-200000`), 422, 'validation_failed', 'after');
+      expectProblem(await alice.get(`${path}?after=1e300`), 422, 'validation_failed', 'after');
+      const far = await alice.get<{ items: unknown[] }>(`${path}?after=${Number.MAX_SAFE_INTEGER}`);
+      expect(far.status).toBe(200);
+      expect(far.body.items).toEqual([]);
+    }
+  });
+
+  it('refuses a NUL anywhere in a body, so that no event carries one to a projection', async () => {
+    expectProblem(
+      await alice.post('/workflows', {
+        ...valid,
+        kind: 'CONTAINER',
+        payload: { image: 'alpine', cmd: ['echo', `a${NUL}b`] },
+      }),
+      422,
+      'nul_character',
+      'payload.cmd.1',
+    );
+    // A payload sent as a JSON string is checked as parsed.
+    expectProblem(
+      await alice.post('/workflows', {
+        ...valid,
+        payload: JSON.stringify({ endpoint: 'https://x.y/', headers: { 'X-A': `v${NUL}` } }),
+      }),
+      422,
+      'nul_character',
+      'payload.headers.X-A',
+    );
+    expectProblem(
+      await alice.post('/notifications/read', { ids: [`n${NUL}`] }),
+      422,
+      'nul_character',
+      'ids.0',
+    );
+    expectProblem(
+      await alice.request('PUT', `/workflows/${workflowId}`, {
+        body: { payload: { endpoint: 'https://x.y/', headers: { [`X-A${NUL}`]: 'v' } } },
+      }),
+      422,
+      'nul_character',
+      'payload.headers.X-A\\0',
+    );
+  });
+
+  it('still reads at the edges of the range a cursor may hold', async () => {
+    for (const at of ['+275760-09-13T00:00:00.000Z', '-004712-01-01T00:00:00.000Z']) {
+      const res = await alice.get<{ items: { id: string }[] }>(`/workflows?cursor=${cursorOf([at, id])}`);
+      expect(res.status, at).toBe(200);
+    }
+    const newest = await alice.get<{ items: { id: string }[] }>(
+      `/workflows?cursor=${cursorOf(['+275760-09-13T00:00:00.000Z', id])}`,
+    );
+    expect(newest.body.items.map((w) => w.id)).toEqual([workflowId]);
   });
 });

@@ -72,7 +72,7 @@ export function createApp(deps: AppDeps) {
         title: 'Chronoverse API',
         version: '0.1.0',
         description:
-          'Workflows that fire on a schedule; every fire is a job. Errors are application/problem+json with a stable code.',
+          'Workflows that fire on a schedule; every fire is a job. Errors are application/problem+json with a stable code. A path asked with a method it does not have answers 405 (method_not_allowed) with an Allow header listing the methods it has; a path the API does not have answers 404 (route_not_found).',
       },
       servers: [
         { url: api.config.CV_PUBLIC_URL ?? `http://${api.config.CV_HTTP_HOST}:${api.config.CV_HTTP_PORT}` },
@@ -80,7 +80,7 @@ export function createApp(deps: AppDeps) {
     });
     app.get('/docs', (c) => c.html(docsPage('/openapi.json')));
   }
-  app.notFound(notFound);
+  app.notFound(notFound(() => app.routes));
   app.onError(onError(deps.log));
   return app;
 }

@@ -326,3 +326,29 @@ describe('inputs that would reach a store as a 500 are a 422 at the parsing edge
     expect(newest.body.items.map((w) => w.id)).toEqual([workflowId]);
   });
 });
+
+describe('a known path asked with a method it does not have', () => {
+  it('answers 405 with Allow built from the routes, and 404 only for a path the API does not have', async () => {
+    const cases: [string, string, string][] = [
+      ['DELETE', '/workflows', 'GET, HEAD, POST'],
+      ['PATCH', `/workflows/${workflowId}`, 'DELETE, GET, HEAD, PUT'],
+      ['GET', `/workflows/${workflowId}/pause`, 'POST'],
+      ['PUT', `/workflows/${workflowId}/jobs/${jobId}`, 'GET, HEAD'],
+      ['DELETE', '/notifications/read', 'POST'],
+      ['GET', '/auth/login', 'POST'],
+      ['POST', '/users/me', 'GET, HEAD, PATCH'],
+      ['POST', '/openapi.json', 'GET, HEAD'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await alice.request(method, path);
+      expectProblem(res, 405, 'method_not_allowed');
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow);
+    }
+    const unknown = await alice.request('DELETE', '/no/such/route');
+    expectProblem(unknown, 404, 'route_not_found');
+    expect(unknown.headers.get('allow')).toBeNull();
+    // Authentication still comes first on the API's prefixes: nothing is said to a stranger.
+    const anonymous = await new ApiClient(system.baseUrl).request('DELETE', '/workflows');
+    expectProblem(anonymous, 401, 'authentication_required');
+  });
+});

@@ -55,8 +55,19 @@ export class ForbiddenError extends AppError {
   readonly status = 403;
 }
 
+/** Too many attempts; the same request may be allowed after `retryAfterSeconds` (the Retry-After header). */
 export class TooManyRequestsError extends AppError {
   readonly status = 429;
+  /** What the HTTP answer's Retry-After says. */
+  readonly retryAfterSeconds: number;
+  constructor(
+    code: string,
+    message: string,
+    options?: { cause?: unknown; details?: ErrorDetails; retryAfterSeconds?: number },
+  ) {
+    super(code, message, options);
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 1;
+  }
 }
 
 /** A dependency (NATS, PostgreSQL, ClickHouse, Docker) is unavailable, or an actor too busy; retryable. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TooManyRequestsError } from '../errors.ts';
 import { LoginRateLimiter } from './login-rate-limiter.ts';
 
+const SEC = 1000;
 const MIN = 60_000;
 
 function clock(startMs = Date.UTC(2026, 10, 27)) {
@@ -19,61 +20,91 @@ function refusal(fn: () => void): TooManyRequestsError {
   throw new Error('the attempt was allowed');
 }
 
+const OWNER = 'owner@example.com';
+const ATTACKER = '203.0.113.9';
+const HOME = '198.51.100.7';
+
 describe('login rate limiter', () => {
-  it('allows 5 failures per email in 15 minutes, then refuses with retry_after_seconds', () => {
+  it('lets 3 failures of one account from one address through, then delays each attempt, doubling', () => {
     const c = clock();
     const limiter = new LoginRateLimiter({}, c.now);
-    for (let i = 0; i < 5; i++) {
-      limiter.check('a@example.com', `10.0.0.${i}`);
-      limiter.recordFailure('a@example.com', `10.0.0.${i}`);
-      c.advance(MIN);
-    }
-    const err = refusal(() => limiter.check('a@example.com', '10.9.9.9'));
-    expect(err.code).toBe('too_many_login_attempts');
-    expect(err.status).toBe(429);
-    // The first failure was 5 minutes ago: it leaves the window in 10 minutes.
-    expect(err.details).toEqual({ retry_after_seconds: 600 });
-    limiter.check('b@example.com', '10.9.9.9');
+    for (let i = 0; i < 3; i++) limiter.attempt(OWNER, ATTACKER);
+    const first = refusal(() => limiter.attempt(OWNER, ATTACKER));
+    expect(first).toMatchObject({ code: 'too_many_login_attempts', status: 429, retryAfterSeconds: 1 });
+    expect(first.details).toEqual({ retry_after_seconds: 1 });
+    c.advance(SEC);
+    limiter.attempt(OWNER, ATTACKER);
+    expect(refusal(() => limiter.attempt(OWNER, ATTACKER)).retryAfterSeconds).toBe(2);
+    c.advance(2 * SEC);
+    limiter.attempt(OWNER, ATTACKER);
+    expect(refusal(() => limiter.attempt(OWNER, ATTACKER)).retryAfterSeconds).toBe(4);
+    // A refused attempt is not counted: the delay does not grow while the guesser waits.
+    c.advance(3 * SEC);
+    expect(refusal(() => limiter.attempt(OWNER, ATTACKER)).retryAfterSeconds).toBe(1);
   });
 
-  it('slides: each failure ageing out frees one attempt', () => {
+  it('caps the delay at 15 minutes and forgets a pair an hour after its last failure', () => {
     const c = clock();
     const limiter = new LoginRateLimiter({}, c.now);
-    for (let i = 0; i < 5; i++) {
-      limiter.recordFailure('a@example.com', 'x');
-      c.advance(MIN);
-    }
-    c.advance(10 * MIN - 1);
-    refusal(() => limiter.check('a@example.com', 'x'));
-    c.advance(1);
-    limiter.check('a@example.com', 'x');
-    limiter.recordFailure('a@example.com', 'x');
-    expect(refusal(() => limiter.check('a@example.com', 'x')).details).toEqual({ retry_after_seconds: 60 });
-  });
-
-  it('allows 20 failures per address across emails', () => {
-    const limiter = new LoginRateLimiter({}, clock().now);
+    expect([0, 2, 3, 4, 12, 13, 40, 1000].map((n) => limiter.delayAfter(n))).toEqual([
+      0,
+      0,
+      SEC,
+      2 * SEC,
+      512 * SEC,
+      15 * MIN,
+      15 * MIN,
+      15 * MIN,
+    ]);
     for (let i = 0; i < 20; i++) {
-      limiter.check(`u${i}@example.com`, '192.0.2.1');
-      limiter.recordFailure(`u${i}@example.com`, '192.0.2.1');
+      c.advance(15 * MIN);
+      limiter.attempt(OWNER, ATTACKER);
     }
-    refusal(() => limiter.check('fresh@example.com', '192.0.2.1'));
-    limiter.check('fresh@example.com', '192.0.2.2');
+    expect(refusal(() => limiter.attempt(OWNER, ATTACKER)).retryAfterSeconds).toBe(900);
+    c.advance(60 * MIN);
+    for (let i = 0; i < 3; i++) limiter.attempt(OWNER, ATTACKER);
   });
 
-  it('forgets the email failures on success, not the address ones', () => {
-    const limiter = new LoginRateLimiter({ maxFailuresPerAddress: 5 }, clock().now);
-    for (let i = 0; i < 4; i++) limiter.recordFailure('a@example.com', 'x');
-    limiter.recordSuccess('a@example.com');
-    for (let i = 0; i < 4; i++) limiter.recordFailure('a@example.com', 'y');
-    limiter.check('a@example.com', 'y');
-    limiter.recordFailure('a@example.com', 'x');
-    refusal(() => limiter.check('other@example.com', 'x'));
+  it('never slows the owner at their own address, however many failures come from another', () => {
+    const c = clock();
+    const limiter = new LoginRateLimiter({}, c.now);
+    for (let i = 0; i < 12; i++) {
+      try {
+        limiter.attempt(OWNER, ATTACKER);
+      } catch {
+        // throttled: the guesser keeps trying
+      }
+      c.advance(SEC);
+    }
+    limiter.attempt(OWNER, HOME);
+    limiter.succeeded(OWNER, HOME);
+    refusal(() => limiter.attempt(OWNER, ATTACKER));
+  });
+
+  it('allows 20 failures per address across accounts in 15 minutes, then refuses every account there', () => {
+    const c = clock();
+    const limiter = new LoginRateLimiter({}, c.now);
+    for (let i = 0; i < 20; i++) limiter.attempt(`u${i}@example.com`, ATTACKER);
+    const err = refusal(() => limiter.attempt('fresh@example.com', ATTACKER));
+    expect(err.retryAfterSeconds).toBe(900);
+    limiter.attempt('fresh@example.com', HOME);
+    c.advance(15 * MIN);
+    limiter.attempt('fresh@example.com', ATTACKER);
+  });
+
+  it('undoes the attempt on success: the pair starts again, the address count drops by one', () => {
+    const limiter = new LoginRateLimiter({ maxFailuresPerAddress: 4 }, clock().now);
+    for (let i = 0; i < 2; i++) limiter.attempt(OWNER, HOME);
+    limiter.attempt(OWNER, HOME);
+    limiter.succeeded(OWNER, HOME);
+    // Two failures remain counted for the address; the pair has none.
+    for (let i = 0; i < 2; i++) limiter.attempt(OWNER, HOME);
+    refusal(() => limiter.attempt('other@example.com', HOME));
   });
 
   it('keeps memory bounded by evicting the least recently failed keys', () => {
     const limiter = new LoginRateLimiter({ maxKeys: 100 }, clock().now);
-    for (let i = 0; i < 1000; i++) limiter.recordFailure(`u${i}@example.com`, `addr-${i}`);
-    expect(limiter.trackedKeys).toEqual({ emails: 100, addresses: 100 });
+    for (let i = 0; i < 1000; i++) limiter.attempt(`u${i}@example.com`, `addr-${i}`);
+    expect(limiter.trackedKeys).toEqual({ pairs: 100, addresses: 100 });
   });
 });

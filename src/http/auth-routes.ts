@@ -66,7 +66,14 @@ const loginRoute = createRoute({
     400: problem('Malformed JSON'),
     401: problem('Wrong email or password (invalid_credentials)'),
     422: problem('Invalid input'),
-    429: problem('Too many failed logins (too_many_login_attempts, retry_after_seconds)'),
+    429: {
+      ...problem(
+        'Too many failed logins for this account from this address, or from this address across accounts (too_many_login_attempts, retry_after_seconds); the owner from another address is not slowed',
+      ),
+      headers: {
+        'Retry-After': { description: 'Seconds until a new attempt is allowed', schema: { type: 'integer' } },
+      },
+    },
   },
 });
 
@@ -169,17 +176,17 @@ export function authRoutes(deps: AuthRouteDeps): OpenAPIHono<AppEnv> {
   app.openapi(loginRoute, async (c) => {
     const { email, password } = c.req.valid('json');
     const address = clientAddress(c);
-    auth.rateLimiter.check(email, address);
+    // Counted as a failure from here until the password is right (throttled: a 429 with Retry-After).
+    auth.rateLimiter.attempt(email, address);
     const account = await findCredentials(db, email);
     // An unknown email costs as much as a wrong password, so timing does not reveal accounts.
     const ok = account
       ? await auth.passwords.verify(password, account.password_hash)
       : await auth.passwords.verifyUnknown(password);
     if (!account || !ok) {
-      auth.rateLimiter.recordFailure(email, address);
       throw new UnauthorizedError('invalid_credentials', 'The email or the password is wrong');
     }
-    auth.rateLimiter.recordSuccess(email);
+    auth.rateLimiter.succeeded(email, address);
     return c.json(await session(c, await auth.refreshTokens.issue(account.user_id)), 200);
   });
 

@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { TrieRouter } from 'hono/router/trie-router';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { AppError, UnavailableError, ValidationError } from '../errors.ts';
+import { AppError, TooManyRequestsError, UnavailableError, ValidationError } from '../errors.ts';
 import { storeOutage } from '../infra/store-outage.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
@@ -37,6 +37,7 @@ export function onError(log: Logger) {
         error: thrown,
       });
     }
+    if (err instanceof TooManyRequestsError) c.header('Retry-After', String(err.retryAfterSeconds));
     if (err instanceof AppError) {
       return problemResponse(c, {
         type: `https://chronoverse.dev/problems/${err.code}`,

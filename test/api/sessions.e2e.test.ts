@@ -1,0 +1,118 @@
+// Sessions over real sockets, the API running as its own process: password guessing from one
+// address is throttled there (429 with Retry-After) while the owner, from another address, logs in;
+// one address cannot spray many accounts. Clients bind distinct loopback addresses (127.0.0.x), so
+// the API sees each as the socket's own remote address.
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, startSystem, type TestSystem } from '../support/system.ts';
+
+let system: TestSystem;
+const PASSWORD = 'correct horse battery staple';
+
+beforeAll(async () => {
+  system = await startSystem({}, 'api,projector');
+});
+
+afterAll(async () => {
+  await system?.dispose();
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+
+/** One JSON request from the given local address. */
+function from(
+  address: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const url = new URL(path, system.baseUrl);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise<Answer>((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method,
+        localAddress: address,
+        headers: { ...headers, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : {} }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+const login = (address: string, email: string, password: string) =>
+  from(address, 'POST', '/auth/login', { email, password });
+
+async function register(email: string): Promise<void> {
+  const res = await new ApiClient(system.baseUrl).post('/auth/register', { email, password: PASSWORD });
+  expect(res.status).toBe(201);
+}
+
+describe('login throttling', () => {
+  it('twelve wrong passwords from one address leave the owner logging in from another', async () => {
+    const email = 'victim@example.com';
+    await register(email);
+    const attacker = '127.0.0.2';
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await login(attacker, email, `wrong password ${i}`);
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(res.body.code).toBe('too_many_login_attempts');
+        expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      }
+    }
+    // Three free failures, then each attempt waits a growing delay: the rest are refused unchecked.
+    expect(statuses).toEqual([401, 401, 401, ...Array(9).fill(429)]);
+
+    // The attacker's address is throttled on this account, even with the right password (the
+    // delay after the third failure is 1 s, and the nine refusals take milliseconds).
+    const attackerRight = await login(attacker, email, PASSWORD);
+    expect(attackerRight.status).toBe(429);
+    expect(attackerRight.headers['content-type']).toBe('application/problem+json');
+    const retryAfter = Number(attackerRight.headers['retry-after']);
+    expect(retryAfter).toBe(1);
+    expect(attackerRight.body.retry_after_seconds).toBe(retryAfter);
+    // The owner, from their own address, is not slowed at all.
+    const owner = await login('127.0.0.3', email, PASSWORD);
+    expect(owner.status).toBe(200);
+    expect(owner.body.access_token).toEqual(expect.any(String));
+
+    // Once the delay has passed, the attempt is checked again.
+    await new Promise((r) => setTimeout(r, retryAfter * 1000));
+    expect((await login(attacker, email, PASSWORD)).status).toBe(200);
+  });
+
+  it('limits one address to 20 failures across accounts, without touching those accounts elsewhere', async () => {
+    const email = 'sprayed@example.com';
+    await register(email);
+    const sprayer = '127.0.0.4';
+    for (let i = 0; i < 20; i++) {
+      expect((await login(sprayer, `nobody${i}@example.com`, 'guess')).status).toBe(401);
+    }
+    const limited = await login(sprayer, email, PASSWORD);
+    expect(limited.status).toBe(429);
+    expect(limited.body.code).toBe('too_many_login_attempts');
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(800);
+    expect(retryAfter).toBeLessThanOrEqual(900);
+    expect((await login('127.0.0.5', email, PASSWORD)).status).toBe(200);
+  });
+});

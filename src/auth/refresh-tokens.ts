@@ -1,6 +1,8 @@
 // Long-lived refresh tokens: opaque random strings, stored only as their SHA-256, rotated on every
 // use. Each login starts a family; presenting a token that was already used (or revoked) means it was
-// copied, so the whole family is revoked and both the thief and the user must log in again.
+// copied, so the whole family is revoked and both the thief and the user must log in again. A family
+// is a session: whenever one is revoked (logout, reuse), `onSessionEnded` is told, so that the access
+// tokens of the session are refused too (src/auth/session-revocations.ts).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { UnauthorizedError } from '../errors.ts';
@@ -29,13 +31,15 @@ export function hashRefreshToken(token: string): string {
 export class RefreshTokens {
   private readonly ttlMs: number;
   private readonly now: () => Date;
+  private readonly onSessionEnded: (familyId: string) => Promise<void>;
 
   constructor(
     private readonly db: Kysely<Database>,
-    options: { ttlDays: number; now?: () => Date },
+    options: { ttlDays: number; now?: () => Date; onSessionEnded?: (familyId: string) => Promise<void> },
   ) {
     this.ttlMs = options.ttlDays * 86_400_000;
     this.now = options.now ?? (() => new Date());
+    this.onSessionEnded = options.onSessionEnded ?? (async () => {});
   }
 
   /** A new token for the user; without `familyId` it starts a new family (a new login). */
@@ -52,7 +56,7 @@ export class RefreshTokens {
     const now = this.now();
     const outcome = await this.db
       .transaction()
-      .execute(async (trx): Promise<IssuedRefreshToken | Refusal> => {
+      .execute(async (trx): Promise<IssuedRefreshToken | Refusal | { reusedFamily: string }> => {
         const claimed = await trx
           .updateTable('refresh_tokens')
           .set({ used_at: now })
@@ -73,24 +77,34 @@ export class RefreshTokens {
         if (row.used_at || row.revoked_at) {
           // Returned, not thrown, so the transaction commits the revocation.
           await revokeFamily(trx, row.family_id, now);
-          return 'refresh_token_reused';
+          return { reusedFamily: row.family_id };
         }
         return 'refresh_token_expired';
       });
     if (typeof outcome === 'string') throw new UnauthorizedError(outcome, REFUSALS[outcome]);
+    if ('reusedFamily' in outcome) {
+      await this.onSessionEnded(outcome.reusedFamily);
+      throw new UnauthorizedError('refresh_token_reused', REFUSALS.refresh_token_reused);
+    }
     return outcome;
   }
 
-  /** Logout: revokes every token of the token's family. False when the token is unknown. */
-  async revokeFamilyOf(token: string): Promise<boolean> {
+  /** Logout: revokes every token of the token's family, and ends its session. Its id, or undefined when the token is unknown. */
+  async revokeFamilyOf(token: string): Promise<string | undefined> {
     const row = await this.db
       .selectFrom('refresh_tokens')
       .select('family_id')
       .where('token_hash', '=', hashRefreshToken(token))
       .executeTakeFirst();
-    if (!row) return false;
-    await revokeFamily(this.db, row.family_id, this.now());
-    return true;
+    if (!row) return undefined;
+    await this.revokeFamily(row.family_id);
+    return row.family_id;
+  }
+
+  /** Logout by an access token: revokes every token of the family (the session) and ends it. */
+  async revokeFamily(familyId: string): Promise<void> {
+    await revokeFamily(this.db, familyId, this.now());
+    await this.onSessionEnded(familyId);
   }
 
   private async insert(

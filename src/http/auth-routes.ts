@@ -14,7 +14,13 @@ import type { Config } from '../config/config.ts';
 import { UnauthorizedError } from '../errors.ts';
 import type { Db } from '../queries/db.ts';
 import { type AppEnv, createRouter } from './app-env.ts';
-import { CSRF_HEADER, clearSessionCookies, REFRESH_COOKIE, setSessionCookies } from './auth-cookies.ts';
+import {
+  ACCESS_COOKIE,
+  CSRF_HEADER,
+  clearSessionCookies,
+  REFRESH_COOKIE,
+  setSessionCookies,
+} from './auth-cookies.ts';
 import {
   json,
   LoginBody,
@@ -24,7 +30,7 @@ import {
   RegisteredUser,
   TokenPair,
 } from './auth-schemas.ts';
-import { assertCsrf } from './require-auth.ts';
+import { assertCsrf, BEARER, csrfMatches } from './require-auth.ts';
 
 export interface AuthRouteDeps {
   readonly auth: AuthServices;
@@ -94,10 +100,13 @@ const logoutRoute = createRoute({
   method: 'post',
   path: '/auth/logout',
   tags,
-  summary: "End the session: revoke the refresh token's family and clear the cookies",
+  summary:
+    'End the session: its refresh tokens and its access tokens are refused from now on, and the cookies are cleared',
+  description:
+    'The session is the one of the refresh token (body or cv_refresh cookie) and of the access token (Authorization: Bearer, or the cv_access cookie with X-CSRF-Token), whichever are sent. Every access token of an ended session answers 401 invalid_token until it would have expired.',
   request: { body: body(RefreshBody, false) },
   responses: {
-    204: { description: 'Logged out (also when the token was unknown)' },
+    204: { description: 'Logged out (also when the tokens were unknown, expired or already ended)' },
     403: problem(`Cookie logout without a matching ${CSRF_HEADER}`),
   },
 });
@@ -130,7 +139,7 @@ export function authRoutes(deps: AuthRouteDeps): OpenAPIHono<AppEnv> {
 
   /** The answer of login and refresh: the pair in the body and as cookies. */
   async function session(c: Context<AppEnv>, refresh: IssuedRefreshToken) {
-    const access = await auth.tokens.issueAccessToken(refresh.userId);
+    const access = await auth.tokens.issueAccessToken(refresh.userId, refresh.familyId);
     setSessionCookies(c, {
       accessToken: access.token,
       accessTtlSeconds: access.expiresIn,
@@ -197,9 +206,33 @@ export function authRoutes(deps: AuthRouteDeps): OpenAPIHono<AppEnv> {
     return c.json(await session(c, await auth.refreshTokens.rotate(token)), 200);
   });
 
+  /**
+   * The session of the access token sent with a logout, if it is valid: from the Authorization
+   * header, or from the cv_access cookie when the CSRF header matches (a cookie alone, which the
+   * browser sends on its own, does not end a session).
+   */
+  async function presentedSession(c: Context<AppEnv>): Promise<string | undefined> {
+    const authorization = c.req.header('Authorization');
+    let token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+    if (authorization === undefined) {
+      const cookie = getCookie(c, ACCESS_COOKIE);
+      if (cookie && csrfMatches(c)) token = cookie;
+    }
+    if (!token) return undefined;
+    try {
+      return (await auth.tokens.verifyAccessToken(token)).sessionId;
+    } catch (err) {
+      if (err instanceof UnauthorizedError) return undefined;
+      throw err;
+    }
+  }
+
   app.openapi(logoutRoute, async (c) => {
     const token = presentedRefreshToken(c, c.req.valid('json').refresh_token);
-    if (token) await auth.refreshTokens.revokeFamilyOf(token);
+    // Revoking a family ends its session: its access tokens are refused by every API process.
+    const ended = token ? await auth.refreshTokens.revokeFamilyOf(token) : undefined;
+    const session = await presentedSession(c);
+    if (session && session !== ended) await auth.refreshTokens.revokeFamily(session);
     clearSessionCookies(c, secure);
     return c.body(null, 204);
   });

@@ -10,15 +10,21 @@ import type { AppEnv } from './app-env.ts';
 import { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER } from './auth-cookies.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)[ ]*$/i;
+/** `Bearer <token>`: the token in group 1. */
+export const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)[ ]*$/i;
 
-/** Throws ForbiddenError `csrf_token_mismatch` unless the CSRF header equals the CSRF cookie. */
-export function assertCsrf(c: Context): void {
+/** Whether the CSRF header equals the CSRF cookie (both present). */
+export function csrfMatches(c: Context): boolean {
   const header = c.req.header(CSRF_HEADER) ?? '';
   const cookie = getCookie(c, CSRF_COOKIE) ?? '';
   // Digests have equal lengths, so the comparison time says nothing about either value.
   const digest = (v: string) => createHash('sha256').update(v).digest();
-  if (!header || !cookie || !timingSafeEqual(digest(header), digest(cookie))) {
+  return Boolean(header && cookie && timingSafeEqual(digest(header), digest(cookie)));
+}
+
+/** Throws ForbiddenError `csrf_token_mismatch` unless the CSRF header equals the CSRF cookie. */
+export function assertCsrf(c: Context): void {
+  if (!csrfMatches(c)) {
     throw new ForbiddenError('csrf_token_mismatch', `${CSRF_HEADER} must equal the ${CSRF_COOKIE} cookie`);
   }
 }

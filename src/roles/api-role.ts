@@ -8,7 +8,12 @@ import { closeOpenStreams } from '../http/sse-stream.ts';
 import type { RoleStarter } from './role.ts';
 
 export const startApi: RoleStarter = async (runtime) => {
-  const auth = await createAuthServices({ db: runtime.db, config: runtime.config });
+  const auth = await createAuthServices({
+    db: runtime.db,
+    config: runtime.config,
+    nats: runtime.nats,
+    log: runtime.log.child('auth'),
+  });
   const app = createApp({
     log: runtime.log.child('http'),
     readinessProbes: runtime.readinessProbes,
@@ -35,12 +40,14 @@ export const startApi: RoleStarter = async (runtime) => {
   runtime.log.info('api listening', { url: `http://${hostname}:${port}` });
   return {
     name: 'api',
-    stop: () =>
-      new Promise<void>((resolve) => {
+    stop: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Event streams never end by themselves; server.close() waits for them, so end them.
         closeOpenStreams();
         server.closeIdleConnections();
-      }),
+      });
+      await auth.close();
+    },
   };
 };

@@ -23,7 +23,7 @@ beforeAll(async () => {
   nats = await startNatsServer();
   dbs = await createTestDatabases({ NATS_URL: nats.url, CV_JWT_KEY_DIR: keyDir });
   runtime = await openRuntime(dbs.config, 'test');
-  const auth = await createAuthServices({ db: runtime.db, config: dbs.config });
+  const auth = await createAuthServices({ db: runtime.db, config: dbs.config, nats: runtime.nats });
   app = createApp({
     log: createLogger('test', 'error'),
     readinessProbes: {},

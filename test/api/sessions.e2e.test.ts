@@ -1,20 +1,83 @@
-// Sessions over real sockets, the API running as its own process: password guessing from one
-// address is throttled there (429 with Retry-After) while the owner, from another address, logs in;
-// one address cannot spray many accounts. Clients bind distinct loopback addresses (127.0.0.x), so
-// the API sees each as the socket's own remote address.
+// Sessions over real sockets, the API running as its own processes: a logout ends the session, so
+// its access token is refused afterwards by the API that logged out, by a second API process that had
+// the token cached, and by one started later; password guessing from one address is throttled there
+// (429 with Retry-After) while the owner, from another address, logs in; one address cannot spray
+// many accounts. Clients bind distinct loopback addresses (127.0.0.x), so the API sees each as the
+// socket's own remote address.
+import { generateKeyPairSync } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../src/stack/process-control.ts';
+import { freePort } from '../support/nats-server.ts';
+import { type RoleProcess, startRole } from '../support/role-process.ts';
 import { ApiClient, startSystem, type TestSystem } from '../support/system.ts';
 
 let system: TestSystem;
 const PASSWORD = 'correct horse battery staple';
+/** One signing key for every API process of the test (they would share CV_JWT_KEY_DIR otherwise). */
+const CV_JWT_PRIVATE_KEY = generateKeyPairSync('ed25519')
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+const others: RoleProcess[] = [];
 
 beforeAll(async () => {
-  system = await startSystem({}, 'api,projector');
+  system = await startSystem({ CV_JWT_PRIVATE_KEY }, 'api,projector');
 });
 
 afterAll(async () => {
+  for (const p of others) await p.kill('SIGTERM');
   await system?.dispose();
+});
+
+/** Another API process on the same NATS and databases; its base URL once it answers. */
+async function anotherApi(): Promise<string> {
+  const port = await freePort();
+  const api = startRole('api', system.dbs.config, {
+    CV_JWT_PRIVATE_KEY,
+    CV_HTTP_PORT: String(port),
+    CV_LOG_LEVEL: 'warn',
+  });
+  others.push(api);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntil('second api up', async () => (await fetch(`${baseUrl}/healthz`)).ok, 60_000);
+  } catch (err) {
+    throw new Error(`${String(err)}\n${api.output()}`);
+  }
+  return baseUrl;
+}
+
+describe('logout', () => {
+  it('ends the session: its access token is refused by every API process, cached or not', async () => {
+    const second = await anotherApi();
+    const alice = new ApiClient(system.baseUrl);
+    await alice.post('/auth/register', { email: 'leaving@example.com', password: PASSWORD });
+    const login = await alice.post<{ access_token: string; refresh_token: string }>('/auth/login', {
+      email: 'leaving@example.com',
+      password: PASSWORD,
+    });
+    const bearer = { authorization: `Bearer ${login.body.access_token}` };
+    const me = (baseUrl: string) => fetch(`${baseUrl}/users/me`, { headers: bearer });
+    // Both processes have verified (and cached) the token.
+    expect((await me(system.baseUrl)).status).toBe(200);
+    expect((await me(second)).status).toBe(200);
+
+    const out = await alice.post('/auth/logout', { refresh_token: login.body.refresh_token });
+    expect(out.status).toBe(204);
+    const here = await me(system.baseUrl);
+    expect(here.status).toBe(401);
+    expect(((await here.json()) as { code: string }).code).toBe('invalid_token');
+    // The other process learns it from the bucket's watch: within moments, not at the token's expiry.
+    const ended = Date.now();
+    await waitUntil('refused by the second api', async () => (await me(second)).status === 401, 2_000);
+    expect(Date.now() - ended).toBeLessThan(2_000);
+    expect((await me(second)).status).toBe(401);
+    // A process started after the logout loads the ended sessions before it serves.
+    const third = await anotherApi();
+    expect((await me(third)).status).toBe(401);
+    // The refresh token of the session is gone too.
+    expect((await alice.post('/auth/refresh', { refresh_token: login.body.refresh_token })).status).toBe(401);
+  });
 });
 
 interface Answer {

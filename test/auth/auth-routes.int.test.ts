@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServices, createAuthServices } from '../../src/auth/auth-services.ts';
 import { createRouter } from '../../src/http/app-env.ts';
@@ -36,6 +37,7 @@ beforeAll(async () => {
   auth = await createAuthServices({
     db: runtime.db,
     config: dbs.config,
+    nats: runtime.nats,
     argon2: { memory: 256, passes: 1, parallelism: 1 },
   });
   app = createRouter();
@@ -45,6 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await auth?.close();
   await runtime?.close();
   await dbs?.dispose();
   await nats?.dispose();
@@ -368,6 +371,82 @@ describe('refresh and logout', () => {
     ).toBe(401);
     // Logging out again, or with nothing, is not an error.
     expect((await call('POST', '/auth/logout')).status).toBe(204);
+  });
+});
+
+describe('logout ends the session for real', () => {
+  const me = (accessToken: unknown) =>
+    call('GET', '/users/me', { headers: { Authorization: `Bearer ${accessToken}` } });
+
+  it('refuses the access token after a logout with the refresh token, and every token of that session', async () => {
+    const { login } = await registerAndLogin();
+    const rotated = await call('POST', '/auth/refresh', {
+      json: { refresh_token: login.data.refresh_token },
+    });
+    const other = await call('POST', '/auth/login', {
+      json: { email: (await me(login.data.access_token)).data.email, password: PASSWORD },
+    });
+    expect((await me(login.data.access_token)).status).toBe(200);
+    expect((await me(rotated.data.access_token)).status).toBe(200);
+
+    expect(
+      (await call('POST', '/auth/logout', { json: { refresh_token: rotated.data.refresh_token } })).status,
+    ).toBe(204);
+    expectProblem(await me(login.data.access_token), 401, 'invalid_token');
+    expectProblem(await me(rotated.data.access_token), 401, 'invalid_token');
+    // Another login of the same user is another session: it goes on.
+    expect((await me(other.data.access_token)).status).toBe(200);
+  });
+
+  it('ends the session of a Bearer token sent alone, its refresh token included', async () => {
+    const { login } = await registerAndLogin();
+    const out = await call('POST', '/auth/logout', {
+      headers: { Authorization: `Bearer ${login.data.access_token}` },
+    });
+    expect(out.status).toBe(204);
+    expectProblem(await me(login.data.access_token), 401, 'invalid_token');
+    expectProblem(
+      await call('POST', '/auth/refresh', { json: { refresh_token: login.data.refresh_token } }),
+      401,
+      'refresh_token_reused',
+    );
+  });
+
+  it('ends the session of the cv_access cookie only with the CSRF header', async () => {
+    const { login } = await registerAndLogin();
+    const access = cookieHeader(login.cookies, ['cv_access', 'cv_csrf']);
+    expect((await call('POST', '/auth/logout', { headers: { Cookie: access } })).status).toBe(204);
+    expect((await me(login.data.access_token)).status).toBe(200);
+    const out = await call('POST', '/auth/logout', {
+      headers: { Cookie: access, 'X-CSRF-Token': login.cookies.cv_csrf!.value },
+    });
+    expect(out.status).toBe(204);
+    expectProblem(await me(login.data.access_token), 401, 'invalid_token');
+  });
+
+  it('ends the session when a used refresh token comes back (a stolen copy)', async () => {
+    const { login } = await registerAndLogin();
+    const rotated = await call('POST', '/auth/refresh', {
+      json: { refresh_token: login.data.refresh_token },
+    });
+    expect((await me(rotated.data.access_token)).status).toBe(200);
+    expectProblem(
+      await call('POST', '/auth/refresh', { json: { refresh_token: login.data.refresh_token } }),
+      401,
+      'refresh_token_reused',
+    );
+    expectProblem(await me(rotated.data.access_token), 401, 'invalid_token');
+  });
+
+  it('stores the ended session in the NATS KV bucket, for the other API processes', async () => {
+    const { login } = await registerAndLogin();
+    const before = auth.sessions.size;
+    await call('POST', '/auth/logout', { json: { refresh_token: login.data.refresh_token } });
+    expect(auth.sessions.size).toBe(before + 1);
+    const kv = await new Kvm(runtime.nats.nc).open('CV_REVOKED_SESSIONS');
+    const status = await kv.status();
+    expect(status.ttl).toBeGreaterThanOrEqual(dbs.config.CV_ACCESS_TOKEN_TTL_SECONDS * 1000);
+    expect(status.values).toBeGreaterThanOrEqual(1);
   });
 });
 

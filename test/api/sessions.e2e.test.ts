@@ -78,6 +78,29 @@ describe('logout', () => {
     // The refresh token of the session is gone too.
     expect((await alice.post('/auth/refresh', { refresh_token: login.body.refresh_token })).status).toBe(401);
   });
+
+  it('still reaches the other processes after NATS restarts (their watch resumes)', async () => {
+    const second = await anotherApi();
+    await system.nats.stop();
+    await system.nats.start();
+    const bob = new ApiClient(system.baseUrl);
+    const email = 'after.restart@example.com';
+    // The first requests after the restart may meet the reconnect: retried until the API is back.
+    await waitUntil('register after the restart', async () => {
+      const res = await bob.post('/auth/register', { email, password: PASSWORD });
+      return res.status === 201 || res.status === 409;
+    });
+    const login = await bob.post<{ access_token: string; refresh_token: string }>('/auth/login', {
+      email,
+      password: PASSWORD,
+    });
+    expect(login.status).toBe(200);
+    const me = (baseUrl: string) =>
+      fetch(`${baseUrl}/users/me`, { headers: { authorization: `Bearer ${login.body.access_token}` } });
+    expect((await me(second)).status).toBe(200);
+    expect((await bob.post('/auth/logout', { refresh_token: login.body.refresh_token })).status).toBe(204);
+    await waitUntil('refused by the second api', async () => (await me(second)).status === 401, 5_000);
+  });
 });
 
 interface Answer {

@@ -56,6 +56,16 @@ export class ForbiddenError extends AppError {
 }
 
 /** Too many attempts; the same request may be allowed after `retryAfterSeconds` (the Retry-After header). */
+/** The request's body is larger than the API takes. */
+export class PayloadTooLargeError extends AppError {
+  readonly status = 413;
+}
+
+/** The request has a body the API cannot read: not JSON. */
+export class UnsupportedMediaTypeError extends AppError {
+  readonly status = 415;
+}
+
 export class TooManyRequestsError extends AppError {
   readonly status = 429;
   /** What the HTTP answer's Retry-After says. */

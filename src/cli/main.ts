@@ -3,6 +3,7 @@ import { ConfigError } from '../config/config.ts';
 import { allRoles } from '../roles/registry.ts';
 import type { RoleName } from '../roles/role.ts';
 import { stackUp } from '../stack/stack.ts';
+import { openapiCommand } from './openapi-command.ts';
 import { projectionsCommand } from './projections-command.ts';
 import { migrateCommand, runRoles } from './run-roles.ts';
 import { stackCommand } from './stack-command.ts';
@@ -14,6 +15,7 @@ const usage = `usage: chronoverse <command>
   start                                    stack up, migrate, run every role, print the URL (npm start)
   migrate                                  apply PostgreSQL, ClickHouse and JetStream migrations
   projections rebuild [name]               drop a projection's rows and replay the event log into them
+  openapi [file]                           write the API's OpenAPI document (no service needed)
   stack up|down|status|reset               the local stack of real services`;
 
 const [command, ...args] = process.argv.slice(2);
@@ -26,6 +28,8 @@ async function main(): Promise<number> {
       return migrateCommand();
     case 'projections':
       return projectionsCommand(args);
+    case 'openapi':
+      return openapiCommand(args);
     case 'api':
     case 'scheduler':
     case 'executor':

@@ -18,7 +18,9 @@ import { healthRoutes } from './health-routes.ts';
 import { jobRoutes } from './job-routes.ts';
 import { logRoutes } from './log-routes.ts';
 import { notificationRoutes } from './notification-routes.ts';
+import { completeDocument } from './openapi-document.ts';
 import { notFound, onError } from './problem.ts';
+import { requestLimits } from './request-limits.ts';
 import { requireAuth } from './require-auth.ts';
 import { streamSources } from './sse-sources.ts';
 import { tickRoutes } from './tick-routes.ts';
@@ -48,6 +50,7 @@ export const protectedPrefixes = ['/workflows', '/notifications', '/analytics', 
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
+  for (const limit of requestLimits()) app.use('*', limit);
   app.route('/', healthRoutes(deps.readinessProbes));
   if (deps.api) {
     const api = deps.api;
@@ -66,7 +69,7 @@ export function createApp(deps: AppDeps) {
     app.route('/', analyticsRoutes({ ...api, sources }));
     app.route('/', logRoutes({ ...api, sources, log: deps.log }));
     app.route('/', eventsRoutes({ ...api, sources, log: deps.log }));
-    app.doc31('/openapi.json', {
+    const documentConfig = {
       openapi: '3.1.0',
       info: {
         title: 'Chronoverse API',
@@ -77,6 +80,12 @@ export function createApp(deps: AppDeps) {
       servers: [
         { url: api.config.CV_PUBLIC_URL ?? `http://${api.config.CV_HTTP_HOST}:${api.config.CV_HTTP_PORT}` },
       ],
+    };
+    // Built once, on the first request: the routes are all mounted by then and never change.
+    let document: object | undefined;
+    app.get('/openapi.json', (c) => {
+      document ??= completeDocument(app.getOpenAPI31Document(documentConfig as never));
+      return c.json(document);
     });
     app.get('/docs', (c) => c.html(docsPage('/openapi.json')));
   }

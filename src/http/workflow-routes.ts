@@ -10,6 +10,7 @@ import type { WorkflowCommand } from '../events/workflow-events.ts';
 import { mapPage } from '../queries/paging.ts';
 import { waitForReadModel } from '../queries/read-your-writes.ts';
 import { findWorkflow, listWorkflows, workflowFromLog } from '../queries/workflows.ts';
+import { ContainerPayload, HeartbeatPayload } from '../workflows/payload-schemas.ts';
 import { type AppEnv, createRouter, validationErrorFrom } from './app-env.ts';
 import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
 import { claimIdempotencyKey } from './idempotency.ts';
@@ -34,6 +35,9 @@ const IfMatchHeader = z.object({ 'if-match': z.string().optional() });
 
 export function workflowRoutes(deps: RouteDeps) {
   const app = createRouter();
+  // Named in the create and update bodies' documents (PAYLOAD_BY_KIND), which refer to them by name.
+  app.openAPIRegistry.register('HeartbeatPayload', HeartbeatPayload);
+  app.openAPIRegistry.register('ContainerPayload', ContainerPayload);
 
   /** Runs a command on the caller's workflow, waits for the read model, answers with the workflow. */
   async function command(

@@ -3,6 +3,9 @@
 import { z } from '@hono/zod-openapi';
 import { parseDuration } from './duration.ts';
 
+/** What parseDuration reads; the document states it, so a client can check before it sends. */
+const DURATION_PATTERN = '^\\s*([0-9]+(\\.[0-9]+)?(ms|s|m|h))+\\s*$';
+
 const duration = (fallback: string, maxMs: number, what: string) =>
   z
     .string()
@@ -10,14 +13,21 @@ const duration = (fallback: string, maxMs: number, what: string) =>
     .refine((v) => parseDuration(v) !== undefined, { message: 'a duration such as "30s", "5m" or "1h30m"' })
     .refine((v) => (parseDuration(v) ?? 0) > 0 && (parseDuration(v) ?? 0) <= maxMs, {
       message: `${what} must be more than 0 and at most ${maxMs / 60_000} minutes`,
-    });
+    })
+    .openapi({
+      pattern: DURATION_PATTERN,
+      description: `A duration such as "30s", "5m" or "1h30m" (units ms, s, m, h), more than 0 and at most ${maxMs / 60_000} minutes. Default ${fallback}.`,
+      // Read by the contract test's request generator: a bound that a pattern cannot state.
+      'x-maximum-ms': maxMs,
+    } as never);
 
 export const HeartbeatPayload = z
   .strictObject({
     endpoint: z
       .string()
       .url()
-      .refine((u) => /^https?:\/\//i.test(u), { message: 'endpoint must be an http or https URL' }),
+      .refine((u) => /^https?:\/\//i.test(u), { message: 'endpoint must be an http or https URL' })
+      .openapi({ format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', description: 'An http or https URL' }),
     expected_status_code: z.number().int().min(100).max(599).default(200),
     headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
     timeout: duration('10s', 5 * 60_000, 'timeout'),

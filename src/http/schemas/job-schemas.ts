@@ -1,5 +1,6 @@
 // Request and response shapes of the job API.
 import { z } from '@hono/zod-openapi';
+import { uuidParam } from './id-schemas.ts';
 
 const Timestamp = z.string().openapi({ format: 'date-time' });
 const JobStatus = z.enum(['PENDING', 'QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELED']);
@@ -39,16 +40,7 @@ export const JobListQuery = z.object({
   trigger: z.enum(['AUTOMATIC', 'MANUAL']).optional(),
 });
 
-export const JobParams = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-  jobId: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'jobId', in: 'path' } }),
-});
+export const JobParams = z.object({ id: uuidParam('id'), jobId: uuidParam('jobId') });
 
 export const Scheduled = z
   .object({ job_id: z.string(), scheduled_at: Timestamp.nullable() })

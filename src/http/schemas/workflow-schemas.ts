@@ -4,9 +4,22 @@ import { z } from '@hono/zod-openapi';
 import type { CatchUpPolicy, OverlapPolicy, WorkflowSchedule } from '../../events/workflow-events.ts';
 import { scheduleSpecProblem } from '../../scheduler/schedule.ts';
 import { ContainerPayload, HeartbeatPayload } from '../../workflows/payload-schemas.ts';
+import { uuidParam } from './id-schemas.ts';
 
 export const CronSchedule = z
-  .strictObject({ cron: z.string().min(1).max(255), timezone: z.string().min(1).max(64).default('UTC') })
+  .strictObject({
+    cron: z.string().min(1).max(255).openapi({
+      format: 'cron',
+      description:
+        '5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first); ranges, lists, steps, names, L; `+` before the weekday requires both days. An expression that never fires (0 0 30 2 *) is refused. See docs/scheduling.md.',
+      example: '*/15 * * * *',
+    }),
+    timezone: z.string().min(1).max(64).default('UTC').openapi({
+      format: 'time-zone',
+      description: 'An IANA time zone known to the server (Intl), default UTC',
+      example: 'Europe/Berlin',
+    }),
+  })
   .openapi('CronSchedule');
 
 const Kind = z.enum(['HEARTBEAT', 'CONTAINER']);
@@ -136,12 +149,22 @@ const Name = z
   .trim()
   .min(1)
   .max(255)
-  .refine((v) => !hasControlCharacter(v), { message: 'a name has no control characters' });
+  .refine((v) => !hasControlCharacter(v), { message: 'a name has no control characters' })
+  .openapi({
+    description:
+      '1 to 255 characters once leading and trailing white space is trimmed; no control characters (U+0000–U+001F, U+007F)',
+    pattern: '^[^\\u0000-\\u001F\\u007F]*[^\\s\\u0000-\\u001F\\u007F][^\\u0000-\\u001F\\u007F]*$',
+  });
 const LogRetention = z.boolean().openapi({
   description:
     "Default true: the jobs' log lines are stored (for CV_LOG_RETENTION_DAYS). false: they are not; the live tail still shows them while a job runs. A change applies to jobs created after it.",
 });
-const Instant = z.string().max(64).openapi({ format: 'date-time', description: 'RFC 3339 with an offset' });
+const Instant = z.string().max(64).openapi({
+  format: 'date-time',
+  description: 'RFC 3339 with an offset (Z or ±hh:mm); a date that does not exist (2026-02-30) is refused',
+  pattern:
+    '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$',
+});
 
 /** Exactly one of interval, schedule or at; the rest are optional policies (see docs/scheduling.md). */
 const scheduleFields = {
@@ -163,6 +186,38 @@ const scheduleFields = {
     .openapi({ description: 'Default skip' }),
   catch_up: z.enum(['latest', 'all', 'none']).optional().openapi({ description: 'Default latest' }),
 };
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const PAYLOAD_AS_TEXT = {
+  type: 'string',
+  contentMediaType: 'application/json',
+  description: 'The same payload as JSON text, as the original Chronoverse clients sent it',
+};
+/** The document's view of `payload`: the kind decides which payload (validated in parsePayload). */
+const PAYLOAD_BY_KIND = [
+  {
+    title: 'HEARTBEAT workflow',
+    required: ['kind'],
+    properties: {
+      kind: { const: 'HEARTBEAT' },
+      payload: { anyOf: [ref('HeartbeatPayload'), PAYLOAD_AS_TEXT] },
+    },
+  },
+  {
+    title: 'CONTAINER workflow',
+    required: ['kind'],
+    properties: {
+      kind: { const: 'CONTAINER' },
+      payload: { anyOf: [ref('ContainerPayload'), PAYLOAD_AS_TEXT] },
+    },
+  },
+];
+/** toSchedule's rule, as the document states it. */
+const EXACTLY_ONE_SCHEDULE_KIND = [
+  { title: 'every N minutes', required: ['interval'] },
+  { title: 'cron in a time zone', required: ['schedule'] },
+  { title: 'once', required: ['at'] },
+];
 
 export const CreateWorkflowBody = z
   .strictObject({
@@ -186,18 +241,36 @@ export const CreateWorkflowBody = z
       log_retention: body.log_retention,
     };
   })
-  .openapi('CreateWorkflow');
+  .openapi('CreateWorkflow', {
+    description:
+      'A workflow: its kind with the payload of that kind, and exactly one of interval, schedule or at. end_at, if given with start_at, is not before it.',
+    allOf: [{ oneOf: PAYLOAD_BY_KIND }, { oneOf: EXACTLY_ONE_SCHEDULE_KIND }],
+  } as never);
 
 /** PUT replaces what it names; the kind cannot change (a different kind is a different workflow). */
 export const UpdateWorkflowBody = z
   .strictObject({
     name: Name.optional(),
-    payload: PayloadInput.optional(),
+    payload: PayloadInput.optional().openapi({
+      description: "The payload of the workflow's kind, as an object or as JSON text",
+      anyOf: [ref('HeartbeatPayload'), ref('ContainerPayload'), PAYLOAD_AS_TEXT],
+    } as never),
     ...scheduleFields,
     max_consecutive_job_failures_allowed: MaxFailures.optional(),
     log_retention: LogRetention.optional(),
   })
-  .openapi('UpdateWorkflow');
+  .openapi('UpdateWorkflow', {
+    description:
+      "Replaces the fields it names and keeps the others; an empty body is refused (422, nothing to update). The kind cannot change: payload is the payload of the workflow's kind. At most one of interval, schedule or at; a schedule policy alone (start_at, end_at, dst, overlap_policy, catch_up) keeps the schedule and changes that policy.",
+    minProperties: 1,
+    not: {
+      anyOf: [
+        { required: ['interval', 'schedule'] },
+        { required: ['interval', 'at'] },
+        { required: ['schedule', 'at'] },
+      ],
+    },
+  } as never);
 
 export type WorkflowChanges = {
   name?: string;
@@ -296,10 +369,5 @@ export const WorkflowListQuery = z.object({
   interval_max: z.coerce.number().int().min(1).max(10_080).optional(),
 });
 
-export const IdParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
+export const IdParam = z.object({ id: uuidParam('id') });
 export const Created = z.object({ id: z.string(), version: z.number().int() }).openapi('Created');

@@ -55,7 +55,6 @@ export class ForbiddenError extends AppError {
   readonly status = 403;
 }
 
-/** Too many attempts; the same request may be allowed after `retryAfterSeconds` (the Retry-After header). */
 /** The request's body is larger than the API takes. */
 export class PayloadTooLargeError extends AppError {
   readonly status = 413;
@@ -66,6 +65,7 @@ export class UnsupportedMediaTypeError extends AppError {
   readonly status = 415;
 }
 
+/** Too many attempts; the same request may be allowed after `retryAfterSeconds` (the Retry-After header). */
 export class TooManyRequestsError extends AppError {
   readonly status = 429;
   /** What the HTTP answer's Retry-After says. */

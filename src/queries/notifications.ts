@@ -29,12 +29,13 @@ export async function listNotifications(db: Db, userId: string, f: NotificationF
   if (f.unread) query = query.where('read_at', 'is', null);
   if (f.cursor) {
     const [read, at, id] = decodeCursor(f.cursor, ['boolean', 'date', 'string']);
+    // The order is (is read ascending, created_at descending, id descending): the rows after the
+    // cursor are those of a later half, or of the same half and older. One row comparison cannot
+    // say that (its directions differ), so the halves are compared apart.
     query = query.where(
-      sql<boolean>`(${isRead}, created_at, id) > (${read}, ${at}::timestamptz, ${id})`.$castTo<boolean>(),
+      sql<boolean>`(${isRead} > ${read} or (${isRead} = ${read} and (created_at, id) < (${at}::timestamptz, ${id})))`.$castTo<boolean>(),
     );
   }
-  // Keyset order (is_read asc, created_at desc, id desc) expressed so one row comparison works:
-  // compare on (is_read, -created_at, -id) by flipping the sort of the last two.
   const rows = await query
     .orderBy(isRead)
     .orderBy('created_at', 'desc')

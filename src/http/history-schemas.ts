@@ -7,8 +7,15 @@ export const HistoryQuery = z.object({
     .number()
     .int()
     .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
     .optional()
-    .openapi({ description: 'The next_after of the previous page' }),
+    // A coerced number documents itself as nullable; a query string holds no null.
+    .openapi({
+      type: 'integer',
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'The next_after of the previous page',
+    } as never),
   limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'Commits per page' }),
 });
 

@@ -43,7 +43,8 @@ export const ContainerPayload = z
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are letters, digits and _'),
         z.string().max(32_768),
       )
-      .default({}),
+      .default({})
+      .openapi({ propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } } as never),
     timeout: duration('30s', 60 * 60_000, 'timeout'),
     resources: z
       .strictObject({

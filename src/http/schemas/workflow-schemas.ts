@@ -188,11 +188,12 @@ const scheduleFields = {
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const PAYLOAD_AS_TEXT = {
+const payloadAsText = (payload: string) => ({
   type: 'string',
   contentMediaType: 'application/json',
-  description: 'The same payload as JSON text, as the original Chronoverse clients sent it',
-};
+  contentSchema: ref(payload),
+  description: `A ${payload} as JSON text, as the original Chronoverse clients sent it`,
+});
 /** The document's view of `payload`: the kind decides which payload (validated in parsePayload). */
 const PAYLOAD_BY_KIND = [
   {
@@ -200,7 +201,7 @@ const PAYLOAD_BY_KIND = [
     required: ['kind'],
     properties: {
       kind: { const: 'HEARTBEAT' },
-      payload: { anyOf: [ref('HeartbeatPayload'), PAYLOAD_AS_TEXT] },
+      payload: { anyOf: [ref('HeartbeatPayload'), payloadAsText('HeartbeatPayload')] },
     },
   },
   {
@@ -208,7 +209,7 @@ const PAYLOAD_BY_KIND = [
     required: ['kind'],
     properties: {
       kind: { const: 'CONTAINER' },
-      payload: { anyOf: [ref('ContainerPayload'), PAYLOAD_AS_TEXT] },
+      payload: { anyOf: [ref('ContainerPayload'), payloadAsText('ContainerPayload')] },
     },
   },
 ];
@@ -253,7 +254,12 @@ export const UpdateWorkflowBody = z
     name: Name.optional(),
     payload: PayloadInput.optional().openapi({
       description: "The payload of the workflow's kind, as an object or as JSON text",
-      anyOf: [ref('HeartbeatPayload'), ref('ContainerPayload'), PAYLOAD_AS_TEXT],
+      anyOf: [
+        ref('HeartbeatPayload'),
+        ref('ContainerPayload'),
+        payloadAsText('HeartbeatPayload'),
+        payloadAsText('ContainerPayload'),
+      ],
     } as never),
     ...scheduleFields,
     max_consecutive_job_failures_allowed: MaxFailures.optional(),

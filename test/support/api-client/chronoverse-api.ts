@@ -37,7 +37,7 @@ export interface ContainerPayload {
    */
   cmd?: string[];
   /** @default {} */
-  env?: Record<string, string>;
+  env?: Partial<Record<any, string>>;
   /**
    * A duration such as "30s", "5m" or "1h30m" (units ms, s, m, h), more than 0 and at most 60 minutes. Default 30s.
    * @default "30s"
@@ -216,12 +216,12 @@ export interface Created {
 export type CreateWorkflow = (
   | {
       kind: "HEARTBEAT";
-      /** The same payload as JSON text, as the original Chronoverse clients sent it */
+      /** A HeartbeatPayload as JSON text, as the original Chronoverse clients sent it */
       payload?: HeartbeatPayload | string;
     }
   | {
       kind: "CONTAINER";
-      /** The same payload as JSON text, as the original Chronoverse clients sent it */
+      /** A ContainerPayload as JSON text, as the original Chronoverse clients sent it */
       payload?: ContainerPayload | string;
     }
 ) & {
@@ -1158,8 +1158,9 @@ export class Api<
         /**
          * The next_after of the previous page
          * @min 0
+         * @max 9007199254740991
          */
-        after?: number | null;
+        after?: number;
         /**
          * Commits per page
          * @min 1
@@ -1290,8 +1291,9 @@ export class Api<
         /**
          * The next_after of the previous page
          * @min 0
+         * @max 9007199254740991
          */
-        after?: number | null;
+        after?: number;
         /**
          * Commits per page
          * @min 1

@@ -12,7 +12,7 @@ import { findWorkflow } from '../queries/workflows.ts';
 import { createRouter } from './app-env.ts';
 import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
 import { claimIdempotencyKey } from './idempotency.ts';
-import { json, security } from './openapi-helpers.ts';
+import { idempotencyKey, json, security } from './openapi-helpers.ts';
 import { commonErrors, conflictErrors } from './problem-schema.ts';
 import { etag, type RouteDeps } from './route-deps.ts';
 import { Job, JobListQuery, JobPage, JobParams, Scheduled } from './schemas/job-schemas.ts';
@@ -50,7 +50,7 @@ export function jobRoutes(deps: RouteDeps) {
       tags,
       security,
       summary: 'Run the workflow now (a MANUAL job)',
-      request: { params: IdParam, headers: z.object({ 'idempotency-key': z.string().optional() }) },
+      request: { params: IdParam, headers: z.object({ 'idempotency-key': idempotencyKey }) },
       responses: { 201: json(Scheduled, 'The job was scheduled'), ...commonErrors, 409: conflictErrors[409] },
     }),
     async (c) => {

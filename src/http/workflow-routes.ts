@@ -14,7 +14,7 @@ import { ContainerPayload, HeartbeatPayload } from '../workflows/payload-schemas
 import { type AppEnv, createRouter, validationErrorFrom } from './app-env.ts';
 import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
 import { claimIdempotencyKey } from './idempotency.ts';
-import { json, security } from './openapi-helpers.ts';
+import { idempotencyKey, json, security } from './openapi-helpers.ts';
 import { commonErrors, conflictErrors } from './problem-schema.ts';
 import { etag, parseIfMatch, type RouteDeps } from './route-deps.ts';
 import {
@@ -30,7 +30,7 @@ import {
 import { workflowJson } from './serialize.ts';
 
 const tags = ['workflows'];
-const IdempotencyHeader = z.object({ 'idempotency-key': z.string().optional() });
+const IdempotencyHeader = z.object({ 'idempotency-key': idempotencyKey });
 const IfMatchHeader = z.object({ 'if-match': z.string().optional() });
 
 export function workflowRoutes(deps: RouteDeps) {
@@ -230,6 +230,8 @@ export function workflowRoutes(deps: RouteDeps) {
       path: '/workflows/{id}/history',
       tags,
       security,
+      description:
+        "The workflow's audit log: every event in order, paged by `after` (the sequence of the last one read). It stays readable to its owner after the workflow is deleted; to anyone else it is a 404.",
       request: { params: IdParam, query: HistoryQuery },
       responses: { 200: json(HistoryPage, "The workflow's events, in order"), ...commonErrors },
     }),

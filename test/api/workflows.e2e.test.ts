@@ -122,6 +122,13 @@ describe('workflows', () => {
     expect((await alice.post(`/workflows/${id}/resume`)).status).toBe(409);
     expect((await alice.request('DELETE', `/workflows/${id}`)).status).toBe(204);
     expect((await alice.get(`/workflows/${id}`)).status).toBe(404);
+    // Its audit log stays readable to its owner, and to no one else.
+    const audit = await alice.get<{ items: { type: string }[] }>(`/workflows/${id}/history`);
+    expect(audit.status).toBe(200);
+    expect(audit.body.items.map((e) => e.type).at(-1)).toBe('WorkflowDeleted');
+    const stranger = new ApiClient(system.baseUrl);
+    await stranger.signUp('stranger.audit@example.com');
+    expect((await stranger.get(`/workflows/${id}/history`)).status).toBe(404);
   });
 
   it('honours Idempotency-Key on create: same body, same workflow; other body, 409', async () => {

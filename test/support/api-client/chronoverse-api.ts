@@ -1144,7 +1144,7 @@ export class Api<
       }),
 
     /**
-     * No description
+     * @description The workflow's audit log: every event in order, paged by `after` (the sequence of the last one read). It stays readable to its owner after the workflow is deleted; to anyone else it is a 404.
      *
      * @tags workflows
      * @name GetWorkflowHistory

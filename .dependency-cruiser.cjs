@@ -10,7 +10,12 @@
 //                                                                 the pure src/scheduler modules (PURE_SCHEDULER),
 //                                                                 src/logs/log-batch.ts (the CV_LOGS format),
 //                                                                 core, platform; never src/executor, kysely, pg
-//              src/auth (placed here: the API's login services; used by src/http and src/roles)
+//              src/web                                         -> the dashboard: src/queries (reads), src/auth (the
+//                                                                 session cookie), src/actors, src/events, the pure
+//                                                                 src/scheduler modules, core, platform; never
+//                                                                 src/http, src/executor, kysely, pg. src/http
+//                                                                 mounts it (WEB_ENTRY) and imports nothing else of it
+//              src/auth (placed here: the API's login services; used by src/http, src/web and src/roles)
 //                                                              -> core leaves, platform
 //   workers    src/reactors, src/scheduler, src/executor,      -> src/actors, src/events, src/workflows,
 //              src/projections, src/logs, src/queries             platform (src/queries also reads the table
@@ -43,6 +48,9 @@ const LOG_BATCH = '^src/logs/log-batch[.]ts$';
 /** What src/http may use of the scheduler: pure functions of a schedule, no process, no I/O. */
 const PURE_SCHEDULER =
   '^src/scheduler/(schedule|preview|tick-plan|due-times|cron-ticks|zoned-time|zone-transitions)[.]ts$';
+
+/** What src/http may use of src/web: the dashboard's routes, mounted beside the API's. */
+const WEB_ENTRY = '^src/web/routes[.]tsx$';
 
 const exact = (path) => `^${path.replace(/[.]/g, '[.]')}$`;
 
@@ -112,8 +120,33 @@ const rules = [
     from: { path: '^src/http/' },
     to: {
       path: '^src/',
-      pathNot: ['^src/(http|queries|auth)/', ...CORE_AND_LEAVES, ...PLATFORM, PURE_SCHEDULER, LOG_BATCH],
+      pathNot: [
+        '^src/(http|queries|auth)/',
+        ...CORE_AND_LEAVES,
+        ...PLATFORM,
+        PURE_SCHEDULER,
+        LOG_BATCH,
+        WEB_ENTRY,
+      ],
     },
+  },
+  {
+    name: 'web-imports-only-its-dependencies',
+    comment:
+      'src/web (the dashboard): reads through src/queries, the session through src/auth, src/actors and src/events, the pure scheduler modules, core and platform. Never src/http (the dashboard talks to the API over HTTP from the browser), src/executor or another worker.',
+    severity: 'error',
+    from: { path: '^src/web/' },
+    to: {
+      path: '^src/',
+      pathNot: ['^src/(web|queries|auth)/', ...CORE_AND_LEAVES, ...PLATFORM, PURE_SCHEDULER],
+    },
+  },
+  {
+    name: 'web-no-sql',
+    comment: 'SQL lives in src/queries: src/web imports neither kysely nor pg.',
+    severity: 'error',
+    from: { path: '^src/web/' },
+    to: { path: '^node_modules/(kysely|pg|pg-[^/]+|@types/pg)/' },
   },
   {
     name: 'http-no-sql',

@@ -9,6 +9,7 @@ import type { Probe } from '../health/readiness.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Db } from '../queries/db.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { dashboardRoutes } from '../web/routes.tsx';
 import { analyticsRoutes } from './analytics-routes.ts';
 import { createRouter } from './app-env.ts';
 import { authRoutes } from './auth-routes.ts';
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps) {
       return c.json(document);
     });
     app.get('/docs', (c) => c.html(docsPage('/openapi.json')));
+    app.route('/', dashboardRoutes({ ...api, log: deps.log }));
   }
   app.notFound(notFound(() => app.routes));
   app.onError(onError(deps.log));

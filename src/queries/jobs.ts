@@ -51,6 +51,29 @@ export async function listJobs(
   return keysetPage(rows, f.limit, newestFirst.key);
 }
 
+/**
+ * The newest job of each of the caller's workflows named (one index probe per workflow, on
+ * jobs_workflow_page); a workflow without jobs has no entry.
+ */
+export async function lastJobs(
+  db: Db,
+  userId: string,
+  workflowIds: readonly string[],
+): Promise<Map<string, JobRow>> {
+  if (workflowIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('jobs')
+    .selectAll()
+    .distinctOn('workflow_id')
+    .where('user_id', '=', userId)
+    .where('workflow_id', 'in', workflowIds)
+    .orderBy('workflow_id')
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  return new Map(rows.map((r) => [r.workflow_id, r]));
+}
+
 /** When the job is scheduled, as the read model has it; null when it has no row (yet). */
 export async function jobScheduledAt(db: Db, jobId: string): Promise<string | null> {
   const row = await db.selectFrom('jobs').select('scheduled_at').where('id', '=', jobId).executeTakeFirst();

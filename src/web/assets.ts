@@ -1,0 +1,53 @@
+// The dashboard's static files (client scripts, the style sheet, the icon), read once from
+// src/web/static and served from /assets/<name>. Pages link them as /assets/<name>?v=<hash>, so a
+// browser may keep each one for a year: a changed file has another URL.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import type { Context } from 'hono';
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+interface Asset {
+  readonly body: Buffer;
+  readonly type: string;
+  readonly hash: string;
+}
+
+const dir = join(import.meta.dirname, 'static');
+
+function load(): ReadonlyMap<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const name of readdirSync(dir)) {
+    const type = TYPES[extname(name)];
+    if (!type) continue;
+    const body = readFileSync(join(dir, name));
+    assets.set(name, { body, type, hash: createHash('sha256').update(body).digest('hex').slice(0, 12) });
+  }
+  return assets;
+}
+
+const assets = load();
+
+/** The URL of a static file, with its content hash. */
+export function assetUrl(name: string): string {
+  const asset = assets.get(name);
+  if (!asset) throw new Error(`no asset ${name} in ${dir}`);
+  return `/assets/${name}?v=${asset.hash}`;
+}
+
+export function serveAsset(c: Context, name: string): Response | undefined {
+  const asset = assets.get(name);
+  if (!asset) return undefined;
+  const current = c.req.query('v') === asset.hash;
+  return c.body(new Uint8Array(asset.body), 200, {
+    'Content-Type': asset.type,
+    'Cache-Control': current ? 'public, max-age=31536000, immutable' : 'no-cache',
+    ETag: `"${asset.hash}"`,
+    'X-Content-Type-Options': 'nosniff',
+  });
+}

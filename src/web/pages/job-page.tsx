@@ -1,0 +1,124 @@
+// One job: its timeline (scheduled → queued → started → ended, with lateness), its result, and the
+// live log (log.js: EventSource on the API's own stream, lines added as text nodes).
+import type { JobRow, WorkflowRow } from '../../infra/database.ts';
+import { Badge, durationWords, Time } from '../components.tsx';
+import { Layout } from '../layout.tsx';
+
+const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELED']);
+
+export function JobPage(props: { email: string; w: WorkflowRow; job: JobRow }) {
+  const { w, job } = props;
+  const base = `/workflows/${w.id}/jobs/${job.id}`;
+  const lateness =
+    job.started_at && job.scheduled_at ? job.started_at.getTime() - job.scheduled_at.getTime() : undefined;
+  return (
+    <Layout
+      title={`Job ${job.id.slice(0, 8)} · ${w.name}`}
+      page="job"
+      email={props.email}
+      scripts={['log.js']}
+    >
+      <p class="crumbs">
+        <a href="/">Workflows</a> / <a href={`/w/${w.id}`}>{w.name}</a> /
+      </p>
+      <div class="title-row">
+        <h1>
+          Job <span class="mono">{job.id.slice(0, 8)}</span>
+        </h1>
+        <Badge status={job.status} live={{ 'data-job-status': job.id }} />
+      </div>
+      <div class="actions" id="job-actions" data-workflow={w.id} data-job={job.id}>
+        <button type="button" data-action="cancel" disabled={FINAL.has(job.status)}>
+          ⊘ Cancel
+        </button>
+        <span id="action-error" class="error" role="alert" />
+      </div>
+      <div class="grid">
+        <section class="card">
+          <h2>Timeline</h2>
+          <ol class="timeline">
+            <li>
+              <span class="step">Scheduled</span> <Time at={job.scheduled_at} />
+            </li>
+            <li>
+              <span class="step">Queued</span>{' '}
+              <Time at={job.queued_at} live={{ 'data-job-queued': job.id }} />
+            </li>
+            <li>
+              <span class="step">Started</span>{' '}
+              <Time at={job.started_at} live={{ 'data-job-started': job.id }} />
+              {lateness !== undefined && (
+                <span class="muted"> ({durationWords(Math.max(0, lateness))} late)</span>
+              )}
+            </li>
+            <li>
+              <span class="step">Ended</span>{' '}
+              <Time at={job.completed_at} live={{ 'data-job-ended': job.id }} />
+            </li>
+          </ol>
+        </section>
+        <section class="card">
+          <h2>Result</h2>
+          <dl class="facts">
+            <dt>Trigger</dt>
+            <dd>{job.trigger === 'MANUAL' ? 'Manual (run now)' : 'Scheduled'}</dd>
+            <dt>Attempt</dt>
+            <dd>{String(job.attempt)}</dd>
+            <dt>Exit code</dt>
+            <dd data-job-exit={job.id}>{job.exit_code === null ? '—' : String(job.exit_code)}</dd>
+            {job.failure_kind && (
+              <>
+                <dt>Failure</dt>
+                <dd>
+                  {job.failure_kind} · {job.failure_reason ?? ''}
+                </dd>
+              </>
+            )}
+            {job.error_message && (
+              <>
+                <dt>Error</dt>
+                <dd class="error-text">{job.error_message}</dd>
+              </>
+            )}
+            {job.image_digest && (
+              <>
+                <dt>Image digest</dt>
+                <dd class="mono">{job.image_digest}</dd>
+              </>
+            )}
+          </dl>
+        </section>
+      </div>
+      <section class="card">
+        <div class="log-head">
+          <h2>Log</h2>
+          <label>
+            Stream{' '}
+            <select id="log-stream">
+              <option value="">All</option>
+              <option value="stdout">stdout</option>
+              <option value="stderr">stderr</option>
+            </select>
+          </label>
+          <span id="log-state" class="muted" role="status">
+            Connecting…
+          </span>
+          <button type="button" id="log-follow" class="ghost" hidden>
+            ↓ Follow
+          </button>
+          <a href={`${base}/logs/raw`} download={`job-${job.id}.log`}>
+            Download
+          </a>
+        </div>
+        <div
+          id="log"
+          role="log"
+          class="log"
+          data-stream={`${base}/events`}
+          tabindex={0}
+          aria-label="Job log"
+        />
+      </section>
+    </Layout>
+  );
+}

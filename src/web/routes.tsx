@@ -1,0 +1,243 @@
+// The web dashboard, served by the API role: server-rendered pages (hono/jsx) that read through
+// src/queries for the user of the session cookie, and static client scripts that write through the
+// JSON API (cookie + X-CSRF-Token) and follow the user's live streams (GET /events, a job's
+// /events). Every page is sent with a Content-Security-Policy that allows scripts from this origin
+// only: no inline script, no inline style, no other origin.
+import { type Context, Hono } from 'hono';
+import type { CommandHandler } from '../actors/command-handler.ts';
+import type { AuthServices } from '../auth/auth-services.ts';
+import { AppError, NotFoundError, UnavailableError } from '../errors.ts';
+import type { JobTable, WorkflowRow, WorkflowTable } from '../infra/database.ts';
+import { storeOutage } from '../infra/store-outage.ts';
+import type { Db } from '../queries/db.ts';
+import { findJob, lastJobs, listJobs } from '../queries/jobs.ts';
+import { mapPage } from '../queries/paging.ts';
+import { listTicks } from '../queries/ticks.ts';
+import { currentUser } from '../queries/users.ts';
+import { findWorkflow, listWorkflows } from '../queries/workflows.ts';
+import { preview } from '../scheduler/preview.ts';
+import { specOf } from '../scheduler/tick-plan.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { serveAsset } from './assets.ts';
+import { AuthPage, ErrorPage, ResumePage } from './pages/auth-pages.tsx';
+import { JobPage } from './pages/job-page.tsx';
+import { WorkflowPage } from './pages/workflow-page.tsx';
+import { WorkflowsPage } from './pages/workflows-page.tsx';
+import { pageSession, safeNext } from './session.ts';
+
+export interface DashboardDeps {
+  readonly db: Db;
+  readonly commands: CommandHandler;
+  readonly auth: Pick<AuthServices, 'tokens'>;
+  readonly log?: Logger;
+  readonly now?: () => Date;
+}
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const WORKFLOW_KINDS: readonly WorkflowTable['kind'][] = ['HEARTBEAT', 'CONTAINER'];
+const WORKFLOW_STATUSES: readonly WorkflowTable['status'][] = ['ACTIVE', 'PAUSED', 'TERMINATED'];
+const BUILD_STATUSES: readonly WorkflowTable['build_status'][] = [
+  'NONE',
+  'QUEUED',
+  'STARTED',
+  'COMPLETED',
+  'FAILED',
+  'CANCELED',
+];
+const JOB_STATUSES: readonly JobTable['status'][] = [
+  'PENDING',
+  'QUEUED',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELED',
+];
+const TRIGGERS: readonly JobTable['trigger'][] = ['AUTOMATIC', 'MANUAL'];
+
+/** The value if it is one of the allowed ones; a filter the page does not know is no filter. */
+function oneOf<T extends string>(allowed: readonly T[], value: string | undefined): T | undefined {
+  return allowed.find((a) => a === value);
+}
+
+/** Text from the query string, without NUL (which no store accepts) and of a sane length. */
+function text(value: string | undefined, max = 256): string | undefined {
+  if (!value) return undefined;
+  const clean = value.replaceAll('\u0000', '').slice(0, max);
+  return clean || undefined;
+}
+
+function html(c: Context, node: unknown, status = 200): Response {
+  return c.html(`<!doctype html>${String(node)}`, status as 200, {
+    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'same-origin',
+    'Cache-Control': 'no-store',
+  });
+}
+
+type Render = (c: Context, userId: string, email: string) => Promise<Response>;
+
+export function dashboardRoutes(deps: DashboardDeps): Hono {
+  const app = new Hono();
+  const now = deps.now ?? (() => new Date());
+
+  /** A page for the signed-in user: else resume the session (refresh) or log in; errors as pages. */
+  function page(render: Render) {
+    return async (c: Context): Promise<Response> => {
+      let email: string | undefined;
+      try {
+        const session = await pageSession(c, deps.auth.tokens);
+        if (session.kind === 'refreshable') return html(c, <ResumePage />);
+        if (session.kind === 'none') {
+          const here = c.req.path + (new URL(c.req.url).search ?? '');
+          return c.redirect(here === '/' ? '/login' : `/login?next=${encodeURIComponent(here)}`, 302);
+        }
+        email = (await currentUser(deps.db, deps.commands, session.userId)).email;
+        return await render(c, session.userId, email);
+      } catch (thrown) {
+        const err = storeOutage(thrown as Error) ?? thrown;
+        if (err instanceof NotFoundError) {
+          return html(
+            c,
+            <ErrorPage status={404} title="Not found" detail="There is no such page here." email={email} />,
+            404,
+          );
+        }
+        if (err instanceof UnavailableError) {
+          c.header('Retry-After', String(err.retryAfterSeconds));
+          return html(
+            c,
+            <ErrorPage
+              status={503}
+              title="Unavailable"
+              detail="A store did not answer. Try again in a moment."
+              email={email}
+            />,
+            503,
+          );
+        }
+        if (err instanceof AppError && err.status < 500) {
+          return html(
+            c,
+            <ErrorPage status={err.status} title="Cannot show this" detail={err.message} email={email} />,
+            err.status,
+          );
+        }
+        deps.log?.error('dashboard page failed', { error: err, path: c.req.path });
+        return html(
+          c,
+          <ErrorPage
+            status={500}
+            title="Something went wrong"
+            detail="The error has been logged."
+            email={email}
+          />,
+          500,
+        );
+      }
+    };
+  }
+
+  app.get('/assets/:name', (c) => serveAsset(c, c.req.param('name')) ?? c.notFound());
+
+  for (const mode of ['login', 'signup'] as const) {
+    app.get(`/${mode}`, async (c) => {
+      const next = safeNext(c.req.query('next'));
+      const session = await pageSession(c, deps.auth.tokens);
+      if (session.kind === 'user') return c.redirect(next, 302);
+      const message = c.req.query('expired')
+        ? 'expired'
+        : c.req.query('logged_out')
+          ? 'logged_out'
+          : undefined;
+      return html(c, <AuthPage mode={mode} next={next} message={message} />);
+    });
+  }
+
+  app.get(
+    '/',
+    page(async (c, userId, email) => {
+      const query = {
+        q: text(c.req.query('q')),
+        kind: oneOf(WORKFLOW_KINDS, c.req.query('kind')),
+        status: oneOf(WORKFLOW_STATUSES, c.req.query('status')),
+        build_status: oneOf(BUILD_STATUSES, c.req.query('build_status')),
+      };
+      const cursor = text(c.req.query('cursor'), 512);
+      const rows = await listWorkflows(deps.db, userId, { ...query, cursor, limit: 50 });
+      const at = now();
+      const last = await lastJobs(
+        deps.db,
+        userId,
+        rows.items.map((w) => w.id),
+      );
+      const items = mapPage(rows, (row) => ({ row, nextFire: nextFire(row, at), lastJob: last.get(row.id) }));
+      return html(c, <WorkflowsPage email={email} query={query} page={items} paged={Boolean(cursor)} />);
+    }),
+  );
+
+  app.get(
+    '/w/:id',
+    page(async (c, userId, email) => {
+      const id = c.req.param('id') ?? '';
+      if (!UUID.test(id)) throw new NotFoundError('workflow_not_found', 'No such workflow');
+      const w = await findWorkflow(deps.db, userId, id);
+      const query = {
+        status: oneOf(JOB_STATUSES, c.req.query('status')),
+        trigger: oneOf(TRIGGERS, c.req.query('trigger')),
+        cursor: text(c.req.query('cursor'), 512),
+        ticks_cursor: text(c.req.query('ticks_cursor'), 512),
+      };
+      const [jobs, ticks] = await Promise.all([
+        listJobs(deps.db, userId, id, { ...query, limit: 25 }),
+        listTicks(deps.db, userId, id, { cursor: query.ticks_cursor, limit: 20 }),
+      ]);
+      const upcoming = w.status === 'ACTIVE' ? safePreview(w, now(), 5) : [];
+      return html(
+        c,
+        <WorkflowPage email={email} w={w} jobs={jobs} ticks={ticks} upcoming={upcoming} query={query} />,
+      );
+    }),
+  );
+
+  app.get(
+    '/w/:id/jobs/:jobId',
+    page(async (c, userId, email) => {
+      const id = c.req.param('id') ?? '';
+      const jobId = c.req.param('jobId') ?? '';
+      if (!UUID.test(id) || !UUID.test(jobId)) throw new NotFoundError('job_not_found', 'No such job');
+      const w = await findWorkflow(deps.db, userId, id);
+      const job = await findJob(deps.db, userId, id, jobId);
+      return html(c, <JobPage email={email} w={w} job={job} />);
+    }),
+  );
+
+  return app;
+}
+
+/** The next fires of a workflow, as GET /workflows/{id}/schedule/preview computes them. */
+function safePreview(w: WorkflowRow, at: Date, count: number) {
+  const from = w.last_tick_at && w.last_tick_at > at ? w.last_tick_at : at;
+  try {
+    return preview(specOf(w.schedule, w.created_at), from, count);
+  } catch {
+    return [];
+  }
+}
+
+function nextFire(w: WorkflowRow, at: Date): string | null {
+  if (w.status !== 'ACTIVE') return null;
+  return safePreview(w, at, 1)[0]?.at ?? null;
+}

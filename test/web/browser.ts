@@ -1,0 +1,37 @@
+// Real Chromium for the dashboard's browser tests: Debian's package (`apt-get install chromium`;
+// .ci/run installs it), driven by playwright-core, never a browser downloaded by a tool. Without the
+// binary the browser tests are skipped with a message saying so.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CV_CHROMIUM_PATH || '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+export const NO_CHROMIUM = `browser tests skipped: no Chromium at ${CHROMIUM} (install Debian's package: apt-get install chromium; .ci/run does)`;
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+/** Screenshots go to a git-ignored folder; the README shows copies of a few from docs/screenshots. */
+export const SCREENSHOTS = resolve(import.meta.dirname, '../../.data/screenshots');
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Everything a page reports as an error: console errors (CSP violations are among them) and uncaught exceptions. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return errors;
+}

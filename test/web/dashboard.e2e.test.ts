@@ -1,0 +1,250 @@
+// The dashboard in real Chromium against a real `chronoverse all` process: sign up in the browser,
+// create a workflow through the JSON API with the browser's own session (cookie + CSRF header), run
+// it now and watch its job reach COMPLETED over the live stream without a reload; user text shown as
+// text; another user's pages are 404; an expired session renews itself or returns to login.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSystem, type TestSystem } from '../support/system.ts';
+import { collectErrors, hasChromium, launchBrowser, NO_CHROMIUM, screenshot } from './browser.ts';
+
+if (!hasChromium) console.warn(NO_CHROMIUM);
+
+const PASSWORD = 'correct horse battery staple';
+const XSS = '<img src=x onerror=alert(1)>';
+
+let system: TestSystem;
+let browser: Browser;
+let endpoint: Server;
+let endpointUrl: string;
+
+/** Signs up through the form; the context then holds the session cookies. */
+async function signUp(page: Page, email: string): Promise<void> {
+  await page.goto(`${system.baseUrl}/signup`);
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL(`${system.baseUrl}/`), page.click('button[type=submit]')]);
+}
+
+/** A JSON API call from the page, with its cookies and the CSRF header, as the dashboard makes them. */
+const API_CALL = `async ([method, path, body]) => {
+  const csrf = document.cookie.split('; ').find((c) => c.startsWith('cv_csrf='))?.slice('cv_csrf='.length);
+  const res = await fetch(path, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf ?? '' },
+    ...(body === null ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}`;
+
+async function apiFromPage<T = Record<string, unknown>>(
+  page: Page,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const args = JSON.stringify([method, path, body ?? null]);
+  return (await page.evaluate(`(${API_CALL})(${args})`)) as { status: number; body: T };
+}
+
+async function createHeartbeat(page: Page, name: string): Promise<string> {
+  const res = await apiFromPage<{ id: string }>(page, 'POST', '/workflows', {
+    name,
+    kind: 'HEARTBEAT',
+    payload: { endpoint: endpointUrl },
+    interval: 60,
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id;
+}
+
+const waitLive = (page: Page) => page.waitForSelector('html[data-live="open"]', { timeout: 20_000 });
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  endpoint = createServer((_req, res) => res.writeHead(200).end('ok'));
+  await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
+  endpointUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/health`;
+  [system, browser] = await Promise.all([startSystem(), launchBrowser()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await system?.dispose();
+  endpoint?.close();
+});
+
+describe.skipIf(!hasChromium)('the web dashboard in Chromium', () => {
+  let alice: BrowserContext;
+  let workflowId: string;
+  let jobPath: string;
+
+  it('serves the login page at / with a strict CSP and no inline script', async () => {
+    const res = await fetch(`${system.baseUrl}/`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/login');
+    const login = await fetch(`${system.baseUrl}/login`);
+    expect(login.status).toBe(200);
+    const csp = login.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    const html = await login.text();
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    // Every script is a file of this origin.
+    expect(html.match(/<script(?![^>]*\bsrc=)[^>]*>/g)).toBeNull();
+  });
+
+  it('signs up, creates a HEARTBEAT workflow, runs it now and sees COMPLETED live without a reload', async () => {
+    alice = await browser.newContext({ colorScheme: 'light', viewport: { width: 1280, height: 800 } });
+    const page = await alice.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${system.baseUrl}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await screenshot(page, 'login-light');
+    await signUp(page, 'alice.web@example.com');
+    expect(await page.textContent('h1')).toBe('Workflows');
+    await waitLive(page);
+
+    // Created while the list is open: the live stream announces it.
+    workflowId = await createHeartbeat(page, 'nightly heartbeat');
+    await page.waitForSelector('#new-workflows:not([hidden])', { timeout: 20_000 });
+    expect(await page.textContent('#new-workflows .text')).toContain('nightly heartbeat');
+
+    await page.reload();
+    const row = page.locator(`tr[data-workflow="${workflowId}"]`);
+    expect(await row.locator('a.name').textContent()).toBe('nightly heartbeat');
+    expect(await row.textContent()).toContain('Every hour');
+    expect(await row.locator(`[data-wf-status="${workflowId}"]`).getAttribute('data-status')).toBe('ACTIVE');
+    expect(await row.locator(`[data-wf-status="${workflowId}"] .label`).textContent()).toBe('Active');
+    await screenshot(page, 'workflows-light');
+
+    await Promise.all([page.waitForURL(`**/w/${workflowId}`), row.locator('a.name').click()]);
+    expect(await page.textContent('h1')).toBe('nightly heartbeat');
+    await waitLive(page);
+    // A mark that a reload would wipe.
+    await page.evaluate('window.notReloaded = true');
+    await page.click('button[data-action="run"]');
+    const badge = page.locator('tbody[data-jobs-of] [data-job-status]').first();
+    await badge.waitFor({ timeout: 10_000 });
+    await page.waitForSelector('tbody[data-jobs-of] [data-job-status][data-status="COMPLETED"]', {
+      timeout: 60_000,
+    });
+    expect(await badge.locator('.label').textContent()).toBe('Completed');
+    expect(await page.evaluate('window.notReloaded')).toBe(true);
+    await screenshot(page, 'workflow-light');
+
+    jobPath = (await page.locator('tbody[data-jobs-of] a.mono').first().getAttribute('href')) ?? '';
+    await page.goto(`${system.baseUrl}${jobPath}`);
+    expect(await page.locator('[data-job-status]').first().getAttribute('data-status')).toBe('COMPLETED');
+    await page.waitForSelector('#log[data-ended="COMPLETED"]', { timeout: 20_000 });
+    await screenshot(page, 'job-light');
+    expect(errors).toEqual([]);
+  });
+
+  it("updates the list's last run live as a job runs", async () => {
+    const page = await alice.newPage();
+    await page.goto(`${system.baseUrl}/`);
+    await waitLive(page);
+    const run = await apiFromPage<{ job_id: string }>(page, 'POST', `/workflows/${workflowId}/jobs/schedule`);
+    expect(run.status).toBe(201);
+    await page.waitForSelector(
+      `[data-wf-last-run="${workflowId}"] [data-job-status="${run.body.job_id}"][data-status="COMPLETED"]`,
+      { timeout: 60_000 },
+    );
+    await page.close();
+  });
+
+  it('shows the same pages in dark mode from prefers-color-scheme', async () => {
+    const dark = await browser.newContext({
+      colorScheme: 'dark',
+      viewport: { width: 1280, height: 800 },
+      storageState: await alice.storageState(),
+    });
+    const page = await dark.newPage();
+    await page.goto(`${system.baseUrl}/`);
+    const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+    expect(background).toBe('rgb(15, 18, 22)');
+    await screenshot(page, 'workflows-dark');
+    await page.goto(`${system.baseUrl}/w/${workflowId}`);
+    await screenshot(page, 'workflow-dark');
+    await page.goto(`${system.baseUrl}${jobPath}`);
+    await page.waitForSelector('#log[data-ended]', { timeout: 20_000 });
+    await screenshot(page, 'job-dark');
+    await dark.close();
+  });
+
+  it('shows a workflow name with HTML in it as text: no dialog, no injected element', async () => {
+    const page = await alice.newPage();
+    const dialogs: string[] = [];
+    page.on('dialog', async (d) => {
+      dialogs.push(d.message());
+      await d.dismiss();
+    });
+    await page.goto(`${system.baseUrl}/`);
+    await waitLive(page);
+    const id = await createHeartbeat(page, XSS);
+    // Live: the announcement carries the name as text.
+    await page.waitForSelector('#new-workflows:not([hidden])', { timeout: 20_000 });
+    expect(await page.textContent('#new-workflows .text')).toBe(`New workflow: ${XSS}.`);
+    await page.reload();
+    expect(await page.locator(`tr[data-workflow="${id}"] a.name`).textContent()).toBe(XSS);
+    await page.goto(`${system.baseUrl}/w/${id}`);
+    expect(await page.textContent('h1')).toBe(XSS);
+    expect(await page.title()).toBe(`${XSS} · Chronoverse`);
+    await page.goto(`${system.baseUrl}/?q=${encodeURIComponent(XSS)}`);
+    expect(await page.inputValue('#search')).toBe(XSS);
+    expect(await page.locator(`tr[data-workflow="${id}"]`).count()).toBe(1);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    await page.close();
+  });
+
+  it("answers 404 for another user's workflow and job pages", async () => {
+    const bob = await browser.newContext();
+    const page = await bob.newPage();
+    await signUp(page, 'bob.web@example.com');
+    const wf = await page.goto(`${system.baseUrl}/w/${workflowId}`);
+    expect(wf?.status()).toBe(404);
+    expect(await page.textContent('h1')).toBe('Not found');
+    expect(await page.textContent('main')).not.toContain('nightly heartbeat');
+    const job = await page.goto(`${system.baseUrl}${jobPath}`);
+    expect(job?.status()).toBe(404);
+    // Bob's list is his own: empty.
+    await page.goto(`${system.baseUrl}/`);
+    expect(await page.locator('tr[data-workflow]').count()).toBe(0);
+    expect((await page.goto(`${system.baseUrl}/w/not-a-uuid`))?.status()).toBe(404);
+    await bob.close();
+  });
+
+  it('renews a session whose access cookie expired, and returns to login with a message when it cannot', async () => {
+    const page = await alice.newPage();
+    // The browser drops cv_access when its max-age passes; the refresh cookie is still there.
+    await alice.clearCookies({ name: 'cv_access' });
+    await page.goto(`${system.baseUrl}/w/${workflowId}`);
+    await page.waitForSelector('h1:text("nightly heartbeat")', { timeout: 20_000 });
+    expect((await alice.cookies()).some((c) => c.name === 'cv_access')).toBe(true);
+
+    // Without the refresh cookie too, the session is over: back to login, with a message, and back here after.
+    await alice.clearCookies({ name: 'cv_access' });
+    await alice.clearCookies({ name: 'cv_refresh' });
+    await page.goto(`${system.baseUrl}/w/${workflowId}`);
+    await page.waitForURL('**/login?**', { timeout: 20_000 });
+    expect(await page.textContent('#auth-message')).toBe('Your session has expired. Log in again.');
+    await page.fill('#email', 'alice.web@example.com');
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL(`**/w/${workflowId}`), page.click('button[type=submit]')]);
+    expect(await page.textContent('h1')).toBe('nightly heartbeat');
+    await page.close();
+  });
+
+  it('logs out', async () => {
+    const page = await alice.newPage();
+    await page.goto(`${system.baseUrl}/`);
+    await Promise.all([page.waitForURL('**/login?logged_out=1'), page.click('#logout')]);
+    expect(await page.textContent('#auth-message')).toBe('You are logged out.');
+    await page.goto(`${system.baseUrl}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await alice.close();
+  });
+});

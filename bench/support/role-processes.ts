@@ -38,8 +38,13 @@ export async function startBenchRole(
   extraEnv: Record<string, string> = {},
   timeoutMs = 60_000,
 ): Promise<BenchRole> {
-  // Level info: the ready line is an info line; none of these roles logs per job at info.
-  const p = startRole(role, config, { CV_LOG_LEVEL: 'info', ...extraEnv });
+  // Level info: the ready line is an info line; none of these roles logs per job at info. The
+  // benchmarks' HEARTBEAT endpoints are servers on this machine, which the policy refuses by default.
+  const p = startRole(role, config, {
+    CV_LOG_LEVEL: 'info',
+    CV_HEARTBEAT_ALLOWED_NETWORKS: '127.0.0.0/8',
+    ...extraEnv,
+  });
   trackChild(p.child);
   const pid = p.child.pid;
   if (pid === undefined) throw new Error(`chronoverse ${role} did not start`);

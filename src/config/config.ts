@@ -3,6 +3,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseNetworks } from '../infra/endpoint-policy.ts';
 import { dataDir, localDefaults } from '../stack/paths.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -80,6 +81,22 @@ const configFields = z.object({
   CV_EXECUTOR_MAX_CPUS: z.coerce.number().positive().max(256).default(2),
   CV_EXECUTOR_MAX_MEMORY_MB: positiveInt.min(6).default(2048),
   CV_EXECUTOR_MAX_PIDS: positiveInt.default(1024),
+  // Networks a HEARTBEAT may reach besides the public internet (loopback, private, link-local… are
+  // refused otherwise): comma-separated addresses or CIDRs, e.g. 10.20.0.0/16,192.168.1.5.
+  CV_HEARTBEAT_ALLOWED_NETWORKS: z
+    .string()
+    .default('')
+    .refine(
+      (v) => {
+        try {
+          parseNetworks(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'comma-separated IP addresses or CIDR networks, such as 10.20.0.0/16,192.168.1.5' },
+    ),
   // A herd of 10,000 ticks is decided in ~11 s and dispatched ~4 s later here (bench herd): 20 s of
   // lookahead has them all dispatched, waiting for their nominal time, before it comes.
   CV_SCHEDULER_LOOKAHEAD_MS: z.coerce.number().int().min(0).max(120_000).default(20_000),

@@ -10,6 +10,7 @@ export type FailureReason =
   | 'status_mismatch'
   | 'executor_lost'
   | 'max_deliveries'
+  | 'endpoint_not_allowed'
   | (string & {});
 
 /** Capped exponential backoff: attempt n waits min(cap_ms, base_ms * 2^(n-1)). */

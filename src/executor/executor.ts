@@ -14,11 +14,12 @@ import { isRefusal } from '../errors.ts';
 import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import { eventSubject, logSubject } from '../events/subjects.ts';
+import { EndpointPolicy } from '../infra/endpoint-policy.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ExecutorLimits } from './container-limits.ts';
 import { runContainer } from './container-runner.ts';
-import { runHeartbeat } from './heartbeat-runner.ts';
+import { HeartbeatClient } from './heartbeat-runner.ts';
 import { LogShipper } from './log-shipper.ts';
 import type { RunResult } from './run-result.ts';
 
@@ -29,6 +30,8 @@ export interface ExecutorOptions {
   readonly ackWaitMs: number;
   readonly maxDeliver: number;
   readonly limits: ExecutorLimits;
+  /** Networks HEARTBEATs may reach besides the public internet (see EndpointPolicy). */
+  readonly heartbeatAllowedNetworks?: readonly string[];
 }
 
 export interface ExecutorDeps {
@@ -69,10 +72,14 @@ export class Executor {
   private stopPull: (() => void) | undefined;
   private begun = 0;
 
+  private readonly heartbeats: HeartbeatClient;
+
   constructor(
     private readonly deps: ExecutorDeps,
     readonly options: ExecutorOptions,
-  ) {}
+  ) {
+    this.heartbeats = new HeartbeatClient(new EndpointPolicy(options.heartbeatAllowedNetworks ?? []));
+  }
 
   get activeJobs(): number {
     return this.running.size;
@@ -262,7 +269,7 @@ export class Executor {
     };
     try {
       return job.kind === 'HEARTBEAT'
-        ? await runHeartbeat(job.payload, ctx)
+        ? await this.heartbeats.run(job.payload, ctx)
         : await runContainer(
             this.deps.docker,
             {

@@ -1,8 +1,13 @@
 // HEARTBEAT: an HTTP request to the endpoint; success when the status is the expected one. The result
-// (status, latency, a bounded part of the body) is written as log lines.
+// (status, latency, a bounded part of the body) is written as log lines. Where it may connect is the
+// EndpointPolicy's to say, checked on the address the connection really goes to: an IP in the URL
+// before anything is sent, a name at the moment it is resolved for the connection (so a name that
+// resolves elsewhere later, DNS rebinding, is caught then). Redirects are never followed.
 //
 // node:http rather than fetch: fetch (undici with its web streams and composed abort signals) was the
 // largest item of an executor's CPU profile under load, about a sixth of its busy time.
+
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from 'node:dns';
 import {
   Agent as HttpAgent,
   request as httpRequest,
@@ -10,27 +15,82 @@ import {
   type OutgoingHttpHeaders,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { EndpointPolicy, literalAddress } from '../infra/endpoint-policy.ts';
 import { parseDuration } from '../workflows/duration.ts';
 import { HeartbeatPayload } from '../workflows/payload-schemas.ts';
 import { type RunContext, type RunResult, userFailure } from './run-result.ts';
 
 const BODY_EXCERPT_BYTES = 1024;
 
-// Connections are kept between checks: a workflow probing its endpoint every minute, or many
-// workflows probing one host, should not pay a TCP (and TLS) handshake per request.
-const httpAgent = new HttpAgent({ keepAlive: true });
-const httpsAgent = new HttpsAgent({ keepAlive: true });
-
 class HeartbeatTimeout extends Error {
   override name = 'TimeoutError';
 }
+
+/** The endpoint is, or resolves only to, an address the policy refuses. */
+class EndpointNotAllowed extends Error {
+  override name = 'EndpointNotAllowed';
+}
+
+type Lookup = (
+  hostname: string,
+  options: LookupOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+) => void;
+
+/** dns.lookup, keeping only the addresses the policy lets a connection go to. */
+function guardedLookup(policy: EndpointPolicy): Lookup {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true } as LookupAllOptions, (err, addresses) => {
+      if (err) return callback(err, []);
+      const allowed = addresses.filter((a) => !policy.refuses(a.address));
+      if (allowed.length === 0) {
+        return callback(
+          Object.assign(
+            new EndpointNotAllowed(`${hostname} resolves only to addresses HEARTBEATs may not reach`),
+            {
+              code: 'ENDPOINT_NOT_ALLOWED',
+            },
+          ),
+          [],
+        );
+      }
+      if (options.all) return callback(null, allowed);
+      return callback(null, allowed[0]!.address, allowed[0]!.family);
+    });
+  };
+}
+
+/** Runs HEARTBEAT checks under one endpoint policy, on connections kept between checks. */
+export class HeartbeatClient {
+  // A workflow probing its endpoint every minute, or many workflows probing one host, should not pay a
+  // TCP (and TLS) handshake per request.
+  readonly httpAgent: HttpAgent;
+  readonly httpsAgent: HttpsAgent;
+  readonly lookup: Lookup;
+
+  constructor(readonly policy: EndpointPolicy = new EndpointPolicy()) {
+    this.lookup = guardedLookup(policy);
+    this.httpAgent = new HttpAgent({ keepAlive: true });
+    this.httpsAgent = new HttpsAgent({ keepAlive: true });
+  }
+
+  run(payload: Record<string, unknown>, ctx: RunContext): Promise<RunResult> {
+    return runHeartbeat(payload, ctx, this);
+  }
+}
+
+const defaultClient = new HeartbeatClient();
 
 interface HeartbeatResponse {
   status: number;
   body: string;
 }
 
-export async function runHeartbeat(payload: Record<string, unknown>, ctx: RunContext): Promise<RunResult> {
+export async function runHeartbeat(
+  payload: Record<string, unknown>,
+  ctx: RunContext,
+  client: HeartbeatClient = defaultClient,
+): Promise<RunResult> {
   const parsed = HeartbeatPayload.safeParse(payload);
   if (!parsed.success)
     return userFailure('invalid_payload', parsed.error.issues[0]?.message ?? 'invalid payload');
@@ -38,8 +98,14 @@ export async function runHeartbeat(payload: Record<string, unknown>, ctx: RunCon
   const timeoutMs = parseDuration(p.timeout) ?? 10_000;
   const started = performance.now();
   ctx.log('stdout', `GET ${p.endpoint}`);
+  const url = new URL(p.endpoint);
+  const literal = literalAddress(url.hostname);
+  if (literal !== undefined && client.policy.refuses(literal)) {
+    ctx.log('stderr', `${literal} is an address HEARTBEATs may not reach; nothing was sent`);
+    return userFailure('endpoint_not_allowed', `${literal} is an address HEARTBEATs may not reach`);
+  }
   try {
-    const res = await get(new URL(p.endpoint), p.headers, timeoutMs, ctx.canceled);
+    const res = await get(url, p.headers, timeoutMs, ctx.canceled, client);
     const latency = Math.round(performance.now() - started);
     ctx.log('stdout', `status ${res.status} in ${latency} ms (expected ${p.expected_status_code})`);
     if (res.body) ctx.log('stdout', `body: ${res.body}`);
@@ -53,6 +119,10 @@ export async function runHeartbeat(payload: Record<string, unknown>, ctx: RunCon
       return userFailure('timeout', `no answer within ${p.timeout}`);
     }
     const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof EndpointNotAllowed) {
+      ctx.log('stderr', `${message}; nothing was sent`);
+      return userFailure('endpoint_not_allowed', message);
+    }
     ctx.log('stderr', `request failed after ${latency} ms: ${message}`);
     return userFailure('request_failed', message);
   }
@@ -73,11 +143,12 @@ async function get(
   headers: Record<string, string | string[]>,
   timeoutMs: number,
   canceled: AbortSignal,
+  client: HeartbeatClient,
 ): Promise<HeartbeatResponse> {
   const deadline = Date.now() + timeoutMs;
   for (let retry = 0; ; retry++) {
     try {
-      return await getOnce(url, headers, Math.max(1, deadline - Date.now()), canceled);
+      return await getOnce(url, headers, Math.max(1, deadline - Date.now()), canceled, client);
     } catch (err) {
       if (!(err instanceof StaleConnection) || retry >= STALE_CONNECTION_RETRIES) {
         throw err instanceof StaleConnection ? err.cause : err;
@@ -94,13 +165,16 @@ function getOnce(
   headers: Record<string, string | string[]>,
   timeoutMs: number,
   canceled: AbortSignal,
+  client: HeartbeatClient,
 ): Promise<HeartbeatResponse> {
   return new Promise((resolve, reject) => {
     const https = url.protocol === 'https:';
     const req = (https ? httpsRequest : httpRequest)(url, {
       method: 'GET',
       headers: headers as OutgoingHttpHeaders,
-      agent: https ? httpsAgent : httpAgent,
+      agent: https ? client.httpsAgent : client.httpAgent,
+      // Every new connection resolves through the policy; a kept-alive one was checked when made.
+      lookup: client.lookup as never,
       signal: canceled,
     });
     const timer = setTimeout(() => req.destroy(new HeartbeatTimeout()), timeoutMs);

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { workflowDecider } from '../actors/workflow-decider.ts';
+import type { Config } from '../config/config.ts';
 import { NotFoundError } from '../errors.ts';
 import { aggregateHistory } from '../events/history.ts';
 import type { WorkflowCommand } from '../events/workflow-events.ts';
@@ -12,6 +13,7 @@ import { waitForReadModel } from '../queries/read-your-writes.ts';
 import { findWorkflow, listWorkflows, workflowFromLog } from '../queries/workflows.ts';
 import { ContainerPayload, HeartbeatPayload } from '../workflows/payload-schemas.ts';
 import { type AppEnv, createRouter, validationErrorFrom } from './app-env.ts';
+import { endpointPolicyOf, refuseBlockedEndpoint } from './endpoint-check.ts';
 import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
 import { claimIdempotencyKey } from './idempotency.ts';
 import { idempotencyKey, json, security } from './openapi-helpers.ts';
@@ -33,8 +35,9 @@ const tags = ['workflows'];
 const IdempotencyHeader = z.object({ 'idempotency-key': idempotencyKey });
 const IfMatchHeader = z.object({ 'if-match': z.string().optional() });
 
-export function workflowRoutes(deps: RouteDeps) {
+export function workflowRoutes(deps: RouteDeps & { config: Pick<Config, 'CV_HEARTBEAT_ALLOWED_NETWORKS'> }) {
   const app = createRouter();
+  const endpoints = endpointPolicyOf(deps.config);
   // Named in the create and update bodies' documents (PAYLOAD_BY_KIND), which refer to them by name.
   app.openAPIRegistry.register('HeartbeatPayload', HeartbeatPayload);
   app.openAPIRegistry.register('ContainerPayload', ContainerPayload);
@@ -88,6 +91,7 @@ export function workflowRoutes(deps: RouteDeps) {
     async (c) => {
       const body = c.req.valid('json');
       const userId = c.var.userId;
+      if (body.kind === 'HEARTBEAT') await refuseBlockedEndpoint(body.payload, endpoints);
       const idem = await claimIdempotencyKey(deps.db, userId, c.req.valid('header')['idempotency-key'], {
         method: 'POST',
         path: '/workflows',
@@ -152,6 +156,7 @@ export function workflowRoutes(deps: RouteDeps) {
       const current = await workflowFromLog(deps.commands, userId, id);
       const { changes, issues } = parseUpdate(current.kind, current.schedule, body);
       if (issues.length) throw validationErrorFrom('body', issues);
+      if (current.kind === 'HEARTBEAT') await refuseBlockedEndpoint(changes.payload, endpoints);
       const idem = await claimIdempotencyKey(deps.db, userId, headers['idempotency-key'], {
         method: 'PUT',
         path: `/workflows/${id}`,

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { executorLimitsFrom } from '../executor/container-limits.ts';
 import { Executor } from '../executor/executor.ts';
 import { recoverOrphans, watchMaxDeliveries } from '../executor/recovery.ts';
+import { parseNetworks } from '../infra/endpoint-policy.ts';
 import { buildReactor } from '../reactors/build-reactor.ts';
 import { ReactorRunner } from '../reactors/reactor.ts';
 import type { RoleStarter } from './role.ts';
@@ -21,6 +22,7 @@ export const startExecutor: RoleStarter = async (runtime) => {
     ackWaitMs: c.CV_DISPATCH_ACK_WAIT_SECONDS * 1000,
     maxDeliver: c.CV_DISPATCH_MAX_DELIVER,
     limits: executorLimitsFrom(c),
+    heartbeatAllowedNetworks: parseNetworks(c.CV_HEARTBEAT_ALLOWED_NETWORKS),
   });
   const builds = new ReactorRunner(runtime.nats, buildReactor({ ...deps, pool: c.CV_EXECUTOR_POOL }), log);
   await builds.start();

@@ -27,7 +27,12 @@ export const HeartbeatPayload = z
       .string()
       .url()
       .refine((u) => /^https?:\/\//i.test(u), { message: 'endpoint must be an http or https URL' })
-      .openapi({ format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', description: 'An http or https URL' }),
+      .openapi({
+        format: 'uri',
+        pattern: '^[Hh][Tt][Tt][Pp][Ss]?://',
+        description:
+          'An http or https URL. Loopback, private, link-local and other internal addresses (by address or by a name resolving to one) are refused with 422 endpoint_not_allowed unless the operator allows them (CV_HEARTBEAT_ALLOWED_NETWORKS); redirects are not followed.',
+      }),
     expected_status_code: z.number().int().min(100).max(599).default(200),
     headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
     timeout: duration('10s', 5 * 60_000, 'timeout'),

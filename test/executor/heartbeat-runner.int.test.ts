@@ -3,8 +3,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runHeartbeat } from '../../src/executor/heartbeat-runner.ts';
+import { HeartbeatClient, runHeartbeat as run } from '../../src/executor/heartbeat-runner.ts';
 import type { RunContext } from '../../src/executor/run-result.ts';
+import { EndpointPolicy } from '../../src/infra/endpoint-policy.ts';
+
+// The endpoints here are servers on this machine: a client whose policy lets loopback through.
+const local = new HeartbeatClient(new EndpointPolicy(['127.0.0.0/8']));
+const runHeartbeat = (payload: Record<string, unknown>, ctx: RunContext) => run(payload, ctx, local);
 
 let server: Server;
 let base: string;

@@ -28,6 +28,8 @@ export function executorOptions(overrides: Partial<ExecutorOptions> = {}): Execu
     ackWaitMs: 5000,
     maxDeliver: 5,
     limits: { defaults: { cpus: 1, memoryMb: 64, pids: 64 }, caps: { cpus: 2, memoryMb: 512, pids: 256 } },
+    // The tests' endpoints are servers on this machine.
+    heartbeatAllowedNetworks: ['127.0.0.0/8'],
     ...overrides,
   };
 }

@@ -4,7 +4,7 @@ export type NotificationPreference = "ALERTS" | "ALL" | "NONE";
 
 export interface HeartbeatPayload {
   /**
-   * An http or https URL
+   * An http or https URL. Loopback, private, link-local and other internal addresses (by address or by a name resolving to one) are refused with 422 endpoint_not_allowed unless the operator allows them (CV_HEARTBEAT_ALLOWED_NETWORKS); redirects are not followed.
    * @format uri
    * @pattern ^[Hh][Tt][Tt][Pp][Ss]?://
    */

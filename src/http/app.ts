@@ -23,6 +23,7 @@ import { completeDocument } from './openapi-document.ts';
 import { notFound, onError } from './problem.ts';
 import { requestLimits } from './request-limits.ts';
 import { requireAuth } from './require-auth.ts';
+import { securityHeaders } from './security-headers.ts';
 import { streamSources } from './sse-sources.ts';
 import { tickRoutes } from './tick-routes.ts';
 import { userMeRoutes } from './user-me-routes.ts';
@@ -51,6 +52,7 @@ export const protectedPrefixes = ['/workflows', '/notifications', '/analytics', 
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
+  for (const h of securityHeaders({ publicUrl: deps.api?.config.CV_PUBLIC_URL })) app.use('*', h);
   for (const limit of requestLimits()) app.use('*', limit);
   app.route('/', healthRoutes(deps.readinessProbes));
   if (deps.api) {

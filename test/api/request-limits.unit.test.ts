@@ -47,3 +47,17 @@ describe('the OpenAPI document', () => {
     expect(ops.map((o) => o.key).sort()).toEqual(Object.keys(OPERATIONS).sort());
   });
 });
+
+describe('security headers', () => {
+  it('are on every answer, errors included; HSTS only where the API is reached over TLS', async () => {
+    for (const res of [await app.request('/healthz'), await app.request('/no/such/route')]) {
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+      expect(res.headers.get('strict-transport-security')).toBeNull();
+    }
+    const behindTls = await app.request('/healthz', { headers: { 'x-forwarded-proto': 'https' } });
+    expect(behindTls.headers.get('strict-transport-security')).toMatch(/^max-age=\d+/);
+  });
+});

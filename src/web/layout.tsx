@@ -45,6 +45,7 @@ export function Layout(props: LayoutProps) {
           {signedIn && (
             <nav aria-label="Main">
               <a href="/">Workflows</a>
+              <a href="/new">New workflow</a>
               <a href="/docs">API</a>
             </nav>
           )}

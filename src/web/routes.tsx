@@ -21,6 +21,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { serveAsset } from './assets.ts';
 import { AuthPage, ErrorPage, ResumePage } from './pages/auth-pages.tsx';
 import { JobPage } from './pages/job-page.tsx';
+import { WorkflowForm } from './pages/workflow-form.tsx';
 import { WorkflowPage } from './pages/workflow-page.tsx';
 import { WorkflowsPage } from './pages/workflows-page.tsx';
 import { pageSession, safeNext } from './session.ts';
@@ -209,6 +210,20 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
         c,
         <WorkflowPage email={email} w={w} jobs={jobs} ticks={ticks} upcoming={upcoming} query={query} />,
       );
+    }),
+  );
+
+  app.get(
+    '/new',
+    page(async (c, _userId, email) => html(c, <WorkflowForm email={email} />)),
+  );
+
+  app.get(
+    '/w/:id/edit',
+    page(async (c, userId, email) => {
+      const id = c.req.param('id') ?? '';
+      if (!UUID.test(id)) throw new NotFoundError('workflow_not_found', 'No such workflow');
+      return html(c, <WorkflowForm email={email} workflow={await findWorkflow(deps.db, userId, id)} />);
     }),
   );
 

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_IMAGE } from '../support/executor-harness.ts';
 import { startSystem, type TestSystem } from '../support/system.ts';
 import { collectErrors, hasChromium, launchBrowser, NO_CHROMIUM, screenshot } from './browser.ts';
 
@@ -215,6 +216,82 @@ describe.skipIf(!hasChromium)('the web dashboard in Chromium', () => {
     expect(await page.locator('tr[data-workflow]').count()).toBe(0);
     expect((await page.goto(`${system.baseUrl}/w/not-a-uuid`))?.status()).toBe(404);
     await bob.close();
+  });
+
+  it('creates a HEARTBEAT workflow through the form, with the API errors beside their fields, and edits it', async () => {
+    const page = await alice.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${system.baseUrl}/new`);
+    // Only the fields of the chosen kind and schedule are shown.
+    expect(await page.isVisible('input[name=endpoint]')).toBe(true);
+    expect(await page.isVisible('input[name=image]')).toBe(false);
+    expect(await page.isVisible('input[name=cron]')).toBe(false);
+    await page.fill('input[name=name]', 'form heartbeat');
+    await page.fill('input[name=endpoint]', 'ftp://example.com/');
+    await page.click('button[type=submit]');
+    const endpointError = page.locator('[data-error-for="payload.endpoint"]');
+    await endpointError.filter({ hasText: /http/ }).waitFor({ timeout: 10_000 });
+    expect(await page.getAttribute('input[name=endpoint]', 'aria-invalid')).toBe('true');
+    await screenshot(page, 'new-workflow-errors-light');
+
+    await page.fill('input[name=endpoint]', endpointUrl);
+    await page.fill('input[name=interval]', '0');
+    await page.click('button[type=submit]');
+    await page.locator('[data-error-for="interval"]').filter({ hasText: /\S/ }).waitFor({ timeout: 10_000 });
+    expect(await endpointError.textContent()).toBe('');
+
+    await page.fill('input[name=interval]', '30');
+    await Promise.all([page.waitForURL(/\/w\/[0-9a-f-]{36}$/), page.click('button[type=submit]')]);
+    expect(await page.textContent('h1')).toBe('form heartbeat');
+    expect(await page.textContent('.facts')).toContain('Every 30 minutes');
+
+    await Promise.all([page.waitForURL(/\/edit$/), page.click('a:text("Edit")')]);
+    expect(await page.inputValue('input[name=endpoint]')).toBe(endpointUrl);
+    await page.fill('input[name=name]', 'form heartbeat, renamed');
+    await page.selectOption('select[name=schedule_type]', 'cron');
+    await page.fill('input[name=cron]', '30 9 * * *');
+    await page.fill('input[name=timezone]', 'Europe/Berlin');
+    await Promise.all([page.waitForURL(/\/w\/[0-9a-f-]{36}$/), page.click('button[type=submit]')]);
+    expect(await page.textContent('h1')).toBe('form heartbeat, renamed');
+    expect(await page.textContent('.facts')).toContain('Every day at 09:30 (Europe/Berlin)');
+    // Chromium logs each refused request (the two 422s above); nothing else went wrong.
+    expect(errors.filter((e) => !e.includes('status of 422'))).toEqual([]);
+    await page.close();
+  });
+
+  it('creates a CONTAINER workflow through the form, runs it and shows its log lines live', async () => {
+    const page = await alice.newPage();
+    await page.goto(`${system.baseUrl}/new`);
+    await page.fill('input[name=name]', 'form container');
+    await page.selectOption('select[name=kind]', 'CONTAINER');
+    await page.fill('input[name=image]', TEST_IMAGE);
+    await page.fill(
+      'textarea[name=cmd]',
+      `sh\n-c\necho "one ${XSS}"; echo two >&2; printf '\\033[31mred\\033[0m\\n'`,
+    );
+    await page.fill('textarea[name=env]', 'GREETING=hello');
+    await page.fill('input[name=interval]', '1440');
+    await Promise.all([page.waitForURL(/\/w\/[0-9a-f-]{36}$/), page.click('button[type=submit]')]);
+    expect(await page.textContent('.facts')).toContain('CONTAINER');
+    await waitLive(page);
+    // The image is built first (live: the build badge); then the job runs.
+    const id = new URL(page.url()).pathname.split('/')[2]!;
+    await page.waitForSelector(`.facts [data-wf-build="${id}"][data-status="COMPLETED"]`, {
+      timeout: 90_000,
+    });
+    await page.click('button[data-action="run"]');
+    const link = page.locator('tbody[data-jobs-of] a.mono').first();
+    await link.waitFor({ timeout: 10_000 });
+    await Promise.all([page.waitForURL(/\/jobs\//), link.click()]);
+    await page.waitForSelector('#log[data-ended="COMPLETED"]', { timeout: 90_000 });
+    const lines = await page.locator('#log .ln .msg').allTextContents();
+    // stdout and stderr are two pipes: their lines interleave in the order they reached the executor.
+    expect([...lines].sort()).toEqual([`one ${XSS}`, 'red', 'two']);
+    expect(await page.locator('#log .ln.stderr').count()).toBe(1);
+    expect(await page.locator('#log .ansi-fg31').textContent()).toBe('red');
+    expect(await page.locator('img').count()).toBe(0);
+    await screenshot(page, 'job-container-light');
+    await page.close();
   });
 
   it('renews a session whose access cookie expired, and returns to login with a message when it cannot', async () => {

@@ -228,6 +228,9 @@ export function WorkflowPage(props: {
         <button type="button" class="danger" data-action="terminate" disabled={w.status === 'TERMINATED'}>
           ■ Terminate
         </button>
+        <a class="button" href={`/w/${w.id}/edit`}>
+          ✎ Edit
+        </a>
         <span id="action-error" class="error" role="alert" />
       </div>
       <div class="grid">

@@ -60,9 +60,8 @@ export function WorkflowsPage(props: {
       </form>
       {page.items.length === 0 ? (
         <p class="empty">
-          {filtered || props.paged
-            ? 'No workflow matches.'
-            : 'No workflows yet. Create one with POST /workflows (see the API page).'}
+          {filtered || props.paged ? 'No workflow matches.' : 'No workflows yet.'}{' '}
+          <a href="/new">Create a workflow</a>
         </p>
       ) : (
         <div class="table-wrap">

@@ -74,8 +74,8 @@ const Cv = (() => {
   const isLeaving = () => leaving;
 
   /** A call of the JSON API; a 401 refreshes the session once and retries, else goes to login. */
-  async function api(method, path, data, retried) {
-    const headers = { Accept: 'application/json' };
+  async function api(method, path, data, extraHeaders, retried) {
+    const headers = { Accept: 'application/json', ...extraHeaders };
     if (method !== 'GET') headers['X-CSRF-Token'] = cookie('cv_csrf');
     const init = { method, credentials: 'same-origin', headers };
     if (data !== undefined) {
@@ -84,7 +84,7 @@ const Cv = (() => {
     }
     const res = await fetch(path, init);
     if (res.status === 401 && !retried && !path.startsWith('/auth/')) {
-      if (await refreshSession()) return api(method, path, data, true);
+      if (await refreshSession()) return api(method, path, data, extraHeaders, true);
       toLogin(true);
       throw new Error('Your session has expired');
     }

@@ -218,6 +218,53 @@ describe.skipIf(!hasChromium)('the web dashboard in Chromium', () => {
     await bob.close();
   });
 
+  it('pauses, resumes and terminates from the workflow page, and another open page follows live', async () => {
+    const page = await alice.newPage();
+    const list = await alice.newPage();
+    await page.goto(`${system.baseUrl}/new`);
+    const id = await createHeartbeat(page, 'lifecycle');
+    await list.goto(`${system.baseUrl}/`);
+    await waitLive(list);
+    await page.goto(`${system.baseUrl}/w/${id}`);
+    await waitLive(page);
+    const status = (p: Page) => p.locator(`[data-wf-status="${id}"]`).first().getAttribute('data-status');
+    const listStatus = (s: string) =>
+      list.waitForSelector(`tr[data-workflow="${id}"] [data-wf-status][data-status="${s}"]`, {
+        timeout: 20_000,
+      });
+
+    await page.click('button[data-action="pause"]');
+    await page.waitForSelector(`h1 + [data-wf-status][data-status="PAUSED"]`, { timeout: 20_000 });
+    expect(await page.isDisabled('button[data-action="pause"]')).toBe(true);
+    expect(await page.isEnabled('button[data-action="resume"]')).toBe(true);
+    await listStatus('PAUSED');
+    expect(await list.textContent(`tr[data-workflow="${id}"] [data-wf-status] .label`)).toBe('Paused');
+
+    await page.click('button[data-action="resume"]');
+    await page.waitForSelector(`h1 + [data-wf-status][data-status="ACTIVE"]`, { timeout: 20_000 });
+    await listStatus('ACTIVE');
+
+    // Terminating asks first; a dismissed question changes nothing.
+    const answers = [false, true];
+    const questions: string[] = [];
+    page.on('dialog', async (d) => {
+      questions.push(d.message());
+      if (answers.shift()) await d.accept();
+      else await d.dismiss();
+    });
+    await page.click('button[data-action="terminate"]');
+    expect(await status(page)).toBe('ACTIVE');
+    await page.click('button[data-action="terminate"]');
+    await page.waitForSelector(`h1 + [data-wf-status][data-status="TERMINATED"]`, { timeout: 20_000 });
+    expect(questions).toHaveLength(2);
+    expect(questions[0]).toContain('Terminate');
+    for (const action of ['run', 'pause', 'resume', 'terminate'])
+      expect(await page.isDisabled(`button[data-action="${action}"]`)).toBe(true);
+    await listStatus('TERMINATED');
+    await page.close();
+    await list.close();
+  });
+
   it('creates a HEARTBEAT workflow through the form, with the API errors beside their fields, and edits it', async () => {
     const page = await alice.newPage();
     const errors = collectErrors(page);

@@ -4,6 +4,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseNetworks } from '../infra/endpoint-policy.ts';
+import { parseSecretKeys } from '../infra/secret-box.ts';
 import { dataDir, localDefaults } from '../stack/paths.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -113,6 +114,22 @@ const configFields = z.object({
   CV_JWT_KEY_DIR: z.string().min(1).default(join(dataDir, 'jwt')),
   CV_ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
   CV_REFRESH_TOKEN_TTL_DAYS: positiveInt.max(365).default(30),
+  // Keys that seal CONTAINER secret_env values: "id:base64 of 32 bytes,…", the first seals, all open.
+  CV_SECRETS_KEYS: z
+    .string()
+    .optional()
+    .refine(
+      (v) => {
+        if (!v) return true;
+        try {
+          return parseSecretKeys(v).length > 0;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'comma-separated id:base64 keys of 32 bytes, e.g. k2:…,k1:… (the first seals)' },
+    ),
+  CV_SECRETS_KEY_DIR: z.string().min(1).default(join(dataDir, 'secrets')),
 });
 
 export const configSchema = configFields

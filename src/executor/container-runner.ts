@@ -4,6 +4,7 @@
 // attempt so a restarted executor can find what it left behind, and removed after the run.
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
+import { type SecretBox, SecretUnreadable } from '../infra/secret-box.ts';
 import { parseDuration } from '../workflows/duration.ts';
 import { ContainerPayload, type ContainerSpec } from '../workflows/payload-schemas.ts';
 import { type ContainerLimits, type ExecutorLimits, limitsFor } from './container-limits.ts';
@@ -88,11 +89,15 @@ export async function runContainer(
   payload: Record<string, unknown>,
   limits: ExecutorLimits,
   ctx: RunContext,
+  secrets?: SecretBox,
 ): Promise<RunResult> {
   const parsed = ContainerPayload.safeParse(payload);
   if (!parsed.success)
     return userFailure('invalid_payload', parsed.error.issues[0]?.message ?? 'invalid payload');
-  const spec = parsed.data;
+  const opened = openSecrets(parsed.data.secret_env, secrets);
+  if ('failure' in opened) return opened.failure;
+  // Secret values join the environment here and nowhere else: never a log line, never an event.
+  const spec = { ...parsed.data, env: { ...parsed.data.env, ...opened.env } };
   const timeoutMs = parseDuration(spec.timeout) ?? 30_000;
   const l = limitsFor(spec, limits);
 
@@ -181,4 +186,21 @@ async function imageDigest(docker: Docker, image: string): Promise<string | unde
 function errorMessage(err: unknown): string {
   const json = (err as { json?: { message?: string } })?.json;
   return json?.message ?? (err instanceof Error ? err.message : String(err));
+}
+
+/** The secret_env values opened with this executor's keys, or why the job cannot have them. */
+function openSecrets(
+  sealed: Record<string, string>,
+  secrets: SecretBox | undefined,
+): { env: Record<string, string> } | { failure: RunResult } {
+  const names = Object.keys(sealed);
+  if (names.length === 0) return { env: {} };
+  if (!secrets)
+    return { failure: userFailure('secret_unreadable', 'this executor has no keys to open secrets') };
+  try {
+    return { env: Object.fromEntries(names.map((n) => [n, secrets.open(sealed[n]!)])) };
+  } catch (err) {
+    const reason = err instanceof SecretUnreadable ? err.message : 'a secret could not be opened';
+    return { failure: userFailure('secret_unreadable', `secret_env: ${reason}`) };
+  }
 }

@@ -16,6 +16,7 @@ import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import { eventSubject, logSubject } from '../events/subjects.ts';
 import { EndpointPolicy } from '../infra/endpoint-policy.ts';
 import type { Nats } from '../infra/nats-connection.ts';
+import type { SecretBox } from '../infra/secret-box.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ExecutorLimits } from './container-limits.ts';
 import { runContainer } from './container-runner.ts';
@@ -32,6 +33,8 @@ export interface ExecutorOptions {
   readonly limits: ExecutorLimits;
   /** Networks HEARTBEATs may reach besides the public internet (see EndpointPolicy). */
   readonly heartbeatAllowedNetworks?: readonly string[];
+  /** Opens CONTAINER secret_env values; without it a job with secrets fails (secret_unreadable). */
+  readonly secretBox?: SecretBox;
 }
 
 export interface ExecutorDeps {
@@ -281,6 +284,7 @@ export class Executor {
             job.payload,
             this.options.limits,
             ctx,
+            this.options.secretBox,
           );
     } finally {
       // The result is reported only once every line is stored.

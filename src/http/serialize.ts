@@ -1,5 +1,6 @@
 // Read-model rows as API JSON: snake_case, RFC 3339 times, no internal columns.
 import type { JobRow, WorkflowRow } from '../infra/database.ts';
+import { maskSecrets } from './secret-env.ts';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -8,7 +9,7 @@ export function workflowJson(w: WorkflowRow) {
     id: w.id,
     name: w.name,
     kind: w.kind,
-    payload: w.payload,
+    payload: maskSecrets(w.payload),
     interval: w.interval_minutes,
     schedule: w.schedule,
     status: w.status,

@@ -8,6 +8,7 @@ import type { Config } from '../config/config.ts';
 import { NotFoundError } from '../errors.ts';
 import { aggregateHistory } from '../events/history.ts';
 import type { WorkflowCommand } from '../events/workflow-events.ts';
+import { loadSecretBox, type SecretBox } from '../infra/secret-box.ts';
 import { mapPage } from '../queries/paging.ts';
 import { waitForReadModel } from '../queries/read-your-writes.ts';
 import { findWorkflow, listWorkflows, workflowFromLog } from '../queries/workflows.ts';
@@ -29,15 +30,23 @@ import {
   WorkflowListQuery,
   WorkflowPage,
 } from './schemas/workflow-schemas.ts';
+import { sealSecrets } from './secret-env.ts';
 import { workflowJson } from './serialize.ts';
 
 const tags = ['workflows'];
 const IdempotencyHeader = z.object({ 'idempotency-key': idempotencyKey });
 const IfMatchHeader = z.object({ 'if-match': z.string().optional() });
 
-export function workflowRoutes(deps: RouteDeps & { config: Pick<Config, 'CV_HEARTBEAT_ALLOWED_NETWORKS'> }) {
+export function workflowRoutes(
+  deps: RouteDeps & {
+    config: Pick<Config, 'CV_HEARTBEAT_ALLOWED_NETWORKS' | 'CV_SECRETS_KEYS' | 'CV_SECRETS_KEY_DIR'>;
+  },
+) {
   const app = createRouter();
   const endpoints = endpointPolicyOf(deps.config);
+  // Loaded on first use: a key file may have to be made, and most routes never need it.
+  let secrets: Promise<SecretBox> | undefined;
+  const secretBox = () => (secrets ??= loadSecretBox(deps.config));
   // Named in the create and update bodies' documents (PAYLOAD_BY_KIND), which refer to them by name.
   app.openAPIRegistry.register('HeartbeatPayload', HeartbeatPayload);
   app.openAPIRegistry.register('ContainerPayload', ContainerPayload);
@@ -92,6 +101,7 @@ export function workflowRoutes(deps: RouteDeps & { config: Pick<Config, 'CV_HEAR
       const body = c.req.valid('json');
       const userId = c.var.userId;
       if (body.kind === 'HEARTBEAT') await refuseBlockedEndpoint(body.payload, endpoints);
+      const payload = body.kind === 'CONTAINER' ? sealSecrets(body.payload, await secretBox()) : body.payload;
       const idem = await claimIdempotencyKey(deps.db, userId, c.req.valid('header')['idempotency-key'], {
         method: 'POST',
         path: '/workflows',
@@ -103,7 +113,7 @@ export function workflowRoutes(deps: RouteDeps & { config: Pick<Config, 'CV_HEAR
           commandId: idem ? idem.derivedId('create-workflow') : randomUUID(),
           userId,
           aggregateId: id,
-          command: { type: 'CreateWorkflow', data: { workflow_id: id, user_id: userId, ...body } },
+          command: { type: 'CreateWorkflow', data: { workflow_id: id, user_id: userId, ...body, payload } },
         })
         .catch(async (err: unknown) => {
           // A keyed retry of a create that already happened answers as the first one did.
@@ -157,6 +167,9 @@ export function workflowRoutes(deps: RouteDeps & { config: Pick<Config, 'CV_HEAR
       const { changes, issues } = parseUpdate(current.kind, current.schedule, body);
       if (issues.length) throw validationErrorFrom('body', issues);
       if (current.kind === 'HEARTBEAT') await refuseBlockedEndpoint(changes.payload, endpoints);
+      if (current.kind === 'CONTAINER' && changes.payload) {
+        changes.payload = sealSecrets(changes.payload, await secretBox());
+      }
       const idem = await claimIdempotencyKey(deps.db, userId, headers['idempotency-key'], {
         method: 'PUT',
         path: `/workflows/${id}`,

@@ -5,6 +5,7 @@ import { executorLimitsFrom } from '../executor/container-limits.ts';
 import { Executor } from '../executor/executor.ts';
 import { recoverOrphans, watchMaxDeliveries } from '../executor/recovery.ts';
 import { parseNetworks } from '../infra/endpoint-policy.ts';
+import { loadSecretBox } from '../infra/secret-box.ts';
 import { buildReactor } from '../reactors/build-reactor.ts';
 import { ReactorRunner } from '../reactors/reactor.ts';
 import type { RoleStarter } from './role.ts';
@@ -23,6 +24,7 @@ export const startExecutor: RoleStarter = async (runtime) => {
     maxDeliver: c.CV_DISPATCH_MAX_DELIVER,
     limits: executorLimitsFrom(c),
     heartbeatAllowedNetworks: parseNetworks(c.CV_HEARTBEAT_ALLOWED_NETWORKS),
+    secretBox: await loadSecretBox(c),
   });
   const builds = new ReactorRunner(runtime.nats, buildReactor({ ...deps, pool: c.CV_EXECUTOR_POOL }), log);
   await builds.start();

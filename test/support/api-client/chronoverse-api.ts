@@ -39,6 +39,11 @@ export interface ContainerPayload {
   /** @default {} */
   env?: Partial<Record<any, string>>;
   /**
+   * Environment values kept secret: sealed (AES-256-GCM) before they are stored, never returned (a workflow shows each as "********"), given to the container as env. An update that sends a payload replaces the secrets too: send them again to keep them.
+   * @default {}
+   */
+  secret_env?: Partial<Record<any, string>>;
+  /**
    * A duration such as "30s", "5m" or "1h30m" (units ms, s, m, h), more than 0 and at most 60 minutes. Default 30s.
    * @default "30s"
    * @pattern ^\s*([0-9]+(\.[0-9]+)?(ms|s|m|h))+\s*$

@@ -28,7 +28,7 @@ import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { executorOptions, TEST_IMAGE } from '../support/executor-harness.ts';
 import { type Fault, FaultyEventStore } from '../support/faulty-event-store.ts';
-import { createHeartbeat, newId } from '../support/fixtures.ts';
+import { createHeartbeat, createJob, newId } from '../support/fixtures.ts';
 import { useTestEnvironment } from '../support/test-environment.ts';
 
 const env = useTestEnvironment();
@@ -156,20 +156,7 @@ describe.each(FAULTS)('a store that fails once (%s)', (fault) => {
       commandId: newId(),
       userId,
       aggregateId: jobId,
-      command: {
-        type: 'CreateJob',
-        data: {
-          job_id: jobId,
-          user_id: userId,
-          workflow_id: wf,
-          scheduled_at: new Date().toISOString(),
-          trigger: 'MANUAL',
-          kind: 'CONTAINER',
-          // Its retry may run once a dispatcher is up: keep it short.
-          payload: { image: TEST_IMAGE, cmd: ['true'] },
-        },
-        queue: true,
-      },
+      command: createJob(userId, wf, jobId, 'CONTAINER', { image: TEST_IMAGE, cmd: ['true'] }),
     });
     await env.runtime.commands.handle(jobDecider, {
       commandId: newId(),
@@ -218,19 +205,7 @@ describe('a store that fails once (read_timeout), for the dispatcher', () => {
         commandId: newId(),
         userId,
         aggregateId: jobId,
-        command: {
-          type: 'CreateJob',
-          data: {
-            job_id: jobId,
-            user_id: userId,
-            workflow_id: wf,
-            scheduled_at: new Date().toISOString(),
-            trigger: 'MANUAL',
-            kind: 'HEARTBEAT',
-            payload: { endpoint: 'http://127.0.0.1:9/health' },
-          },
-          queue: true,
-        },
+        command: createJob(userId, wf, jobId, 'HEARTBEAT', { endpoint: 'http://127.0.0.1:9/health' }),
       });
       // The dispatch messages of this job in the pool (the reactor also dispatches earlier tests' jobs).
       const dispatched = async () => {

@@ -12,7 +12,7 @@ import { jobStatusFromLog, ownedJobFromLog } from '../../src/queries/jobs.ts';
 import { currentUser, userFromState } from '../../src/queries/users.ts';
 import { WorkflowDirectory } from '../../src/queries/workflow-directory.ts';
 import { workflowFromLog } from '../../src/queries/workflows.ts';
-import { createHeartbeat, newId } from '../support/fixtures.ts';
+import { createHeartbeat, createJob, newId } from '../support/fixtures.ts';
 import { useTestEnvironment } from '../support/test-environment.ts';
 
 const env = useTestEnvironment();
@@ -30,18 +30,7 @@ async function workflowWithJob(userId: string) {
     commandId: newId(),
     userId,
     aggregateId: jobId,
-    command: {
-      type: 'CreateJob',
-      data: {
-        job_id: jobId,
-        user_id: userId,
-        workflow_id: workflowId,
-        scheduled_at: new Date().toISOString(),
-        trigger: 'MANUAL',
-        kind: 'HEARTBEAT',
-        payload: {},
-      },
-    },
+    command: createJob(userId, workflowId, jobId, 'HEARTBEAT', {}, false),
   });
   return { workflowId, jobId };
 }

@@ -1,5 +1,6 @@
 // Commands and ids for tests of the core.
 import { randomUUID } from 'node:crypto';
+import type { CreateJob } from '../../src/events/job-events.ts';
 import type { CreateWorkflow } from '../../src/events/workflow-events.ts';
 
 export const newId = (): string => randomUUID();
@@ -21,5 +22,29 @@ export function createHeartbeat(
       max_consecutive_job_failures_allowed: 3,
       ...overrides,
     },
+  };
+}
+
+/** Creates a MANUAL job of a workflow, queued as the lifecycle reactor does unless `queue` is false. */
+export function createJob(
+  userId: string,
+  workflowId: string,
+  jobId: string,
+  kind: 'HEARTBEAT' | 'CONTAINER',
+  payload: Record<string, unknown>,
+  queue = true,
+): CreateJob {
+  return {
+    type: 'CreateJob',
+    data: {
+      job_id: jobId,
+      user_id: userId,
+      workflow_id: workflowId,
+      scheduled_at: new Date().toISOString(),
+      trigger: 'MANUAL',
+      kind,
+      payload,
+    },
+    queue,
   };
 }

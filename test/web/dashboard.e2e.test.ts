@@ -156,6 +156,35 @@ describe.skipIf(!hasChromium)('the web dashboard in Chromium', () => {
     await page.close();
   });
 
+  it("pages a workflow's jobs by keyset and filters them by trigger", async () => {
+    const page = await alice.newPage();
+    await page.goto(`${system.baseUrl}/w/${workflowId}`);
+    // Two manual runs so far; 28 more make 30, one page of 25 and one of 5.
+    for (let i = 0; i < 28; i++) {
+      const run = await apiFromPage(page, 'POST', `/workflows/${workflowId}/jobs/schedule`);
+      expect(run.status, JSON.stringify(run.body)).toBe(201);
+    }
+    await page.reload();
+    const ids = () =>
+      page
+        .locator('tbody[data-jobs-of] tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job')));
+    const first = await ids();
+    expect(first).toHaveLength(25);
+    await Promise.all([page.waitForURL(/cursor=/), page.click('a:text("Older jobs")')]);
+    const second = await ids();
+    expect(second).toHaveLength(5);
+    expect(new Set([...first, ...second]).size).toBe(30);
+    expect(await page.locator('a:text("Older jobs")').count()).toBe(0);
+
+    await page.goto(`${system.baseUrl}/w/${workflowId}?trigger=AUTOMATIC`);
+    expect(await ids()).toHaveLength(0);
+    expect(await page.inputValue('select[name=trigger]')).toBe('AUTOMATIC');
+    await page.goto(`${system.baseUrl}/w/${workflowId}?trigger=MANUAL&cursor=not-a-cursor`);
+    expect(await page.textContent('h1')).toBe('Cannot show this');
+    await page.close();
+  });
+
   it('shows the same pages in dark mode from prefers-color-scheme', async () => {
     const dark = await browser.newContext({
       colorScheme: 'dark',
@@ -263,6 +292,35 @@ describe.skipIf(!hasChromium)('the web dashboard in Chromium', () => {
     await listStatus('TERMINATED');
     await page.close();
     await list.close();
+  });
+
+  it('misses no change made between the page being rendered and its stream starting', async () => {
+    const page = await alice.newPage();
+    const other = await alice.newPage();
+    await other.goto(`${system.baseUrl}/new`);
+    const id = await createHeartbeat(other, 'gap');
+    // The stream is held back two seconds; the pause happens meanwhile, before it subscribes.
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    await page.route('**/events', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${system.baseUrl}/w/${id}`);
+    expect(await page.getAttribute('h1 + [data-wf-status]', 'data-status')).toBe('ACTIVE');
+    expect((await apiFromPage(other, 'POST', `/workflows/${id}/pause`)).status).toBe(200);
+    const run = await apiFromPage<{ job_id: string }>(other, 'POST', `/workflows/${id}/jobs/schedule`);
+    expect(run.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 2000));
+    release();
+    await waitLive(page);
+    await page.waitForSelector('h1 + [data-wf-status][data-status="PAUSED"]', { timeout: 10_000 });
+    await page.waitForSelector(`[data-job-status="${run.body.job_id}"]`, { timeout: 10_000 });
+    expect(await page.isEnabled('button[data-action="resume"]')).toBe(true);
+    await page.close();
+    await other.close();
   });
 
   it('creates a HEARTBEAT workflow through the form, with the API errors beside their fields, and edits it', async () => {

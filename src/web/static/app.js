@@ -505,6 +505,69 @@ function setLive(state, label) {
   document.documentElement.dataset.live = state;
 }
 
+/** A workflow as GET /workflows/{id} has it, onto the page. */
+function applyWorkflow(w) {
+  applyWorkflowStatus(w.id, w.status);
+  each(`[data-wf-build="${w.id}"]`, (el) => Cv.setBadge(el, w.build_status));
+  each(`[data-wf-streak="${w.id}"]`, (el) => {
+    el.textContent = String(w.consecutive_job_failures);
+    el.dataset.count = String(w.consecutive_job_failures);
+  });
+}
+
+/** A job as GET /workflows/{id}/jobs/{jobId} has it, onto the page. */
+function applyJob(j) {
+  upsertJobRow(j.workflow_id, j.id, j);
+  applyJobStatus(j.id, j.status);
+  if (j.queued_at) each(`span[data-job-queued="${j.id}"]`, (el) => Cv.setTime(el, j.queued_at));
+  if (j.started_at) each(`span[data-job-started="${j.id}"]`, (el) => Cv.setTime(el, j.started_at));
+  if (j.completed_at) each(`span[data-job-ended="${j.id}"]`, (el) => Cv.setTime(el, j.completed_at));
+  if (j.exit_code !== null) {
+    each(`[data-job-exit="${j.id}"]`, (el) => {
+      el.textContent = String(j.exit_code);
+    });
+  }
+}
+
+/**
+ * Once the stream is open: what changed between the server rendering this page and the stream's
+ * start (which begins with new events) is read once from the JSON API, so the page misses nothing.
+ * Events that arrive meanwhile are applied as well; both converge on the latest state.
+ */
+async function reconcile() {
+  const page = document.body.dataset.page;
+  if (page === 'workflows') {
+    const here = new URLSearchParams(location.search);
+    const params = new URLSearchParams({ limit: '50' });
+    for (const [from, to] of [
+      ['q', 'query'],
+      ['kind', 'kind'],
+      ['status', 'status'],
+      ['build_status', 'build_status'],
+      ['cursor', 'cursor'],
+    ]) {
+      if (here.get(from)) params.set(to, here.get(from));
+    }
+    const res = await Cv.api('GET', `/workflows?${params}`);
+    if (res.ok) for (const w of res.body.items) applyWorkflow(w);
+  }
+  if (page === 'workflow') {
+    const wf = document.getElementById('workflow-actions').dataset.workflow;
+    const w = await Cv.api('GET', `/workflows/${wf}`);
+    if (w.ok) applyWorkflow(w.body);
+    const tbody = document.querySelector('tbody[data-jobs-of]');
+    if (tbody?.dataset.liveInsert === 'yes') {
+      const jobs = await Cv.api('GET', `/workflows/${wf}/jobs?limit=25`);
+      if (jobs.ok) for (const j of [...jobs.body.items].reverse()) applyJob(j);
+    }
+  }
+  if (page === 'job') {
+    const box = document.getElementById('job-actions');
+    const j = await Cv.api('GET', `/workflows/${box.dataset.workflow}/jobs/${box.dataset.job}`);
+    if (j.ok) applyJob(j.body);
+  }
+}
+
 /**
  * The user's stream: one EventSource per page, which the browser resumes with Last-Event-ID after a
  * dropped connection. A stream the server refused (a 401 once the access token expired, a 503) is
@@ -515,8 +578,12 @@ function setupLive(attempt = 0) {
   if (!document.getElementById('live')) return;
   const es = new EventSource('/events');
   es.addEventListener('open', () => {
-    if (attempt > 0) location.reload();
-    else setLive('open', 'Live');
+    if (attempt > 0) {
+      location.reload();
+      return;
+    }
+    setLive('open', 'Live');
+    reconcile().catch(() => {});
   });
   es.addEventListener('state', (m) => applyState(JSON.parse(m.data)));
   es.addEventListener('notification', (m) => {

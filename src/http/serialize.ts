@@ -1,6 +1,6 @@
 // Read-model rows as API JSON: snake_case, RFC 3339 times, no internal columns.
 import type { JobRow, WorkflowRow } from '../infra/database.ts';
-import { maskSecrets } from './secret-env.ts';
+import { maskSecrets } from '../infra/secret-box.ts';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 

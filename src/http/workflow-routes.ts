@@ -8,7 +8,7 @@ import type { Config } from '../config/config.ts';
 import { NotFoundError } from '../errors.ts';
 import { aggregateHistory } from '../events/history.ts';
 import type { WorkflowCommand } from '../events/workflow-events.ts';
-import { loadSecretBox, type SecretBox } from '../infra/secret-box.ts';
+import { loadSecretBox, type SecretBox, sealSecrets } from '../infra/secret-box.ts';
 import { mapPage } from '../queries/paging.ts';
 import { waitForReadModel } from '../queries/read-your-writes.ts';
 import { findWorkflow, listWorkflows, workflowFromLog } from '../queries/workflows.ts';
@@ -30,7 +30,6 @@ import {
   WorkflowListQuery,
   WorkflowPage,
 } from './schemas/workflow-schemas.ts';
-import { sealSecrets } from './secret-env.ts';
 import { workflowJson } from './serialize.ts';
 
 const tags = ['workflows'];
@@ -168,7 +167,11 @@ export function workflowRoutes(
       if (issues.length) throw validationErrorFrom('body', issues);
       if (current.kind === 'HEARTBEAT') await refuseBlockedEndpoint(changes.payload, endpoints);
       if (current.kind === 'CONTAINER' && changes.payload) {
-        changes.payload = sealSecrets(changes.payload, await secretBox());
+        // A payload that does not name secret_env keeps the secrets it had (a client cannot send
+        // back what it was never shown); secret_env: {} removes them; any other replaces them.
+        changes.payload = mentionsSecrets(body.payload)
+          ? sealSecrets(changes.payload, await secretBox())
+          : { ...changes.payload, secret_env: current.payload.secret_env ?? {} };
       }
       const idem = await claimIdempotencyKey(deps.db, userId, headers['idempotency-key'], {
         method: 'PUT',
@@ -267,4 +270,17 @@ export function workflowRoutes(
   );
 
   return app;
+}
+
+/** Whether an update's payload (an object, or JSON text) names secret_env at all. */
+function mentionsSecrets(payload: unknown): boolean {
+  let value = payload;
+  if (typeof payload === 'string') {
+    try {
+      value = JSON.parse(payload);
+    } catch {
+      return false;
+    }
+  }
+  return typeof value === 'object' && value !== null && 'secret_env' in value;
 }

@@ -59,7 +59,7 @@ export const ContainerPayload = z
       .openapi({
         propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
         description:
-          'Environment values kept secret: sealed (AES-256-GCM) before they are stored, never returned (a workflow shows each as "********"), given to the container as env. An update that sends a payload replaces the secrets too: send them again to keep them.',
+          'Environment values kept secret: sealed (AES-256-GCM) before they are stored, never returned (a workflow shows each as "********"), given to the container as env. An update whose payload leaves secret_env out keeps the secrets; secret_env: {} removes them; any other replaces them.',
       } as never),
     timeout: duration('30s', 60 * 60_000, 'timeout'),
     resources: z

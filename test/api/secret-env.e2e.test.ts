@@ -77,5 +77,22 @@ describe('secret environment values', () => {
       expect(JSON.stringify((await user.get(path)).body)).not.toContain(SECRET);
     }
     expect(system.process.output()).not.toContain(SECRET);
+
+    // An update that leaves secret_env out keeps the secrets (a client was never shown them); {} removes them.
+    const kept = await user.request<{ payload: { secret_env: Record<string, string>; cmd: string[] } }>(
+      'PUT',
+      `/workflows/${id}`,
+      { body: { payload: { image: TEST_IMAGE, cmd: ['sh', '-c', 'printf %s "$TOKEN" | wc -c'] } } },
+    );
+    expect(kept.status).toBe(200);
+    expect(kept.body.payload.secret_env).toEqual({ TOKEN: '********' });
+    const removed = await user.request<{ payload: { secret_env: Record<string, string> } }>(
+      'PUT',
+      `/workflows/${id}`,
+      {
+        body: { payload: { image: TEST_IMAGE, cmd: ['true'], secret_env: {} } },
+      },
+    );
+    expect(removed.body.payload.secret_env).toEqual({});
   });
 });

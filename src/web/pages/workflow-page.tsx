@@ -1,6 +1,7 @@
 // One workflow: its definition, run now / pause / resume / terminate (through the JSON API, from
 // app.js), its upcoming fires, its jobs (status and trigger filters, keyset paging) and its tick ledger.
 import type { JobRow, WorkflowRow } from '../../infra/database.ts';
+import { maskSecrets } from '../../infra/secret-box.ts';
 import type { Page } from '../../queries/paging.ts';
 import type { TickRow } from '../../queries/ticks.ts';
 import type { PreviewItem } from '../../scheduler/preview.ts';
@@ -114,7 +115,7 @@ function Definition(props: { w: WorkflowRow }) {
       </dl>
       <details>
         <summary>Payload</summary>
-        <pre class="json">{JSON.stringify(w.payload, null, 2)}</pre>
+        <pre class="json">{JSON.stringify(maskSecrets(w.payload), null, 2)}</pre>
       </details>
     </section>
   );

@@ -39,7 +39,7 @@ export interface ContainerPayload {
   /** @default {} */
   env?: Partial<Record<any, string>>;
   /**
-   * Environment values kept secret: sealed (AES-256-GCM) before they are stored, never returned (a workflow shows each as "********"), given to the container as env. An update that sends a payload replaces the secrets too: send them again to keep them.
+   * Environment values kept secret: sealed (AES-256-GCM) before they are stored, never returned (a workflow shows each as "********"), given to the container as env. An update whose payload leaves secret_env out keeps the secrets; secret_env: {} removes them; any other replaces them.
    * @default {}
    */
   secret_env?: Partial<Record<any, string>>;

@@ -41,7 +41,7 @@ async function main(): Promise<number> {
       await stackUp((m) => console.log(`[stack] ${m}`));
       return runRoles(allRoles, (url) =>
         console.log(
-          `\nChronoverse is running: ${url}  (API; its documentation at ${url}/docs; Ctrl-C stops it)\n`,
+          `\nChronoverse is running: ${url}  (the dashboard; the API's documentation at ${url}/docs; Ctrl-C stops it)\n`,
         ),
       );
     default: {

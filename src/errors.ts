@@ -55,6 +55,11 @@ export class ForbiddenError extends AppError {
   readonly status = 403;
 }
 
+/** The request cannot be read at all (its body is not UTF-8 JSON text). */
+export class BadRequestError extends AppError {
+  readonly status = 400;
+}
+
 /** The request's body is larger than the API takes. */
 export class PayloadTooLargeError extends AppError {
   readonly status = 413;

@@ -106,7 +106,7 @@ export function completeDocument<D extends object>(doc: D): D {
         }
       }
       if (op.requestBody) {
-        r['400'] ??= problem('The body is not well-formed JSON (bad_request)');
+        r['400'] ??= problem('The body is not well-formed JSON (bad_request) or not UTF-8 (body_not_utf8)');
         r['413'] ??= problem('The body is larger than 1 MiB (body_too_large)');
         r['415'] ??= problem('The body is not JSON (unsupported_media_type)');
       }

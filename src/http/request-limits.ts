@@ -1,8 +1,9 @@
-// What every request body must be before a route reads it: JSON, and at most MAX_BODY_BYTES. Checked
-// once for the whole API, so each route's document can say 413 and 415 because every route answers so.
+// What every request body must be before a route reads it: JSON, at most MAX_BODY_BYTES, and UTF-8
+// (RFC 8259): bytes that are not would otherwise be read as U+FFFD and stored as such. Checked once for
+// the whole API, so each route's document can say 400, 413 and 415 because every route answers so.
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
 
 /** A workflow with a large environment fits many times over; a runaway client does not. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -34,5 +35,22 @@ export function requestLimits(): MiddlewareHandler[] {
     }
     await next();
   };
-  return [jsonOnly, limit];
+  const utf8Only: MiddlewareHandler = async function utf8BodiesOnly(c, next) {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && hasBody(c.req.raw)) {
+      // Read once here (within the limit above); the route's JSON parser reuses Hono's cached copy.
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      try {
+        utf8.decode(bytes);
+      } catch {
+        throw new BadRequestError(
+          'body_not_utf8',
+          'A request body is UTF-8 text; this one has bytes that are not',
+        );
+      }
+    }
+    await next();
+  };
+  return [jsonOnly, limit, utf8Only];
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -11,6 +11,7 @@ import { LoginRateLimiter, type LoginRateLimits } from './login-rate-limiter.ts'
 import { type Argon2Params, PasswordHasher } from './password.ts';
 import { RefreshTokens } from './refresh-tokens.ts';
 import { SessionRevocations } from './session-revocations.ts';
+import { SignupRateLimiter } from './signup-rate-limiter.ts';
 import { type AccessTokens, createAccessTokens } from './tokens.ts';
 
 export interface AuthServices {
@@ -19,6 +20,7 @@ export interface AuthServices {
   readonly sessions: SessionRevocations;
   readonly passwords: PasswordHasher;
   readonly rateLimiter: LoginRateLimiter;
+  readonly signupLimiter: SignupRateLimiter;
   /** Stops watching the ended sessions. */
   close(): Promise<void>;
 }
@@ -55,6 +57,7 @@ export async function createAuthServices(deps: AuthServicesDeps): Promise<AuthSe
     sessions,
     passwords,
     rateLimiter: new LoginRateLimiter(deps.loginRateLimits, now),
+    signupLimiter: new SignupRateLimiter(deps.config.CV_SIGNUP_LIMIT_PER_HOUR, now),
     close: () => sessions.close(),
   };
 }

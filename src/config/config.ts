@@ -114,6 +114,7 @@ const configFields = z.object({
   CV_JWT_KEY_DIR: z.string().min(1).default(join(dataDir, 'jwt')),
   CV_ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
   CV_REFRESH_TOKEN_TTL_DAYS: positiveInt.max(365).default(30),
+  CV_SIGNUP_LIMIT_PER_HOUR: positiveInt.max(1_000_000).default(20),
   // Keys that seal CONTAINER secret_env values: "id:base64 of 32 bytes,…", the first seals, all open.
   CV_SECRETS_KEYS: z
     .string()

@@ -58,6 +58,15 @@ const registerRoute = createRoute({
     400: problem('Malformed JSON'),
     409: problem('The email is taken (email_taken)'),
     422: problem('Invalid email or password'),
+    429: {
+      ...problem('Too many sign-ups from this address in the last hour (too_many_signups)'),
+      headers: {
+        'Retry-After': {
+          description: 'Seconds until the address may sign up again',
+          schema: { type: 'integer' },
+        },
+      },
+    },
   },
 });
 
@@ -166,6 +175,8 @@ export function authRoutes(deps: AuthRouteDeps): OpenAPIHono<AppEnv> {
 
   app.openapi(registerRoute, async (c) => {
     const { email, password } = c.req.valid('json');
+    // Counted before anything else, so a refused sign-up (email taken) costs an attempt too.
+    auth.signupLimiter.attempt(clientAddress(c));
     // Hashed before the transaction, so no connection is held during ~50 ms of hashing.
     const passwordHash = await auth.passwords.hash(password);
     const userId = randomUUID();

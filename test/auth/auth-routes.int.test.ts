@@ -450,6 +450,45 @@ describe('logout ends the session for real', () => {
   });
 });
 
+describe('sign-ups', () => {
+  it('are limited per address: past the limit of the hour a 429 with Retry-After, another address unhurt', async () => {
+    const limited = await createAuthServices({
+      db: runtime.db,
+      config: { ...dbs.config, CV_SIGNUP_LIMIT_PER_HOUR: 2 },
+      nats: runtime.nats,
+      argon2: { memory: 256, passes: 1, parallelism: 1 },
+    });
+    try {
+      const small = createRouter();
+      small.route(
+        '/',
+        authRoutes({ auth: limited, commands: runtime.commands, db: runtime.db, config: dbs.config }),
+      );
+      small.onError(onError(log));
+      const register = (email: string, from: string) =>
+        small.request(
+          '/auth/register',
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email, password: 'correct horse battery staple' }),
+          },
+          { incoming: { socket: { remoteAddress: from } } },
+        );
+      expect((await register('one@limit.example', '203.0.113.5')).status).toBe(201);
+      // A refused sign-up (the email is taken) counts as well.
+      expect((await register('one@limit.example', '203.0.113.5')).status).toBe(409);
+      const third = await register('three@limit.example', '203.0.113.5');
+      expect(third.status).toBe(429);
+      expect(((await third.json()) as { code: string }).code).toBe('too_many_signups');
+      expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(3000);
+      expect((await register('four@limit.example', '203.0.113.6')).status).toBe(201);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('OpenAPI document', () => {
   it('lists every route with its named schemas and the security schemes', () => {
     const doc = app.getOpenAPIDocument({ openapi: '3.0.0', info: { title: 'test', version: '0' } });

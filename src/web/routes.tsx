@@ -4,6 +4,7 @@
 // /events). Every page is sent with a Content-Security-Policy that allows scripts from this origin
 // only: no inline script, no inline style, no other origin.
 import { type Context, Hono } from 'hono';
+import type { Child } from 'hono/jsx';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import { AppError, NotFoundError, UnavailableError } from '../errors.ts';
@@ -11,6 +12,7 @@ import type { JobTable, WorkflowRow, WorkflowTable } from '../infra/database.ts'
 import { storeOutage } from '../infra/store-outage.ts';
 import type { Db } from '../queries/db.ts';
 import { findJob, lastJobs, listJobs } from '../queries/jobs.ts';
+import { listNotifications } from '../queries/notifications.ts';
 import { mapPage } from '../queries/paging.ts';
 import { listTicks } from '../queries/ticks.ts';
 import { currentUser } from '../queries/users.ts';
@@ -19,6 +21,7 @@ import { preview } from '../scheduler/preview.ts';
 import { specOf } from '../scheduler/tick-plan.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { serveAsset } from './assets.ts';
+import { UnreadContext, type UnreadCount } from './layout.tsx';
 import { AuthPage, ErrorPage, ResumePage } from './pages/auth-pages.tsx';
 import { JobPage } from './pages/job-page.tsx';
 import { WorkflowForm } from './pages/workflow-form.tsx';
@@ -79,8 +82,17 @@ function text(value: string | undefined, max = 256): string | undefined {
   return clean || undefined;
 }
 
+/** The unread count of the signed-in user of a request, for the header's badge. */
+const unreadOf = new WeakMap<Context, UnreadCount>();
+
 function html(c: Context, node: unknown, status = 200): Response {
-  return c.html(`<!doctype html>${String(node)}`, status as 200, {
+  const unread = unreadOf.get(c);
+  const tree = unread ? (
+    <UnreadContext.Provider value={unread}>{node as Child}</UnreadContext.Provider>
+  ) : (
+    node
+  );
+  return c.html(`<!doctype html>${String(tree)}`, status as 200, {
     'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'same-origin',
@@ -105,7 +117,12 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
           const here = c.req.path + (new URL(c.req.url).search ?? '');
           return c.redirect(here === '/' ? '/login' : `/login?next=${encodeURIComponent(here)}`, 302);
         }
-        email = (await currentUser(deps.db, deps.commands, session.userId)).email;
+        const [user, unread] = await Promise.all([
+          currentUser(deps.db, deps.commands, session.userId),
+          listNotifications(deps.db, session.userId, { unread: true, limit: 99 }),
+        ]);
+        email = user.email;
+        unreadOf.set(c, { count: unread.items.length, more: unread.next_cursor !== null });
         return await render(c, session.userId, email);
       } catch (thrown) {
         const err = storeOutage(thrown as Error) ?? thrown;

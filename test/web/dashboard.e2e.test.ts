@@ -420,6 +420,63 @@ describe.skipIf(!hasChromium)('the web dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('shows a notification live in the header badge and drawer, and marking it read clears the badge', async () => {
+    const carol = await browser.newContext({ colorScheme: 'light', viewport: { width: 1280, height: 800 } });
+    const page = await carol.newPage();
+    const errors = collectErrors(page);
+    const dialogs: string[] = [];
+    page.on('dialog', async (d) => {
+      dialogs.push(d.message());
+      await d.dismiss();
+    });
+    await signUp(page, 'carol.web@example.com');
+    // Pauses notify under the preference ALL (the default ALERTS shows alerts and errors only).
+    const pref = await apiFromPage(page, 'PATCH', '/users/me', { notification_preference: 'ALL' });
+    expect(pref.status, JSON.stringify(pref.body)).toBe(200);
+    const id = await createHeartbeat(page, XSS);
+    await page.reload();
+    await waitLive(page);
+    expect(await page.isHidden('#notif-count')).toBe(true);
+    expect(await page.getAttribute('#notif-count', 'data-count')).toBe('0');
+
+    // Paused elsewhere (another tab of the same user): the badge and the drawer follow live.
+    const other = await carol.newPage();
+    await other.goto(`${system.baseUrl}/new`);
+    expect((await apiFromPage(other, 'POST', `/workflows/${id}/pause`)).status).toBe(200);
+    await page.waitForSelector('#notif-count[data-count="1"]:not([hidden])', { timeout: 20_000 });
+    expect(await page.textContent('#notif-count')).toBe('1');
+    await page.click('#notif-toggle');
+    expect(await page.getAttribute('#notif-toggle', 'aria-expanded')).toBe('true');
+    const item = page.locator('#notif-list li[data-notification]');
+    await item.first().waitFor({ timeout: 10_000 });
+    expect(await item.count()).toBe(1);
+    expect(await item.locator('.notif-title a').textContent()).toBe('Workflow paused');
+    expect(await item.locator('.notif-title a').getAttribute('href')).toBe(`/w/${id}`);
+    expect(await item.locator('.notif-message').textContent()).toBe(`Workflow "${XSS}" was paused.`);
+    expect(await item.locator('time[datetime]').count()).toBe(1);
+    expect(await page.locator('img').count()).toBe(0);
+    await screenshot(page, 'notifications-light');
+
+    // Rendered by the server too: a new page shows the unread count before its stream opens.
+    await page.reload();
+    expect(await page.getAttribute('#notif-count', 'data-count')).toBe('1');
+    expect(await page.isVisible('#notif-count')).toBe(true);
+    await waitLive(page);
+    await page.click('#notif-toggle');
+    await item.first().waitFor({ timeout: 10_000 });
+    await item.locator('button[data-read]').click();
+    await page.waitForSelector('#notif-count[hidden]', { state: 'attached', timeout: 10_000 });
+    expect(await item.count()).toBe(0);
+    expect(await page.isVisible('#notif-empty')).toBe(true);
+    // Read for good: the server renders no badge any more.
+    await page.reload();
+    expect(await page.getAttribute('#notif-count', 'data-count')).toBe('0');
+    expect(await page.isHidden('#notif-count')).toBe(true);
+    expect(dialogs).toEqual([]);
+    expect(errors).toEqual([]);
+    await carol.close();
+  });
+
   it('logs out', async () => {
     const page = await alice.newPage();
     await page.goto(`${system.baseUrl}/`);

@@ -497,6 +497,138 @@ const TONE_OF_KIND = {
   WEB_INFO: 'idle',
 };
 
+// ---- notifications: the header's unread badge and the drawer -------------------------------------
+
+/** The unread notifications this page knows, by id, newest first in the drawer. */
+const unread = new Map();
+/** Set once the drawer's list came from the API; until then the badge keeps the server's count. */
+let unreadLoaded = false;
+
+/** The dashboard page of a notification's action_url (an API path): /workflows/… → /w/…. */
+function dashboardUrl(actionUrl) {
+  const m = /^\/workflows\/([0-9a-f-]{36})(?:\/jobs\/([0-9a-f-]{36}))?$/i.exec(actionUrl || '');
+  if (!m) return null;
+  return m[2] ? `/w/${m[1]}/jobs/${m[2]}` : `/w/${m[1]}`;
+}
+
+function showUnreadCount(count, more) {
+  const badge = document.getElementById('notif-count');
+  const toggle = document.getElementById('notif-toggle');
+  if (!badge || !toggle) return;
+  badge.textContent = more ? `${count}+` : String(count);
+  badge.dataset.count = String(count);
+  badge.hidden = count === 0;
+  toggle.setAttribute('aria-label', `Notifications: ${count}${more ? '+' : ''} unread`);
+}
+
+function notificationItem(n) {
+  const li = document.createElement('li');
+  li.className = 'notif';
+  li.dataset.tone = TONE_OF_KIND[n.kind] || 'idle';
+  li.dataset.notification = n.id;
+  const head = document.createElement('div');
+  head.className = 'notif-title';
+  const href = dashboardUrl(n.action_url);
+  const title = document.createElement(href ? 'a' : 'strong');
+  if (href) title.href = href;
+  title.textContent = n.title;
+  const time = document.createElement('span');
+  head.append(title, ' ', time);
+  Cv.setTime(time, n.created_at);
+  const message = document.createElement('p');
+  message.className = 'notif-message';
+  message.textContent = n.message;
+  const read = document.createElement('button');
+  read.type = 'button';
+  read.className = 'ghost notif-read';
+  read.dataset.read = n.id;
+  read.textContent = 'Mark read';
+  li.append(head, message, read);
+  return li;
+}
+
+function renderNotifications() {
+  const list = document.getElementById('notif-list');
+  if (!list) return;
+  const items = [...unread.values()].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+  list.replaceChildren(...items.map(notificationItem));
+  document.getElementById('notif-empty').hidden = items.length > 0;
+  document.getElementById('notif-read-all').disabled = items.length === 0;
+}
+
+function addNotification(n) {
+  if (n.read_at || unread.has(n.id)) return;
+  unread.set(n.id, n);
+  const badge = document.getElementById('notif-count');
+  // Before the list is loaded, the server's count is the base that live ones add to.
+  const base = unreadLoaded ? unread.size : Number(badge?.dataset.count || 0) + 1;
+  showUnreadCount(base, false);
+  renderNotifications();
+}
+
+/** The unread notifications from the API (after the stream opened, so none is missed between). */
+async function loadNotifications() {
+  if (!document.getElementById('notif-list')) return;
+  const res = await Cv.api('GET', '/notifications?unread=true&limit=100');
+  if (!res.ok) return;
+  for (const n of res.body.items) if (!n.read_at) unread.set(n.id, n);
+  unreadLoaded = true;
+  showUnreadCount(unread.size, res.body.next_cursor !== null);
+  renderNotifications();
+}
+
+async function markRead(ids) {
+  const error = document.getElementById('notif-error');
+  error.textContent = '';
+  try {
+    const res = await Cv.api('POST', '/notifications/read', { ids });
+    if (!res.ok) {
+      error.textContent = Cv.problemText(res);
+      return;
+    }
+    for (const id of ids) unread.delete(id);
+    showUnreadCount(unread.size, false);
+    renderNotifications();
+  } catch (err) {
+    error.textContent = err.message;
+  }
+}
+
+function setupNotifications() {
+  const toggle = document.getElementById('notif-toggle');
+  const drawer = document.getElementById('notif-drawer');
+  if (!toggle || !drawer) return;
+  const open = (yes) => {
+    drawer.hidden = !yes;
+    toggle.setAttribute('aria-expanded', String(yes));
+    if (yes && !unreadLoaded) loadNotifications().catch(() => {});
+  };
+  toggle.addEventListener('click', () => open(drawer.hidden));
+  document.getElementById('notif-close').addEventListener('click', () => {
+    open(false);
+    toggle.focus();
+  });
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && !drawer.hidden) {
+      ev.stopImmediatePropagation();
+      open(false);
+      toggle.focus();
+    }
+  });
+  drawer.addEventListener('click', (ev) => {
+    const button = ev.target.closest('button[data-read]');
+    if (!button) return;
+    button.disabled = true;
+    markRead([button.dataset.read]).finally(() => {
+      button.disabled = false;
+    });
+  });
+  document.getElementById('notif-read-all').addEventListener('click', () => {
+    if (unread.size) markRead([...unread.keys()]);
+  });
+  renderNotifications();
+}
+
 function setLive(state, label) {
   const el = document.getElementById('live');
   if (!el) return;
@@ -584,11 +716,13 @@ function setupLive(attempt = 0) {
     }
     setLive('open', 'Live');
     reconcile().catch(() => {});
+    loadNotifications().catch(() => {});
   });
   es.addEventListener('state', (m) => applyState(JSON.parse(m.data)));
   es.addEventListener('notification', (m) => {
     const n = JSON.parse(m.data);
     Cv.toast(n.title, n.message, TONE_OF_KIND[n.kind]);
+    addNotification(n);
   });
   es.addEventListener('error', async () => {
     if (Cv.isLeaving()) return;
@@ -626,6 +760,7 @@ setupThemeToggle();
 setupAuthForm();
 setupLogout();
 setupActions();
+setupNotifications();
 setupLive();
 setupKeys();
 if (document.body.dataset.page === 'resume') resumeSession();

@@ -477,6 +477,56 @@ describe.skipIf(!hasChromium)('the web dashboard in Chromium', () => {
     await carol.close();
   });
 
+  it('pauses and resumes several workflows at once from the list, each row showing its own outcome', async () => {
+    const dave = await browser.newContext({ colorScheme: 'light', viewport: { width: 1280, height: 800 } });
+    const page = await dave.newPage();
+    const errors = collectErrors(page);
+    await signUp(page, 'dave.web@example.com');
+    const ids = [
+      await createHeartbeat(page, 'bulk one'),
+      await createHeartbeat(page, 'bulk two'),
+      await createHeartbeat(page, 'bulk three'),
+    ];
+    const ended = await createHeartbeat(page, 'bulk ended');
+    expect((await apiFromPage(page, 'POST', `/workflows/${ended}/terminate`)).status).toBe(200);
+    await page.reload();
+    await waitLive(page);
+    expect(await page.isDisabled('button[data-bulk="pause"]')).toBe(true);
+    await page.check('#bulk-all');
+    expect(await page.textContent('#bulk-selected')).toBe('4 selected');
+    await page.click('button[data-bulk="pause"]');
+    for (const id of ids) {
+      await page.waitForSelector(`[data-bulk-result="${id}"][data-outcome="ok"]`, { timeout: 20_000 });
+      expect(await page.textContent(`[data-bulk-result="${id}"]`)).toBe('Paused');
+      expect(await page.getAttribute(`tr[data-workflow="${id}"] [data-wf-status]`, 'data-status')).toBe(
+        'PAUSED',
+      );
+    }
+    // The terminated one cannot be paused: its row says why, the others are not affected.
+    await page.waitForSelector(`[data-bulk-result="${ended}"][data-outcome="error"]`, { timeout: 20_000 });
+    expect((await page.textContent(`[data-bulk-result="${ended}"]`))?.length).toBeGreaterThan(0);
+    expect(await page.getAttribute(`tr[data-workflow="${ended}"] [data-wf-status]`, 'data-status')).toBe(
+      'TERMINATED',
+    );
+    await screenshot(page, 'workflows-bulk-light');
+    for (const id of ids) {
+      const w = await apiFromPage<{ status: string }>(page, 'GET', `/workflows/${id}`);
+      expect(w.body.status).toBe('PAUSED');
+    }
+
+    await page.uncheck(`input[data-bulk-pick="${ended}"]`);
+    expect(await page.textContent('#bulk-selected')).toBe('3 selected');
+    await page.click('button[data-bulk="resume"]');
+    for (const id of ids) {
+      await page.waitForSelector(`[data-bulk-result="${id}"]:text("Resumed")`, { timeout: 20_000 });
+      expect(await page.getAttribute(`tr[data-workflow="${id}"] [data-wf-status]`, 'data-status')).toBe(
+        'ACTIVE',
+      );
+    }
+    expect(errors.filter((e) => !e.includes('status of 409'))).toEqual([]);
+    await dave.close();
+  });
+
   it('logs out', async () => {
     const page = await alice.newPage();
     await page.goto(`${system.baseUrl}/`);

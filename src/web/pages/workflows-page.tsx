@@ -65,9 +65,26 @@ export function WorkflowsPage(props: {
         </p>
       ) : (
         <div class="table-wrap">
+          <div class="bulk" id="bulk-actions">
+            <span id="bulk-selected" class="muted">
+              None selected
+            </span>
+            <button type="button" data-bulk="pause" disabled>
+              Pause
+            </button>
+            <button type="button" data-bulk="resume" disabled>
+              Resume
+            </button>
+            <button type="button" class="danger" data-bulk="terminate" disabled>
+              Terminate
+            </button>
+          </div>
           <table class="list" id="workflows">
             <thead>
               <tr>
+                <th scope="col" class="pick">
+                  <input type="checkbox" id="bulk-all" aria-label="Select all workflows on this page" />
+                </th>
                 <th scope="col">Name</th>
                 <th scope="col">Kind</th>
                 <th scope="col">Schedule</th>
@@ -81,10 +98,14 @@ export function WorkflowsPage(props: {
             <tbody>
               {page.items.map(({ row: w, nextFire, lastJob }) => (
                 <tr data-workflow={w.id}>
+                  <td class="pick">
+                    <input type="checkbox" data-bulk-pick={w.id} aria-label={`Select ${w.name}`} />
+                  </td>
                   <td>
                     <a href={`/w/${w.id}`} class="name" data-wf-name={w.id}>
                       {w.name}
                     </a>
+                    <span class="bulk-result" data-bulk-result={w.id} role="status" />
                   </td>
                   <td>{w.kind}</td>
                   <td>{scheduleWords(w.schedule)}</td>

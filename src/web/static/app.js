@@ -344,6 +344,66 @@ function setupActions() {
   });
 }
 
+// ---- bulk pause / resume / terminate on the workflows list ----------------------------------------
+
+const BULK_DONE = { pause: 'Paused', resume: 'Resumed', terminate: 'Terminated' };
+
+function setupBulk() {
+  const bar = document.getElementById('bulk-actions');
+  if (!bar) return;
+  const all = document.getElementById('bulk-all');
+  const picks = () => [...document.querySelectorAll('input[data-bulk-pick]')];
+  const chosen = () => picks().filter((p) => p.checked);
+  const refresh = () => {
+    const n = chosen().length;
+    document.getElementById('bulk-selected').textContent = n ? `${n} selected` : 'None selected';
+    for (const b of bar.querySelectorAll('button[data-bulk]')) b.disabled = n === 0;
+    all.checked = n > 0 && n === picks().length;
+    all.indeterminate = n > 0 && n < picks().length;
+  };
+  all.addEventListener('change', () => {
+    for (const p of picks()) p.checked = all.checked;
+    refresh();
+  });
+  document.addEventListener('change', (ev) => {
+    if (ev.target.matches?.('input[data-bulk-pick]')) refresh();
+  });
+  bar.addEventListener('click', async (ev) => {
+    const button = ev.target.closest('button[data-bulk]');
+    if (!button) return;
+    const action = button.dataset.bulk;
+    const ids = chosen().map((p) => p.dataset.bulkPick);
+    if (!ids.length) return;
+    if (action === 'terminate' && !confirm(`Terminate ${ids.length} workflow(s)? They never fire again.`))
+      return;
+    for (const b of bar.querySelectorAll('button[data-bulk]')) b.disabled = true;
+    // One call per workflow; each row shows its own outcome.
+    await Promise.all(
+      ids.map(async (id) => {
+        const out = document.querySelector(`[data-bulk-result="${id}"]`);
+        out.dataset.outcome = 'busy';
+        out.textContent = '…';
+        try {
+          const res = await Cv.api('POST', `/workflows/${id}/${action}`);
+          if (res.ok) {
+            applyWorkflowStatus(id, res.body.status);
+            out.dataset.outcome = 'ok';
+            out.textContent = BULK_DONE[action];
+          } else {
+            out.dataset.outcome = 'error';
+            out.textContent = Cv.problemText(res);
+          }
+        } catch (err) {
+          out.dataset.outcome = 'error';
+          out.textContent = err.message;
+        }
+      }),
+    );
+    refresh();
+  });
+  refresh();
+}
+
 // ---- live updates ------------------------------------------------------------------------------
 
 function each(selector, fn) {
@@ -760,6 +820,7 @@ setupThemeToggle();
 setupAuthForm();
 setupLogout();
 setupActions();
+setupBulk();
 setupNotifications();
 setupLive();
 setupKeys();

@@ -2,9 +2,11 @@
 // from the read model, keeps those that rendezvous hashing gives to it, and turns every nominal tick
 // into exactly one command on the workflow actor: FireTick (the actor answers JobScheduled, or
 // TickSkipped when paused or overlapping) or SkipTick (missed in a catch-up, paused, a DST gap under
-// `skip`, or the first tick after the schedule's end). Ticks are decided up to `lookaheadMs` early, so
-// at the due instant only the dispatch of an already created job remains; the job is not run before
-// its nominal time (the dispatch carries it as not_before). The actor remembers its last decided tick
+// `skip`, or the first tick after the schedule's end). A tick may be decided up to `lookaheadMs` early,
+// so at the due instant only the dispatch of an already created job remains (the job is not run
+// before its nominal time: the dispatch carries it as not_before); the actor fires it early only when
+// nothing before that time can change the answer, and otherwise leaves it for this loop to send again
+// when due (see tick-plan.ts and docs/scheduling.md). The actor remembers its last decided tick
 // and only moves forward, so a replica that fires a tick another replica already fired appends
 // nothing. While a workflow is paused, the ticks its catch-up policy would fire on resume are left
 // undecided (see planWhilePaused); the rest are recorded as paused when they fall due.
@@ -269,7 +271,8 @@ export class TickScheduler {
       catchUpWindowMs: this.o.catchUpWindowMs,
       maxTicks: this.o.maxTicksPerPass,
     };
-    if (planTickSteps(input, now, planOptions).steps.length === 0 && !entry.paused) return;
+    const planned = planTickSteps(input, now, planOptions);
+    if (planned.steps.length === 0 && !entry.paused) return;
     entry.busy = true;
     try {
       if (entry.paused && entry.pausedByActor) {
@@ -280,7 +283,11 @@ export class TickScheduler {
           Object.assign(entry, { paused: false, pausedByActor: false, holdUntil: 0 });
         }
       }
-      const { steps, recheckAt } = planTickSteps({ ...input, paused: entry.paused }, now, planOptions);
+      // Planned again only if the actor just told this replica the workflow is no longer paused.
+      const { steps, recheckAt } =
+        entry.paused === input.paused
+          ? planned
+          : planTickSteps({ ...input, paused: entry.paused }, now, planOptions);
       if (entry.paused && recheckAt !== undefined) {
         // On the actor's word alone, look again soon: the resume that ends it may not show otherwise.
         entry.holdUntil = entry.pausedByActor ? Math.min(recheckAt, now + 5000) : recheckAt;

@@ -79,8 +79,6 @@ export class HeartbeatClient {
   }
 }
 
-const defaultClient = new HeartbeatClient();
-
 interface HeartbeatResponse {
   status: number;
   body: string;
@@ -89,7 +87,7 @@ interface HeartbeatResponse {
 export async function runHeartbeat(
   payload: Record<string, unknown>,
   ctx: RunContext,
-  client: HeartbeatClient = defaultClient,
+  client: HeartbeatClient,
 ): Promise<RunResult> {
   const parsed = HeartbeatPayload.safeParse(payload);
   if (!parsed.success)

@@ -168,9 +168,12 @@ export function planTickSteps(
   const planOptions = { windowMs: options.catchUpWindowMs, more };
   let after = input.lastTickAt === null ? null : new Date(input.lastTickAt).toISOString();
   const steps: TickStep[] = [];
-  const step = (tick: DueTick, command: (after: string | null) => WorkflowCommand): boolean => {
+  const step = (
+    tick: DueTick,
+    command: (after: string | null, ahead: boolean) => WorkflowCommand,
+  ): boolean => {
     const ahead = tick.at.getTime() > now;
-    const c = command(after);
+    const c = command(after, ahead);
     if (ahead && c.type !== 'FireTick') return false;
     steps.push({
       tick,
@@ -192,7 +195,7 @@ export function planTickSteps(
     return { steps, recheckAt };
   }
   for (const { tick, action } of planTicks(due, now, options.graceMs, input.catchUp, planOptions)) {
-    const ok = step(tick, (a) =>
+    const ok = step(tick, (a, ahead) =>
       action === 'fire'
         ? {
             type: 'FireTick',
@@ -200,7 +203,7 @@ export function planTickSteps(
               nominal_at: tick.nominal,
               job_id: jobIdForTick(input.workflowId, tick.nominal),
               overlap: input.overlap,
-              ahead: tick.at.getTime() > now,
+              ahead,
               after: a,
             },
           }

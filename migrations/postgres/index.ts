@@ -9,6 +9,7 @@ import * as tickLedger from './20261127_0005_tick_ledger.ts';
 import * as jobEventState from './20261127_0006_job_event_state.ts';
 import * as workflowLogRetention from './20261127_0007_workflow_log_retention.ts';
 import * as tickWithdrawals from './20261206_0008_tick_withdrawals.ts';
+import * as jobsByNominalTime from './20261206_0009_jobs_by_nominal_time.ts';
 
 export const postgresMigrations: Record<string, Migration> = {
   '20261127_0001_projection_checkpoints': projectionCheckpoints,
@@ -19,4 +20,5 @@ export const postgresMigrations: Record<string, Migration> = {
   '20261127_0006_job_event_state': jobEventState,
   '20261127_0007_workflow_log_retention': workflowLogRetention,
   '20261206_0008_tick_withdrawals': tickWithdrawals,
+  '20261206_0009_jobs_by_nominal_time': jobsByNominalTime,
 };

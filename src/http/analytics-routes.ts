@@ -2,7 +2,8 @@
 // analytics read models in PostgreSQL; log lines are counted where they are stored, in ClickHouse
 // (one query per request), so the figure is what retention has kept, never a running tally that drifts.
 import { createRoute, z } from '@hono/zod-openapi';
-import { userStats, workflowStats } from '../queries/analytics.ts';
+import { jobSeries, userStats, workflowStats } from '../queries/analytics.ts';
+import { MAX_BUCKETS, seriesPoints, seriesRange } from '../queries/analytics-series.ts';
 import { findWorkflow } from '../queries/workflows.ts';
 import { createRouter } from './app-env.ts';
 import { json, security } from './openapi-helpers.ts';
@@ -34,6 +35,54 @@ const WorkflowAnalytics = z
   .object({ workflow_id: z.string(), last_job_at: z.string().nullable(), ...Totals })
   .openapi('WorkflowAnalytics');
 
+const SeriesInstant = z
+  .string()
+  .max(64)
+  .regex(/^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/, {
+    message: 'an instant is RFC 3339 with an offset, e.g. 2026-12-01T00:00:00Z',
+  })
+  .refine((v) => !Number.isNaN(Date.parse(v)), { message: 'not an instant that exists' })
+  .optional();
+const SeriesQuery = z.object({
+  bucket: z.enum(['hour', 'day']).default('hour').openapi({ description: 'Bucket length (UTC)' }),
+  from: SeriesInstant.openapi({
+    format: 'date-time',
+    description: 'Start (aligned down to its bucket); default: 24 hours or 30 days before `to`',
+  }),
+  to: SeriesInstant.openapi({
+    format: 'date-time',
+    description: 'End, exclusive (aligned up to its bucket); default: the end of the current bucket',
+  }),
+  workflow_id: z
+    .uuid()
+    .optional()
+    .openapi({ description: 'One workflow of the caller’s; default: all of them' }),
+});
+const ms = z.number().int().nullable();
+const SeriesPoint = z
+  .object({
+    at: z.string().openapi({ description: 'Bucket start, UTC, RFC 3339' }),
+    completed: z.number().int(),
+    failed: z.number().int(),
+    canceled: z.number().int(),
+    active: z.number().int().openapi({ description: 'Not ended yet (pending, queued or running)' }),
+    duration_p50_ms: ms.openapi({ description: 'Start → end, over jobs that ran to an end' }),
+    duration_p95_ms: ms,
+    lateness_p50_ms: ms.openapi({ description: 'Nominal time → start, over jobs that started' }),
+    lateness_p95_ms: ms,
+    log_lines: z.number().int().openapi({ description: 'Log lines stored with a timestamp in the bucket' }),
+  })
+  .openapi('AnalyticsPoint');
+const Series = z
+  .object({
+    bucket: z.enum(['hour', 'day']),
+    from: z.string(),
+    to: z.string(),
+    workflow_id: z.string().nullable(),
+    points: z.array(SeriesPoint),
+  })
+  .openapi('AnalyticsSeries');
+
 type Counts = {
   jobs_total: number;
   jobs_completed: number;
@@ -54,8 +103,49 @@ function totals(s: Counts | undefined, logLines: number) {
   };
 }
 
-export function analyticsRoutes(deps: AnalyticsRouteDeps) {
+export function analyticsRoutes(deps: AnalyticsRouteDeps, now: () => Date = () => new Date()) {
   const app = createRouter();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/analytics/series',
+      tags,
+      security,
+      description: `Jobs by the bucket of their nominal time (by outcome, with duration and lateness percentiles) and log lines by the bucket of their timestamp, one point per bucket of the range, oldest first. At most ${MAX_BUCKETS} buckets: a longer range is a 422 (range_too_large).`,
+      request: { query: SeriesQuery },
+      responses: { 200: json(Series, 'One point per bucket'), ...commonErrors },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const userId = c.var.userId;
+      const range = seriesRange(
+        {
+          bucket: q.bucket,
+          from: q.from ? new Date(q.from) : undefined,
+          to: q.to ? new Date(q.to) : undefined,
+        },
+        now(),
+      );
+      const scope = q.workflow_id === undefined ? { userId } : { userId, workflowId: q.workflow_id };
+      // Ownership first: another user's workflow is a 404, and its id reads nothing.
+      if (q.workflow_id !== undefined) await findWorkflow(deps.db, userId, q.workflow_id);
+      const [jobs, logLines] = await Promise.all([
+        jobSeries(deps.db, scope, range),
+        deps.sources.logQueries().countLinesByBucket(scope, range),
+      ]);
+      return c.json(
+        {
+          bucket: q.bucket,
+          from: range.from.toISOString(),
+          to: range.to.toISOString(),
+          workflow_id: q.workflow_id ?? null,
+          points: seriesPoints(range, jobs, logLines),
+        },
+        200,
+      );
+    },
+  );
 
   app.openapi(
     createRoute({

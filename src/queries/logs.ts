@@ -197,6 +197,35 @@ export class LogQueries {
     return Number(row?.n ?? 0);
   }
 
+  /**
+   * Lines stored per time bucket in [from, to): bucket starts as Unix seconds (UTC, a multiple of
+   * `bucketSeconds`) → count. Buckets are computed on Unix seconds, not with toStartOfDay, so they
+   * are UTC whatever the server's time zone.
+   */
+  async countLinesByBucket(
+    scope: { readonly userId: string; readonly workflowId?: string },
+    range: { readonly from: Date; readonly to: Date; readonly bucketSeconds: number },
+  ): Promise<ReadonlyMap<number, number>> {
+    const step = Math.trunc(range.bucketSeconds);
+    const from = Math.floor(range.from.getTime() / 1000);
+    const to = Math.floor(range.to.getTime() / 1000);
+    const conditions = [
+      `user_id = ${quoteString(scope.userId)}`,
+      `timestamp >= toDateTime(${from})`,
+      `timestamp < toDateTime(${to})`,
+    ];
+    if (scope.workflowId !== undefined) conditions.push(`workflow_id = ${quoteString(scope.workflowId)}`);
+    const rs = await this.clickhouse.query({
+      query: `SELECT intDiv(toUInt32(timestamp), ${step}) * ${step} AS t, count() AS n
+        FROM ${this.table} FINAL WHERE ${conditions.join(' AND ')} GROUP BY t`,
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    const counts = new Map<number, number>();
+    for (const row of await rs.json<{ t: number; n: number }>()) counts.set(Number(row.t), Number(row.n));
+    return counts;
+  }
+
   /** The greatest key stored for the job, ZERO_KEY when none is. */
   async lastKey(scope: LogScope): Promise<LogKey> {
     const rs = await this.clickhouse.query({

@@ -479,6 +479,32 @@ export interface MarkNotificationsRead {
   ids: string[];
 }
 
+export interface AnalyticsSeries {
+  bucket: "hour" | "day";
+  from: string;
+  to: string;
+  workflow_id: string | null;
+  points: AnalyticsPoint[];
+}
+
+export interface AnalyticsPoint {
+  /** Bucket start, UTC, RFC 3339 */
+  at: string;
+  completed: number;
+  failed: number;
+  canceled: number;
+  /** Not ended yet (pending, queued or running) */
+  active: number;
+  /** Start → end, over jobs that ran to an end */
+  duration_p50_ms: number | null;
+  duration_p95_ms: number | null;
+  /** Nominal time → start, over jobs that started */
+  lateness_p50_ms: number | null;
+  lateness_p95_ms: number | null;
+  /** Log lines stored with a timestamp in the bucket */
+  log_lines: number;
+}
+
 export interface UserAnalytics {
   workflows: number;
   jobs_total: number;
@@ -1569,6 +1595,53 @@ export class Api<
       }),
   };
   analytics = {
+    /**
+     * @description Jobs by the bucket of their nominal time (by outcome, with duration and lateness percentiles) and log lines by the bucket of their timestamp, one point per bucket of the range, oldest first. At most 744 buckets: a longer range is a 422 (range_too_large).
+     *
+     * @tags analytics
+     * @name GetAnalyticsSeries
+     * @summary Jobs, durations, lateness and log lines over time
+     * @request GET:/analytics/series
+     * @secure
+     */
+    getAnalyticsSeries: (
+      query?: {
+        /**
+         * Bucket length (UTC)
+         * @default "hour"
+         */
+        bucket?: "hour" | "day";
+        /**
+         * Start (aligned down to its bucket); default: 24 hours or 30 days before `to`
+         * @format date-time
+         * @maxLength 64
+         * @pattern ^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$
+         */
+        from?: string;
+        /**
+         * End, exclusive (aligned up to its bucket); default: the end of the current bucket
+         * @format date-time
+         * @maxLength 64
+         * @pattern ^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$
+         */
+        to?: string;
+        /**
+         * One workflow of the caller’s; default: all of them
+         * @format uuid
+         */
+        workflow_id?: string;
+      },
+      params: RequestParams = {},
+    ) =>
+      this.request<AnalyticsSeries, Problem>({
+        path: `/analytics/series`,
+        method: "GET",
+        query: query,
+        secure: true,
+        format: "json",
+        ...params,
+      }),
+
     /**
      * No description
      *

@@ -29,6 +29,9 @@
 //              src/health, src/stack, migrations/
 //   leaves     src/errors.ts, src/assert.ts                    -> nothing in src/
 //
+// Of OpenTelemetry, application code imports @opentelemetry/api (and semantic-conventions) only; the
+// SDK is src/telemetry/sdk.ts's alone, loaded by the --import bootstrap when telemetry is wanted.
+//
 // And nowhere an import cycle.
 //
 // Known exceptions: exact (from, to) pairs that break a rule today, each to be removed by a change of
@@ -147,6 +150,16 @@ const rules = [
     severity: 'error',
     from: { path: '^src/web/' },
     to: { path: '^node_modules/(kysely|pg|pg-[^/]+|@types/pg)/' },
+  },
+  {
+    name: 'otel-sdk-only-in-bootstrap',
+    comment:
+      'Application code uses @opentelemetry/api (and the semantic conventions) only: the SDK, its exporters, instrumentations and the ESM hook are loaded by src/telemetry/sdk.ts, which the --import bootstrap imports only when telemetry is wanted.',
+    severity: 'error',
+    from: { path: '^(src|migrations)/', pathNot: '^src/telemetry/sdk[.]ts$' },
+    to: {
+      path: ['^node_modules/@opentelemetry/(?!api/|semantic-conventions/)', '^node_modules/import-in-the-middle/'],
+    },
   },
   {
     name: 'http-no-sql',

@@ -15,6 +15,9 @@ export function cli(...args: string[]): [string, string[]] {
         : []),
       '--import',
       'tsx',
+      // As bin/chronoverse runs it: the SDK loads only when the test's environment names an exporter.
+      '--import',
+      './src/telemetry/bootstrap.ts',
       'src/cli/main.ts',
       ...args,
     ],

@@ -46,8 +46,16 @@ export interface CommandHandlerOptions {
   readonly now?: () => Date;
   readonly maxAttempts?: number;
   readonly cacheSize?: number;
-  /** Told of every optimistic-concurrency conflict before the retry (metrics, tests). */
-  readonly onConflict?: (subject: string, attempt: number) => void;
+  /**
+   * Told of every optimistic-concurrency conflict (metrics, tests): `retrying` before a retry, or
+   * false when it was the last try and the command fails with ConcurrencyConflict.
+   */
+  readonly onConflict?: (subject: string, attempt: number, retrying: boolean) => void;
+  /**
+   * The trace context of the caller (W3C strings), stamped on the events of a command that names
+   * none: the process wires it to the active span; the core knows nothing of tracing.
+   */
+  readonly traceContext?: () => { readonly traceparent?: string; readonly tracestate?: string };
 }
 
 /** Event ids derived from the command id, so a repeated command produces byte-identical events. */
@@ -59,7 +67,8 @@ export class CommandHandler {
   private readonly now: () => Date;
   private readonly maxAttempts: number;
   private readonly cache: SnapshotCache;
-  private readonly onConflict: (subject: string, attempt: number) => void;
+  private readonly onConflict: (subject: string, attempt: number, retrying: boolean) => void;
+  private readonly traceContext: () => { readonly traceparent?: string; readonly tracestate?: string };
   /** Per actor subject: the settling of the last command queued on it in this process. */
   private readonly mailboxes = new Map<string, Promise<void>>();
   /** The deciders this handler has been used with, by aggregate: what `observe` folds commits with. */
@@ -76,6 +85,7 @@ export class CommandHandler {
     this.maxAttempts = options.maxAttempts ?? 30;
     this.cache = new SnapshotCache(options.cacheSize ?? 10_000);
     this.onConflict = options.onConflict ?? (() => {});
+    this.traceContext = options.traceContext ?? (() => ({}));
   }
 
   /** Loads an actor's current state and version; `exists` is false when its subject is empty. */
@@ -278,6 +288,9 @@ export class CommandHandler {
       const { state, version } = loaded;
       if (decided.events.length === 0) return { events: [], version, state };
       let index = 0;
+      const trace = request.traceparent
+        ? { traceparent: request.traceparent, tracestate: request.tracestate }
+        : this.traceContext();
       const envelopes = toEnvelopes(
         decider.aggregate as AggregateKind,
         request.aggregateId,
@@ -288,8 +301,8 @@ export class CommandHandler {
           now: this.now(),
           correlationId: request.correlationId ?? request.commandId,
           causationId: request.causationId ?? request.commandId,
-          ...(request.traceparent ? { traceparent: request.traceparent } : {}),
-          ...(request.tracestate ? { tracestate: request.tracestate } : {}),
+          ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
+          ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),
         },
       ) as EventEnvelope[];
       try {
@@ -302,8 +315,9 @@ export class CommandHandler {
         this.cache.set(subject, ack.sequence, decided.next);
         return { events: envelopes, version: ack.sequence, state: decided.next };
       } catch (err) {
-        if (!(err instanceof ConcurrencyConflict) || attempt >= this.maxAttempts) throw err;
-        this.onConflict(subject, attempt);
+        if (!(err instanceof ConcurrencyConflict)) throw err;
+        this.onConflict(subject, attempt, attempt < this.maxAttempts);
+        if (attempt >= this.maxAttempts) throw err;
         reportedLast = err.currentSequence;
         // The cached snapshot stays: it is still true at its version, so the reload reads only the
         // commits appended since. Dropping it would replay the whole subject on every conflict, and a

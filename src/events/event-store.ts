@@ -12,8 +12,10 @@ import {
 } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { UnavailableError } from '../errors.ts';
+import { tracedPublish } from '../telemetry/messaging.ts';
 import { type EventEnvelope, upcast } from './envelope.ts';
 import { streamNames } from './stream-definitions.ts';
+import { subjectTemplate } from './subjects.ts';
 
 /** A commit as read back: its stream sequence and its events, upcast to their current versions. */
 export interface StoredCommit {
@@ -152,25 +154,38 @@ export class EventStore {
   ): Promise<AppendResult> {
     if (events.length === 0) throw new Error('a commit needs at least one event');
     const h = natsHeaders();
-    h.set(EVENT_TYPES_HEADER, events.map((e) => e.type).join(','));
+    const types = events.map((e) => e.type).join(',');
+    h.set(EVENT_TYPES_HEADER, types);
     h.set(PREVIOUS_SEQUENCE_HEADER, String(expectedLastSequence));
-    const first = events[0]!;
-    if (first.traceparent) h.set('traceparent', first.traceparent);
-    try {
-      const ack = await this.js.publish(subject, encodeCommit(events), {
-        msgID: commitId,
-        expect: { lastSubjectSequence: expectedLastSequence },
-        headers: h,
-      });
-      return { sequence: ack.seq, duplicate: ack.duplicate };
-    } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) {
-        throw new ConcurrencyConflict(subject, expectedLastSequence, reportedLastSequence(err.message));
-      }
-      // A timeout or a lost connection: the commit may or may not be in the log. The same command id
-      // appends it at most once, so the caller may retry it as it is.
-      throw asOutage(err, `append to ${subject}`);
-    }
+    // A PRODUCER span per commit; the message carries its context (traceparent), so the consumers of
+    // the commit continue the trace of whoever decided it. With the SDK off, no header is added.
+    return tracedPublish(
+      {
+        template: subjectTemplate(subject),
+        subject,
+        messageId: commitId,
+        attributes: { 'chronoverse.event.types': types },
+      },
+      h,
+      async (span) => {
+        try {
+          const ack = await this.js.publish(subject, encodeCommit(events), {
+            msgID: commitId,
+            expect: { lastSubjectSequence: expectedLastSequence },
+            headers: h,
+          });
+          if (ack.duplicate) span.setAttribute('chronoverse.commit.duplicate', true);
+          return { sequence: ack.seq, duplicate: ack.duplicate };
+        } catch (err) {
+          if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) {
+            throw new ConcurrencyConflict(subject, expectedLastSequence, reportedLastSequence(err.message));
+          }
+          // A timeout or a lost connection: the commit may or may not be in the log. The same command id
+          // appends it at most once, so the caller may retry it as it is.
+          throw asOutage(err, `append to ${subject}`);
+        }
+      },
+    );
   }
 
   /** The stream sequence of the subject's last commit, 0 when it has none. */

@@ -73,3 +73,17 @@ export function parseEventSubject(subject: string): EventSubject {
   }
   return { userId, aggregate: known, aggregateId };
 }
+
+/**
+ * A subject with its ids replaced by placeholders (`cv.evt.{user_id}.job.{job_id}`): the name of a
+ * messaging span and a low-cardinality attribute. A subject of no known shape is returned as it is.
+ */
+export function subjectTemplate(subject: string): string {
+  const p = subject.split('.');
+  if (p[0] !== 'cv') return subject;
+  if (p[1] === 'evt' && p.length === 5) return `cv.evt.{user_id}.${p[3]}.{${p[3]}_id}`;
+  if (p[1] === 'logs' && p.length === 4) return 'cv.logs.{user_id}.{job_id}';
+  if (p[1] === 'dispatch' && p[2] === 'builds' && p.length === 5)
+    return `cv.dispatch.builds.${p[3]}.{workflow_id}`;
+  return subject;
+}

@@ -5,6 +5,7 @@
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { type SecretBox, SecretUnreadable } from '../infra/secret-box.ts';
+import { activeTraceContext, SpanKind, withSpan } from '../telemetry/tracing.ts';
 import { parseDuration } from '../workflows/duration.ts';
 import { ContainerPayload, type ContainerSpec } from '../workflows/payload-schemas.ts';
 import { type ContainerLimits, type ExecutorLimits, limitsFor } from './container-limits.ts';
@@ -97,27 +98,33 @@ export async function runContainer(
   const opened = openSecrets(parsed.data.secret_env, secrets);
   if ('failure' in opened) return opened.failure;
   // Secret values join the environment here and nowhere else: never a log line, never an event.
-  const spec = { ...parsed.data, env: { ...parsed.data.env, ...opened.env } };
+  // TRACEPARENT (and TRACESTATE): the job span's context, for a job that traces its own work (a
+  // workflow that sets its own keeps it).
+  const spec = { ...parsed.data, env: { ...traceEnv(), ...parsed.data.env, ...opened.env } };
   const timeoutMs = parseDuration(spec.timeout) ?? 30_000;
   const l = limitsFor(spec, limits);
 
   let container: Docker.Container;
   try {
-    container = await docker.createContainer(
-      containerOptions(spec, l, {
-        [LABELS.managed]: 'true',
-        [LABELS.executor]: job.executorId,
-        [LABELS.job]: job.jobId,
-        [LABELS.user]: job.userId,
-        [LABELS.attempt]: String(job.attempt),
-      }),
+    container = await dockerCall('create', () =>
+      docker.createContainer(
+        containerOptions(spec, l, {
+          [LABELS.managed]: 'true',
+          [LABELS.executor]: job.executorId,
+          [LABELS.job]: job.jobId,
+          [LABELS.user]: job.userId,
+          [LABELS.attempt]: String(job.attempt),
+        }),
+      ),
     );
   } catch (err) {
     return systemFailure('docker_error', `could not create the container: ${errorMessage(err)}`);
   }
 
   try {
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    const stream = await dockerCall('attach', () =>
+      container.attach({ stream: true, stdout: true, stderr: true }),
+    );
     const ended = new Promise<void>((resolve) => {
       stream.once('end', resolve);
       stream.once('close', resolve);
@@ -133,7 +140,7 @@ export async function runContainer(
     };
     stream.on('data', pauseIfFull);
 
-    await container.start();
+    await dockerCall('start', () => container.start());
     let stopReason: 'timeout' | 'canceled' | undefined;
     const kill = (why: 'timeout' | 'canceled') => {
       stopReason ??= why;
@@ -145,7 +152,7 @@ export async function runContainer(
     if (ctx.canceled.aborted) onCancel();
     let status: { StatusCode: number };
     try {
-      status = (await container.wait()) as { StatusCode: number };
+      status = (await dockerCall('wait', () => container.wait())) as { StatusCode: number };
     } finally {
       clearTimeout(timer);
       ctx.canceled.removeEventListener('abort', onCancel);
@@ -155,7 +162,7 @@ export async function runContainer(
     stdout.end();
     stderr.end();
 
-    const info = await container.inspect();
+    const info = await dockerCall('inspect', () => container.inspect());
     const digest = await imageDigest(docker, spec.image);
     const extra = { exit_code: status.StatusCode, ...(digest ? { image_digest: digest } : {}) };
     if (stopReason === 'canceled') return { outcome: 'canceled' };
@@ -170,8 +177,26 @@ export async function runContainer(
   } catch (err) {
     return systemFailure('docker_error', `the container could not run: ${errorMessage(err)}`);
   } finally {
-    await container.remove({ force: true, v: true }).catch(() => {});
+    await dockerCall('remove', () => container.remove({ force: true, v: true })).catch(() => {});
   }
+}
+
+/** One call of the Docker engine's API as a CLIENT span `docker <operation>`. */
+function dockerCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  return withSpan(
+    `docker ${operation}`,
+    { kind: SpanKind.CLIENT, attributes: { 'chronoverse.docker.operation': operation } },
+    call,
+  );
+}
+
+/** The active trace context as the environment variables a traced program reads. */
+function traceEnv(): Record<string, string> {
+  const { traceparent, tracestate } = activeTraceContext();
+  return {
+    ...(traceparent ? { TRACEPARENT: traceparent } : {}),
+    ...(tracestate ? { TRACESTATE: tracestate } : {}),
+  };
 }
 
 async function imageDigest(docker: Docker, image: string): Promise<string | undefined> {

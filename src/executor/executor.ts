@@ -18,6 +18,9 @@ import { EndpointPolicy } from '../infra/endpoint-policy.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { SecretBox } from '../infra/secret-box.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { processMessage } from '../telemetry/messaging.ts';
+import { meters } from '../telemetry/metrics.ts';
+import { failSpan, type Span, withSpan } from '../telemetry/tracing.ts';
 import type { ExecutorLimits } from './container-limits.ts';
 import { runContainer } from './container-runner.ts';
 import { HeartbeatClient } from './heartbeat-runner.ts';
@@ -90,7 +93,12 @@ export class Executor {
 
   async start(): Promise<void> {
     await ensureDispatchConsumer(this.deps.nats, this.options);
+    meters().slotLimit.add(this.options.concurrency, this.poolAttributes);
     this.loop = this.run();
+  }
+
+  private get poolAttributes() {
+    return { 'chronoverse.executor.pool': this.options.pool };
   }
 
   private async run(): Promise<void> {
@@ -142,6 +150,7 @@ export class Executor {
     // share it, and one entry for two runs undercounts the slots in use.
     const key = `${m.seq}:${++this.begun}`;
     const cancel = new AbortController();
+    meters().slotUsage.add(1, this.poolAttributes);
     const done = this.handle(m, cancel)
       .catch((err: unknown) => {
         this.deps.log.error('job handling failed; the message will be redelivered', {
@@ -151,6 +160,7 @@ export class Executor {
         m.nak(5000);
       })
       .finally(() => {
+        meters().slotUsage.add(-1, this.poolAttributes);
         this.running.delete(key);
         this.slotWaiters.shift()?.();
       });
@@ -158,7 +168,7 @@ export class Executor {
   }
 
   private async handle(m: JsMsg, cancel: AbortController): Promise<void> {
-    const { commands, log } = this.deps;
+    const { log } = this.deps;
     let job: DispatchMessage;
     try {
       job = decodeDispatch(m.data);
@@ -172,6 +182,35 @@ export class Executor {
       m.nak(Math.min(wait, this.options.ackWaitMs));
       return;
     }
+    // The job span: a CONSUMER span of the dispatch message, parented to the dispatch reactor's
+    // PRODUCER span, so the run joins the trace of the request or tick that made the job.
+    await processMessage(
+      {
+        template: m.subject,
+        subject: m.subject,
+        consumer: dispatchConsumerName(this.options.pool),
+        messageId: `${job.job_id}:${job.attempt}`,
+        attributes: {
+          'messaging.nats.delivery_count': m.info.deliveryCount,
+          'chronoverse.job.id': job.job_id,
+          'chronoverse.job.attempt': job.attempt,
+          'chronoverse.job.kind': job.kind,
+          'chronoverse.workflow.id': job.workflow_id,
+          'chronoverse.executor.id': this.options.executorId,
+        },
+      },
+      m.headers,
+      (span) => this.startAndRun(m, job, cancel, span),
+    );
+  }
+
+  private async startAndRun(
+    m: JsMsg,
+    job: DispatchMessage,
+    cancel: AbortController,
+    span: Span,
+  ): Promise<void> {
+    const { commands } = this.deps;
     const request = (step: string) => ({
       commandId: `${job.job_id}:${job.attempt}:${step}`,
       userId: job.user_id,
@@ -184,13 +223,16 @@ export class Executor {
     }
     // Listen for a cancel before starting, so one that lands right after the start is not missed.
     const canceledSub = this.watchForCancel(job, cancel);
+    let started: { readonly trigger: string; readonly scheduled_at: string; readonly attempt: number };
     try {
-      await commands.handle(jobDecider, {
+      const result = await commands.handle(jobDecider, {
         ...request('start'),
         command: { type: 'StartJob', data: { attempt: job.attempt, executor_id: this.options.executorId } },
       });
+      started = result.state.context;
     } catch (err) {
       if (!isRefusal(err)) throw err;
+      span.setAttribute('chronoverse.refusal', err.code);
       if (err.code === 'attempt_not_current' && m.info.deliveryCount > 1) {
         // Redelivered: whoever started this attempt stopped keeping its message alive.
         await this.reportLost(job, request);
@@ -200,10 +242,26 @@ export class Executor {
       m.ack();
       return;
     }
+    this.recordStart(m, job, started);
 
     const keepAlive = setInterval(() => m.working(), Math.max(1000, this.options.ackWaitMs / 3));
     try {
-      const result = await this.execute(job, cancel.signal);
+      const runStarted = performance.now();
+      const result = await withSpan(
+        `job ${job.kind}`,
+        { attributes: { 'chronoverse.job.kind': job.kind } },
+        async (runSpan) => {
+          const r = await this.execute(job, cancel.signal);
+          runSpan.setAttribute('chronoverse.job.outcome', r.outcome);
+          if (r.outcome === 'failed') failSpan(runSpan, new Error(r.error_message), r.reason);
+          return r;
+        },
+      );
+      meters().jobDuration.record((performance.now() - runStarted) / 1000, {
+        'chronoverse.job.kind': job.kind,
+        'chronoverse.job.outcome': result.outcome,
+      });
+      span.setAttribute('chronoverse.job.outcome', result.outcome);
       // The run is over: a cancel now has nothing to stop, and the job's own end need not come back.
       canceledSub.unsubscribe();
       // The job ran: its outcome is reported until the log takes it. Giving up here would have the
@@ -226,6 +284,27 @@ export class Executor {
     } finally {
       clearInterval(keepAlive);
       if (!canceledSub.isClosed()) canceledSub.unsubscribe();
+    }
+  }
+
+  /**
+   * The start's metrics: how long the attempt waited in dispatch once it could run (from its
+   * message, or its not-before time when later), and for a scheduled job's first attempt the tick's
+   * lateness (its nominal instant to now).
+   */
+  private recordStart(
+    m: JsMsg,
+    job: DispatchMessage,
+    context: { trigger: string; scheduled_at: string; attempt: number },
+  ): void {
+    const now = Date.now();
+    const kind = { 'chronoverse.job.kind': job.kind };
+    const notBefore = job.not_before ? Date.parse(job.not_before) : 0;
+    const ready = Math.max(m.info.timestampNanos / 1e6, Number.isNaN(notBefore) ? 0 : notBefore);
+    meters().jobQueueDuration.record(Math.max(0, now - ready) / 1000, kind);
+    if (context.trigger === 'AUTOMATIC' && context.attempt === 1 && context.scheduled_at) {
+      const nominal = Date.parse(context.scheduled_at);
+      if (!Number.isNaN(nominal)) meters().tickLateness.record(Math.max(0, now - nominal) / 1000, kind);
     }
   }
 
@@ -357,5 +436,6 @@ export class Executor {
     for (const w of this.slotWaiters.splice(0)) w();
     await Promise.all([...this.running.values()].map((r) => r.done));
     await this.loop;
+    meters().slotLimit.add(-this.options.concurrency, this.poolAttributes);
   }
 }

@@ -16,6 +16,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { EndpointPolicy, literalAddress } from '../infra/endpoint-policy.ts';
+import { activeTraceContext, SpanKind, SpanStatusCode, withSpan } from '../telemetry/tracing.ts';
 import { parseDuration } from '../workflows/duration.ts';
 import { HeartbeatPayload } from '../workflows/payload-schemas.ts';
 import { type RunContext, type RunResult, userFailure } from './run-result.ts';
@@ -103,7 +104,7 @@ export async function runHeartbeat(
     return userFailure('endpoint_not_allowed', `${literal} is an address HEARTBEATs may not reach`);
   }
   try {
-    const res = await get(url, p.headers, timeoutMs, ctx.canceled, client);
+    const res = await tracedGet(url, p.headers, timeoutMs, ctx.canceled, client);
     const latency = Math.round(performance.now() - started);
     ctx.log('stdout', `status ${res.status} in ${latency} ms (expected ${p.expected_status_code})`);
     if (res.body) ctx.log('stdout', `body: ${res.body}`);
@@ -124,6 +125,47 @@ export async function runHeartbeat(
     ctx.log('stderr', `request failed after ${latency} ms: ${message}`);
     return userFailure('request_failed', message);
   }
+}
+
+/**
+ * The request as a CLIENT span (`GET`, HTTP client conventions; the URL without credentials or
+ * query, which may hold secrets), whose context goes to the endpoint as `traceparent` unless the
+ * workflow sets that header itself.
+ */
+function tracedGet(
+  url: URL,
+  headers: Record<string, string | string[]>,
+  timeoutMs: number,
+  canceled: AbortSignal,
+  client: HeartbeatClient,
+): Promise<HeartbeatResponse> {
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return withSpan(
+    'GET',
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': 'GET',
+        'url.full': `${url.protocol}//${url.host}${url.pathname}`,
+        'server.address': url.hostname,
+        'server.port': port,
+      },
+    },
+    async (span) => {
+      const res = await get(url, withTraceHeaders(headers), timeoutMs, canceled, client);
+      span.setAttribute('http.response.status_code', res.status);
+      if (res.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+      return res;
+    },
+  );
+}
+
+/** The headers, with the active span's trace context added where the workflow sets none. */
+function withTraceHeaders(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  const trace = Object.entries(activeTraceContext());
+  if (trace.length === 0) return headers;
+  const own = new Set(Object.keys(headers).map((h) => h.toLowerCase()));
+  return { ...headers, ...Object.fromEntries(trace.filter(([k]) => !own.has(k))) };
 }
 
 /** How often a request that died on a kept-alive connection is sent again on another. */

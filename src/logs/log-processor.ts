@@ -11,6 +11,7 @@ import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { meters } from '../telemetry/metrics.ts';
 import { isRetained, type LogBatch } from './log-batch.ts';
 import { type JobLogRow, logRows } from './log-rows.ts';
 
@@ -114,7 +115,10 @@ export class LogProcessor {
   private async insert(rows: JobLogRow[], held: JsMsg[]): Promise<void> {
     for (let attempt = 0; rows.length; attempt++) {
       try {
+        const started = performance.now();
         await this.deps.clickhouse.insert({ table: this.table, values: rows, format: 'JSONEachRow' });
+        meters().logFlushDuration.record((performance.now() - started) / 1000);
+        meters().logLinesIngested.add(rows.length);
         return;
       } catch (err) {
         if (this.stopping) throw err;

@@ -3,7 +3,9 @@
 // one began, each with its checkpoint in one Postgres transaction. Reading the log is the runner's
 // job (one consumer for several projections); this is the part that differs per projection.
 import { setTimeout as delay } from 'node:timers/promises';
+import type { SpanContext } from '@opentelemetry/api';
 import type { StoredCommit } from '../events/event-store.ts';
+import { processBatch } from '../telemetry/messaging.ts';
 import { readCheckpoint } from './checkpoint.ts';
 import type { Projection } from './projection.ts';
 import { applyBatch, type ProjectionDeps, rebuildProjection } from './projection-batch.ts';
@@ -12,7 +14,12 @@ import { applyBatch, type ProjectionDeps, rebuildProjection } from './projection
 export interface OfferedCommit {
   readonly sequence: number;
   readonly commit: StoredCommit | null;
+  /** The trace context its message carried (the PRODUCER span of its append), when traced. */
+  readonly link?: SpanContext | undefined;
 }
+
+/** The most links a batch span keeps (the SDK's default limit). */
+const MAX_LINKS = 128;
 
 export class ProjectionApplier {
   /** The last sequence committed to Postgres. */
@@ -92,7 +99,14 @@ export class ProjectionApplier {
       this.releaseRoom();
       this.lastBatchAt = Date.now();
       const commits = batch.flatMap((b) => (b.commit ? [b.commit] : []));
-      await this.applyWithRetry(commits, batch[batch.length - 1]!.sequence);
+      // A CONSUMER span per batch, in a trace of its own, linked to the appends it applies: a batch
+      // mixes commits of many traces, so it is the child of none of them.
+      const links: SpanContext[] = [];
+      for (const b of batch) if (b.link && links.length < MAX_LINKS) links.push(b.link);
+      await processBatch(
+        { template: 'cv.evt.>', consumer: this.projection.name, count: batch.length, links },
+        () => this.applyWithRetry(commits, batch[batch.length - 1]!.sequence),
+      );
     }
   }
 

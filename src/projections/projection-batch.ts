@@ -11,6 +11,7 @@ import { streamNames } from '../events/stream-definitions.ts';
 import type { Database } from '../infra/database.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { withSpan } from '../telemetry/tracing.ts';
 import { lockProjection, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import type { Projection } from './projection.ts';
 
@@ -57,11 +58,20 @@ export async function applyBatch(
  * Drops the projection's rows and replays the whole log into them, in one transaction: readers see
  * the old rows until the new ones are complete, and the live runner waits on the lock meanwhile.
  */
-export async function rebuildProjection(
+export function rebuildProjection(
   deps: ProjectionDeps,
   projection: Projection,
   batchSize = 2000,
 ): Promise<number> {
+  // A trace of its own: the contexts stored on the replayed commits are never a parent (nor a link).
+  return withSpan(
+    `rebuild ${projection.name}`,
+    { root: true, attributes: { 'chronoverse.projection.name': projection.name } },
+    () => rebuild(deps, projection, batchSize),
+  );
+}
+
+async function rebuild(deps: ProjectionDeps, projection: Projection, batchSize: number): Promise<number> {
   const { nats, db, log } = deps;
   const info = await nats.jsm.streams.info(streamNames.events);
   const until = info.state.last_seq;

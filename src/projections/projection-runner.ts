@@ -9,6 +9,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { orderedFilter } from '../events/filter-subjects.ts';
 import { streamNames } from '../events/stream-definitions.ts';
+import { messageSpanContext } from '../telemetry/messaging.ts';
+import { observeProjectionLag } from '../telemetry/metrics.ts';
 import type { Projection } from './projection.ts';
 import { ProjectionApplier } from './projection-applier.ts';
 import { type ProjectionDeps, readCommit } from './projection-batch.ts';
@@ -40,6 +42,9 @@ export class ProjectionRunner {
   private readonly batchSize: number;
   private readonly detachAfterMs: number;
   private readonly onApplied: (() => void) | undefined;
+  /** The log's last sequence as the latest delivery told it (its sequence plus what is pending after it). */
+  private head = 0;
+  private unobserve: (() => void) | undefined;
 
   constructor(
     private readonly deps: ProjectionDeps,
@@ -75,6 +80,10 @@ export class ProjectionRunner {
 
   async start(): Promise<void> {
     for (const a of this.appliers) await a.start();
+    // chronoverse.projection.lag: the commits each projection of this runner has yet to apply.
+    this.unobserve = observeProjectionLag(() =>
+      this.appliers.map((a) => ({ name: a.projection.name, lag: Math.max(0, this.head - a.applied) })),
+    );
     this.loop = this.run();
   }
 
@@ -95,7 +104,12 @@ export class ProjectionRunner {
         if (this.stopping) messages.stop();
         for await (const m of messages) {
           if (this.stopping) break;
-          const offered = { sequence: m.seq, commit: readCommit(m, log) };
+          this.head = Math.max(this.head, m.seq + m.info.pending);
+          const offered = {
+            sequence: m.seq,
+            commit: readCommit(m, log),
+            link: messageSpanContext(m.headers),
+          };
           for (const a of this.appliers) a.offer(offered);
           await this.untilRoom();
         }
@@ -182,6 +196,7 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.unobserve?.();
     this.stopConsumer?.();
     await Promise.all(this.appliers.map((a) => a.stop()));
     await this.loop;

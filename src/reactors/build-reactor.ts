@@ -13,8 +13,9 @@ import { workflowDecider } from '../actors/workflow-decider.ts';
 import { isRefusal } from '../errors.ts';
 import { EVENT_TYPES_HEADER, encodeCommit } from '../events/event-store.ts';
 import { streamNames } from '../events/stream-definitions.ts';
-import { buildQueueFilter, buildQueueSubject } from '../events/subjects.ts';
+import { buildQueueFilter, buildQueueSubject, subjectTemplate } from '../events/subjects.ts';
 import type { Nats } from '../infra/nats-connection.ts';
+import { tracedPublish } from '../telemetry/messaging.ts';
 import type { Reactor } from './reactor.ts';
 
 const pulls = new Map<string, Promise<void>>();
@@ -58,11 +59,11 @@ export function buildRequestReactor(deps: { nats: Nats; pool: string }): Reactor
       if (e.type !== 'WorkflowBuildQueued') return;
       const h = natsHeaders();
       h.set(EVENT_TYPES_HEADER, e.type);
-      if (e.traceparent) h.set('traceparent', e.traceparent);
-      await deps.nats.js.publish(buildQueueSubject(deps.pool, e.aggregateId), encodeCommit([e]), {
-        msgID: `build:${e.id}`,
-        headers: h,
-      });
+      const subject = buildQueueSubject(deps.pool, e.aggregateId);
+      const msgID = `build:${e.id}`;
+      await tracedPublish({ template: subjectTemplate(subject), subject, messageId: msgID }, h, () =>
+        deps.nats.js.publish(subject, encodeCommit([e]), { msgID, headers: h }),
+      );
     },
   };
 }

@@ -7,6 +7,7 @@ import { type DispatchMessage, dispatchMsgId } from '../actors/dispatch-message.
 import { jobDecider } from '../actors/job-decider.ts';
 import { dispatchSubject } from '../events/subjects.ts';
 import type { Nats } from '../infra/nats-connection.ts';
+import { tracedPublish } from '../telemetry/messaging.ts';
 import type { Reactor } from './reactor.ts';
 
 export function dispatchReactor(deps: { nats: Nats; commands: CommandHandler; pool: string }): Reactor {
@@ -38,11 +39,19 @@ export function dispatchReactor(deps: { nats: Nats; commands: CommandHandler; po
         job_snapshot: { version: loaded.version, value: loaded.state.value, context: job },
       };
       const h = natsHeaders();
-      if (e.traceparent) h.set('traceparent', e.traceparent);
-      await deps.nats.js.publish(dispatchSubject(deps.pool), JSON.stringify(message), {
-        msgID: dispatchMsgId(e.aggregateId, attempt),
-        headers: h,
-      });
+      const subject = dispatchSubject(deps.pool);
+      const msgID = dispatchMsgId(e.aggregateId, attempt);
+      // The dispatch message carries this reaction's trace: the executor's job span is its child.
+      await tracedPublish(
+        {
+          template: subject,
+          subject,
+          messageId: msgID,
+          attributes: { 'chronoverse.job.kind': job.kind, 'chronoverse.job.attempt': attempt },
+        },
+        h,
+        () => deps.nats.js.publish(subject, JSON.stringify(message), { msgID, headers: h }),
+      );
     },
   };
 }

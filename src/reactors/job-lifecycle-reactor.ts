@@ -95,7 +95,8 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
     userId: e.userId,
     correlationId: e.correlationId,
     causationId: e.id,
-    ...(e.traceparent ? { traceparent: e.traceparent } : {}),
+    // No traceparent: the command takes the reaction's span (a child of the commit's), never the
+    // context stored on the event.
   });
 
   /** Cancels each job the event names. One refusal (a job that has ended since) must not keep the

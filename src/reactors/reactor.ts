@@ -11,8 +11,11 @@ import type { EventEnvelope } from '../events/envelope.ts';
 import { EVENT_TYPES_HEADER, type ObservedCommit, observedCommit } from '../events/event-store.ts';
 import { filterFields } from '../events/filter-subjects.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
+import { subjectTemplate } from '../events/subjects.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { processMessage } from '../telemetry/messaging.ts';
+import { failSpan, type Span } from '../telemetry/tracing.ts';
 
 export interface Reactor {
   readonly name: string;
@@ -159,11 +162,31 @@ export class ReactorRunner {
     });
   }
 
-  private async handle(m: JsMsg, commit: ObservedCommit): Promise<void> {
+  /**
+   * One CONSUMER span per reaction to a commit, parented to the commit's PRODUCER span (its
+   * traceparent header): the commands the reaction sends, and the messages it publishes, continue the
+   * trace of whoever decided the commit.
+   */
+  private handle(m: JsMsg, commit: ObservedCommit): Promise<void> {
+    return processMessage(
+      {
+        template: subjectTemplate(m.subject),
+        subject: m.subject,
+        consumer: this.reactor.name,
+        ...(m.headers?.get('Nats-Msg-Id') ? { messageId: m.headers.get('Nats-Msg-Id') } : {}),
+        attributes: { 'messaging.nats.delivery_count': m.info.deliveryCount },
+      },
+      m.headers,
+      (span) => this.react(m, commit, span),
+    );
+  }
+
+  private async react(m: JsMsg, commit: ObservedCommit, span: Span): Promise<void> {
     let events: readonly EventEnvelope[];
     try {
       events = commit.events();
     } catch (err) {
+      failSpan(span, err, 'unreadable_commit');
       this.log.error('unreadable commit skipped', {
         reactor: this.reactor.name,
         sequence: m.seq,
@@ -178,6 +201,7 @@ export class ReactorRunner {
     } catch (err) {
       if (isRefusal(err)) {
         // The domain refused: retrying the same command would be refused again.
+        span.setAttribute('chronoverse.refusal', err.code);
         this.log.warn('reaction refused by the domain', {
           reactor: this.reactor.name,
           sequence: m.seq,
@@ -187,6 +211,7 @@ export class ReactorRunner {
         m.ack();
         return;
       }
+      failSpan(span, err);
       const delay = Math.min(30_000, 500 * 2 ** Math.min(6, m.info.deliveryCount));
       this.log.error('reaction failed; will retry', {
         reactor: this.reactor.name,

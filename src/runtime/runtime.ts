@@ -13,6 +13,8 @@ import { connectDocker } from '../infra/docker-connection.ts';
 import { connectNats, type Nats } from '../infra/nats-connection.ts';
 import { connectPostgres } from '../infra/postgres-connection.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
+import { meters } from '../telemetry/metrics.ts';
+import { activeTraceContext } from '../telemetry/tracing.ts';
 
 export interface Runtime {
   readonly config: Config;
@@ -39,7 +41,15 @@ export async function openRuntime(config: Config, processName: string): Promise<
   });
   const docker = connectDocker(config.DOCKER_HOST);
   const events = new EventStore(nats.js, nats.jsm);
-  const commands = new CommandHandler(events);
+  const commands = new CommandHandler(events, {
+    // Events name the trace of the command that decided them (the request's, the reaction's).
+    traceContext: () => activeTraceContext(),
+    onConflict: (subject, _attempt, retrying) =>
+      meters().commandConflicts.add(1, {
+        'chronoverse.aggregate.kind': subject.split('.')[3] ?? 'unknown',
+        'chronoverse.command.conflict.outcome': retrying ? 'retried' : 'gave_up',
+      }),
+  });
   const readinessProbes: Record<string, Probe> = {
     nats: () => nats.nc.rtt(),
     postgres: () => sql`select 1`.execute(db),

@@ -15,9 +15,11 @@ import type { CommandHandler, CommandResult } from '../actors/command-handler.ts
 import { workflowDecider } from '../actors/workflow-decider.ts';
 import { type WorkflowMachine, workflowStatus } from '../actors/workflow-machine.ts';
 import { isRefusal } from '../errors.ts';
-import type { OverlapPolicy } from '../events/workflow-events.ts';
+import type { OverlapPolicy, WorkflowCommand } from '../events/workflow-events.ts';
 import type { Database } from '../infra/database.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { meters } from '../telemetry/metrics.ts';
+import { withSpan } from '../telemetry/tracing.ts';
 import { endTick, nextTicks, type Tick } from './due-times.ts';
 import { ownerOf } from './ownership.ts';
 import type { ScheduleSpec } from './schedule.ts';
@@ -296,12 +298,7 @@ export class TickScheduler {
         if (this.stopping) return;
         let result: CommandResult<WorkflowMachine>;
         try {
-          result = await this.deps.commands.handle(workflowDecider, {
-            commandId,
-            userId: entry.userId,
-            aggregateId: entry.id,
-            command,
-          });
+          result = await this.decide(entry, tick.at, ahead, commandId, command, now);
         } catch (err) {
           if (isRefusal(err) && err.code === 'workflow_not_paused') {
             // Resumed and the read model does not show it yet: the tick stays undecided, and the
@@ -347,6 +344,56 @@ export class TickScheduler {
     } finally {
       entry.busy = false;
     }
+  }
+
+  /**
+   * One tick's command on the workflow actor, as the root span of the tick's trace (`tick FireTick`,
+   * `tick SkipTick`): the job it schedules, the dispatch and the run are its descendants. Counted by
+   * outcome (a tick the workflow leaves undecided is neither).
+   */
+  private decide(
+    entry: Entry,
+    at: Date,
+    ahead: boolean,
+    commandId: string,
+    command: WorkflowCommand,
+    now: number,
+  ): Promise<CommandResult<WorkflowMachine>> {
+    return withSpan(
+      `tick ${command.type}`,
+      {
+        root: true,
+        attributes: {
+          'chronoverse.workflow.id': entry.id,
+          'chronoverse.tick.nominal_at': at.toISOString(),
+          'chronoverse.tick.ahead': ahead,
+        },
+      },
+      async (span) => {
+        const result = await this.deps.commands.handle(workflowDecider, {
+          commandId,
+          userId: entry.userId,
+          aggregateId: entry.id,
+          command,
+        });
+        for (const e of result.events) {
+          if (e.type === 'JobScheduled') {
+            meters().ticks.add(1, { 'chronoverse.tick.outcome': 'fired' });
+            span.setAttribute('chronoverse.tick.outcome', 'fired');
+            span.setAttribute('chronoverse.job.id', e.data.job_id);
+          } else if (e.type === 'TickSkipped') {
+            meters().ticks.add(1, {
+              'chronoverse.tick.outcome': 'skipped',
+              'chronoverse.tick.skip_reason': e.data.reason,
+            });
+            span.setAttribute('chronoverse.tick.outcome', 'skipped');
+            span.setAttribute('chronoverse.tick.skip_reason', e.data.reason);
+          } else continue;
+          if (now - at.getTime() > this.o.graceMs) meters().overdueTicks.add(1);
+        }
+        return result;
+      },
+    );
   }
 
   async stop(): Promise<void> {

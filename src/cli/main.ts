@@ -3,6 +3,7 @@ import { ConfigError } from '../config/config.ts';
 import { allRoles } from '../roles/registry.ts';
 import type { RoleName } from '../roles/role.ts';
 import { stackUp } from '../stack/stack.ts';
+import { shutdownTelemetry } from '../telemetry/tracing.ts';
 import { openapiCommand } from './openapi-command.ts';
 import { projectionsCommand } from './projections-command.ts';
 import { migrateCommand, runRoles } from './run-roles.ts';
@@ -59,14 +60,19 @@ async function main(): Promise<number> {
   }
 }
 
+// The telemetry SDK, when the bootstrap started one, exports what it holds before the process exits.
 main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
+  async (code) => {
+    await shutdownTelemetry();
+    process.exit(code);
+  },
+  async (err: unknown) => {
     console.error(
       err instanceof ConfigError || !(err instanceof Error)
         ? String(err instanceof Error ? err.message : err)
         : (err.stack ?? err.message),
     );
+    await shutdownTelemetry();
     process.exit(1);
   },
 );

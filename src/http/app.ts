@@ -1,6 +1,7 @@
 // The Hono application: every router mounted on one app, authentication on the API's prefixes, one
 // error handler, and the OpenAPI 3.1 document generated from the same schemas that validate requests.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { httpInstrumentationMiddleware } from '@hono/otel';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import type { Config } from '../config/config.ts';
@@ -9,6 +10,7 @@ import type { Probe } from '../health/readiness.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Db } from '../queries/db.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { telemetryStarted } from '../telemetry/tracing.ts';
 import { dashboardRoutes } from '../web/routes.tsx';
 import { analyticsRoutes } from './analytics-routes.ts';
 import { createRouter } from './app-env.ts';
@@ -52,6 +54,11 @@ export const protectedPrefixes = ['/workflows', '/notifications', '/analytics', 
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
+  // A SERVER span per request named by its route (`POST /workflows/:id/jobs/schedule`) and the semantic
+  // conventions' http.server.request.duration, only when the telemetry bootstrap started the SDK: off,
+  // requests pay nothing. The span ends when the handler returns its response, so an event stream's
+  // span is its opening, not its hours.
+  if (telemetryStarted()) app.use('*', httpInstrumentationMiddleware());
   for (const h of securityHeaders({ publicUrl: deps.api?.config.CV_PUBLIC_URL })) app.use('*', h);
   for (const limit of requestLimits()) app.use('*', limit);
   app.route('/', healthRoutes(deps.readinessProbes));

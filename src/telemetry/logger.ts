@@ -1,5 +1,8 @@
 // Structured logs: one JSON object a line on stdout, so any collector can read them. Callers pass
 // fields, never secrets; `redact` drops the fields that are secret by name as a second line of defence.
+// A line written while a span is active names it (`trace_id`, `span_id`): a trace leads to its logs.
+import { isSpanContextValid, trace } from '@opentelemetry/api';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const secretField = /pass(word)?|secret|token|authorization|cookie|private_?key/i;
@@ -29,12 +32,14 @@ export function createLogger(
 ): Logger {
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (order[lvl] < order[level]) return;
+    const span = trace.getActiveSpan()?.spanContext();
     write(
       JSON.stringify({
         time: new Date().toISOString(),
         level: lvl,
         component,
         msg,
+        ...(span && isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {}),
         ...(fields ? redact(fields) : {}),
       }),
     );

@@ -8,9 +8,41 @@ export interface Nats {
   readonly jsm: JetStreamManager;
 }
 
-export async function connectNats(servers: string, name: string): Promise<Nats> {
+export interface NatsServers {
+  readonly servers: string[];
+  /** From `nats://user:password@host:port` (the client takes them apart from the address). */
+  readonly user?: string;
+  readonly pass?: string;
+}
+
+/**
+ * Comma-separated server URLs, some of which may carry the user and password to connect with (as
+ * the Go client and the nats CLI accept them): a server configured for integrators (docs/security.md)
+ * wants Chronoverse's processes to log in as `chronoverse`. The addresses keep no credentials.
+ */
+export function parseNatsServers(urls: string): NatsServers {
+  let auth: { user: string; pass: string } | undefined;
+  const servers = urls.split(',').map((raw) => {
+    const m = /^([a-z]+:\/\/)?([^@/]*)@(.+)$/i.exec(raw.trim());
+    if (!m) return raw.trim();
+    const userinfo = m[2]!;
+    const colon = userinfo.indexOf(':');
+    const user = decodeURIComponent(colon < 0 ? userinfo : userinfo.slice(0, colon));
+    const pass = colon < 0 ? '' : decodeURIComponent(userinfo.slice(colon + 1));
+    if (auth && (auth.user !== user || auth.pass !== pass)) {
+      throw new Error('NATS_URL names different credentials for different servers');
+    }
+    auth = { user, pass };
+    return `${m[1] ?? ''}${m[3]}`;
+  });
+  return auth ? { servers, ...auth } : { servers };
+}
+
+export async function connectNats(urls: string, name: string): Promise<Nats> {
+  const { servers, user, pass } = parseNatsServers(urls);
   const nc = await connect({
-    servers: servers.split(','),
+    servers,
+    ...(user === undefined ? {} : { user, pass: pass ?? '' }),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,

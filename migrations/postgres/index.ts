@@ -10,6 +10,7 @@ import * as jobEventState from './20261127_0006_job_event_state.ts';
 import * as workflowLogRetention from './20261127_0007_workflow_log_retention.ts';
 import * as tickWithdrawals from './20261206_0008_tick_withdrawals.ts';
 import * as jobsByNominalTime from './20261206_0009_jobs_by_nominal_time.ts';
+import * as natsCredentials from './20261206_0010_nats_credentials.ts';
 
 export const postgresMigrations: Record<string, Migration> = {
   '20261127_0001_projection_checkpoints': projectionCheckpoints,
@@ -21,4 +22,5 @@ export const postgresMigrations: Record<string, Migration> = {
   '20261127_0007_workflow_log_retention': workflowLogRetention,
   '20261206_0008_tick_withdrawals': tickWithdrawals,
   '20261206_0009_jobs_by_nominal_time': jobsByNominalTime,
+  '20261206_0010_nats_credentials': natsCredentials,
 };

@@ -1,6 +1,6 @@
 // The auth services of one API process, built once from the configuration: access tokens (signing
 // keys loaded or generated), refresh tokens in PostgreSQL, ended sessions in NATS KV, password
-// hashing and the login limiter.
+// hashing, the login limiter and integrators' NATS credentials.
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../infra/database.ts';
@@ -8,6 +8,7 @@ import type { Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { loadJwtKeys } from './jwt-keys.ts';
 import { LoginRateLimiter, type LoginRateLimits } from './login-rate-limiter.ts';
+import { NatsCredentials } from './nats-credentials.ts';
 import { type Argon2Params, PasswordHasher } from './password.ts';
 import { RefreshTokens } from './refresh-tokens.ts';
 import { SessionRevocations } from './session-revocations.ts';
@@ -21,6 +22,7 @@ export interface AuthServices {
   readonly passwords: PasswordHasher;
   readonly rateLimiter: LoginRateLimiter;
   readonly signupLimiter: SignupRateLimiter;
+  readonly natsCredentials: NatsCredentials;
   /** Stops watching the ended sessions. */
   close(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function createAuthServices(deps: AuthServicesDeps): Promise<AuthSe
     passwords,
     rateLimiter: new LoginRateLimiter(deps.loginRateLimits, now),
     signupLimiter: new SignupRateLimiter(deps.config.CV_SIGNUP_LIMIT_PER_HOUR, now),
+    natsCredentials: new NatsCredentials(deps.db),
     close: () => sessions.close(),
   };
 }

@@ -6,6 +6,7 @@ import { stackUp } from '../stack/stack.ts';
 import { shutdownTelemetry } from '../telemetry/tracing.ts';
 import { openapiCommand } from './openapi-command.ts';
 import { projectionsCommand } from './projections-command.ts';
+import { natsConfigCommand } from './nats-config-command.ts';
 import { migrateCommand, runRoles } from './run-roles.ts';
 import { stackCommand } from './stack-command.ts';
 
@@ -17,6 +18,7 @@ const usage = `usage: chronoverse <command>
   migrate                                  apply PostgreSQL, ClickHouse and JetStream migrations
   projections rebuild [name]               drop a projection's rows and replay the event log into them
   openapi [file]                           write the API's OpenAPI document (no service needed)
+  nats-config [--password P] [--store-dir D]  a nats-server configuration for integrator credentials
   stack up|down|status|reset               the local stack of real services`;
 
 const [command, ...args] = process.argv.slice(2);
@@ -31,6 +33,8 @@ async function main(): Promise<number> {
       return projectionsCommand(args);
     case 'openapi':
       return openapiCommand(args);
+    case 'nats-config':
+      return natsConfigCommand(args);
     case 'api':
     case 'scheduler':
     case 'executor':

@@ -131,6 +131,23 @@ const configFields = z.object({
       { message: 'comma-separated id:base64 keys of 32 bytes, e.g. k2:…,k1:… (the first seals)' },
     ),
   CV_SECRETS_KEY_DIR: z.string().min(1).default(join(dataDir, 'secrets')),
+  // The account nkey (seed SA…) that signs integrators' NATS user JWTs; its public key is the
+  // auth_callout issuer of a nats-server configured for integrators (`chronoverse nats-config`).
+  CV_NATS_ISSUER_SEED: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^SA[A-Z2-7]{56}$/.test(v.trim()), {
+      message: 'must be an account nkey seed (SA… , 58 characters), e.g. from `nsc generate nkey --account`',
+    }),
+  CV_NATS_ISSUER_KEY_DIR: z.string().min(1).default(join(dataDir, 'nats-issuer')),
+  // The nats-server account the auth callout places integrators in.
+  CV_NATS_INTEGRATORS_ACCOUNT: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
+    .default('INTEGRATORS'),
+  // How long one authorization of an integrator's connection lasts: the server then closes it, the
+  // client reconnects and is authorized again, so a revoked credential is cut off within this time.
+  CV_NATS_SESSION_SECONDS: positiveInt.max(86_400).default(900),
 });
 
 export const configSchema = configFields

@@ -49,6 +49,11 @@ export function logSubject(userId: string, jobId: string): string {
   return `cv.logs.${token('userId', userId)}.${token('jobId', jobId)}`;
 }
 
+/** Every job log line of one user, all jobs. */
+export function userLogsFilter(userId: string): string {
+  return `cv.logs.${token('userId', userId)}.>`;
+}
+
 export type EventSubject = {
   readonly userId: string;
   readonly aggregate: AggregateKind;

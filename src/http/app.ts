@@ -18,6 +18,7 @@ import { authRoutes } from './auth-routes.ts';
 import { docsPage } from './docs-page.ts';
 import { eventsRoutes } from './events-routes.ts';
 import { healthRoutes } from './health-routes.ts';
+import { integrationRoutes } from './integration-routes.ts';
 import { jobRoutes } from './job-routes.ts';
 import { logRoutes } from './log-routes.ts';
 import { notificationRoutes } from './notification-routes.ts';
@@ -75,6 +76,7 @@ export function createApp(deps: AppDeps) {
     app.route('/', jobRoutes(api));
     app.route('/', tickRoutes(api));
     app.route('/', notificationRoutes(api));
+    app.route('/', integrationRoutes({ auth: api.auth, nats: api.nats, log: deps.log }));
     const sources = streamSources(api.config, { nats: api.nats, clickhouse: api.clickhouse });
     app.route('/', analyticsRoutes({ ...api, sources }));
     app.route('/', logRoutes({ ...api, sources, log: deps.log }));

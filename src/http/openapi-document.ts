@@ -41,12 +41,27 @@ export const OPERATIONS: Record<string, { id: string; summary: string }> = {
   'POST /notifications/read': { id: 'markNotificationsRead', summary: 'Mark notifications read' },
   'GET /analytics': { id: 'getAnalytics', summary: 'The caller’s totals' },
   'GET /analytics/workflows/{id}': { id: 'getWorkflowAnalytics', summary: 'One workflow’s totals' },
-  'GET /analytics/series': { id: 'getAnalyticsSeries', summary: 'Jobs, durations, lateness and log lines over time' },
+  'GET /analytics/series': {
+    id: 'getAnalyticsSeries',
+    summary: 'Jobs, durations, lateness and log lines over time',
+  },
   'GET /workflows/{id}/jobs/{jobId}/logs': { id: 'listJobLogs', summary: 'A page of the job’s log lines' },
   'GET /workflows/{id}/jobs/{jobId}/logs/search': { id: 'searchJobLogs', summary: 'Search the job’s log' },
   'GET /workflows/{id}/jobs/{jobId}/logs/raw': { id: 'downloadJobLog', summary: 'The job’s whole log' },
   'GET /workflows/{id}/jobs/{jobId}/events': { id: 'streamJobLog', summary: 'The job’s log, live (SSE)' },
   'GET /events': { id: 'streamEvents', summary: 'The caller’s state changes and notifications, live (SSE)' },
+  'POST /integrations/nats-credentials': {
+    id: 'issueNatsCredential',
+    summary: 'Issue a NATS credential for an integrator',
+  },
+  'GET /integrations/nats-credentials': {
+    id: 'listNatsCredentials',
+    summary: 'The caller’s NATS credentials',
+  },
+  'DELETE /integrations/nats-credentials/{id}': {
+    id: 'revokeNatsCredential',
+    summary: 'Revoke a NATS credential',
+  },
 };
 
 const problem = (description: string, headers?: Json): Json => ({

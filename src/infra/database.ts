@@ -148,6 +148,16 @@ export interface RefreshTokenTable {
   revoked_at: Date | null;
 }
 
+/** An integrator's NATS credential (src/auth/nats-credentials.ts), stored only as the SHA-256 (hex) of its token. */
+export interface NatsCredentialTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  created_at: Generated<Date>;
+  revoked_at: Date | null;
+}
+
 export interface IdempotencyKeyTable {
   user_id: string;
   key: string;
@@ -167,6 +177,7 @@ export interface Database {
   workflow_ticks: WorkflowTickTable;
   user_credentials: UserCredentialsTable;
   refresh_tokens: RefreshTokenTable;
+  nats_credentials: NatsCredentialTable;
   idempotency_keys: IdempotencyKeyTable;
 }
 

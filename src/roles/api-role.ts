@@ -1,8 +1,13 @@
-// The HTTP API: the Hono app on a Node server. Stopping closes the listener and waits for requests
-// in flight; idle keep-alive connections are closed so the wait ends.
+// The HTTP API: the Hono app on a Node server, and the answers to nats-server's auth callout (a
+// server configured for integrators asks the API about every connection that is not Chronoverse's
+// own; on one that is not, nothing is ever asked). Stopping closes the listener and waits for
+// requests in flight; idle keep-alive connections are closed so the wait ends.
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createAuthServices } from '../auth/auth-services.ts';
+import { startNatsAuthCallout } from '../auth/nats-auth-callout.ts';
+import { loadNatsIssuer } from '../auth/nats-issuer.ts';
+import { integratorAccess } from '../events/integrator-access.ts';
 import { createApp } from '../http/app.ts';
 import { closeOpenStreams } from '../http/sse-stream.ts';
 import type { RoleStarter } from './role.ts';
@@ -13,6 +18,14 @@ export const startApi: RoleStarter = async (runtime) => {
     config: runtime.config,
     nats: runtime.nats,
     log: runtime.log.child('auth'),
+  });
+  const callout = startNatsAuthCallout(runtime.nats.nc, {
+    credentials: auth.natsCredentials,
+    issuer: await loadNatsIssuer(runtime.config),
+    account: runtime.config.CV_NATS_INTEGRATORS_ACCOUNT,
+    sessionSeconds: runtime.config.CV_NATS_SESSION_SECONDS,
+    permissionsFor: (credential) => integratorAccess(credential.userId, credential.id).permissions,
+    log: runtime.log.child('nats-auth-callout'),
   });
   const app = createApp({
     log: runtime.log.child('http'),
@@ -47,6 +60,7 @@ export const startApi: RoleStarter = async (runtime) => {
         closeOpenStreams();
         server.closeIdleConnections();
       });
+      await callout.stop();
       await auth.close();
     },
   };

@@ -34,7 +34,8 @@ export interface TestNatsServer {
   dispose(): Promise<void>;
 }
 
-export async function startNatsServer(): Promise<TestNatsServer> {
+/** `configFile`: a nats-server configuration to start with (the flags for port, monitor and store still apply). */
+export async function startNatsServer(options: { configFile?: string } = {}): Promise<TestNatsServer> {
   const binary = await resolveNatsServer(() => {});
   const port = await freePort();
   const monitor = await freePort();
@@ -47,7 +48,18 @@ export async function startNatsServer(): Promise<TestNatsServer> {
     async start() {
       child = spawn(
         binary,
-        ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', store],
+        [
+          ...(options.configFile ? ['-c', options.configFile] : []),
+          '-js',
+          '-a',
+          '127.0.0.1',
+          '-p',
+          String(port),
+          '-m',
+          String(monitor),
+          '-sd',
+          store,
+        ],
         { stdio: 'ignore', env: natsServerEnv() },
       );
       await waitUntil('test nats-server', async () => {

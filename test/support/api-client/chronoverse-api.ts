@@ -479,6 +479,53 @@ export interface MarkNotificationsRead {
   ids: string[];
 }
 
+export type IssuedNatsCredential = NatsCredential & {
+  /** Connect to NATS with this token (the `token` connection option). Shown once: only its SHA-256 is kept. */
+  token: string;
+};
+
+export interface NatsConsumer {
+  /** @example "CV_EVENTS" */
+  stream: string;
+  /** Durable pull consumer; its filter is fixed to your subjects */
+  name: string;
+  filter_subject: string;
+}
+
+export interface NatsCredential {
+  id: string;
+  name: string;
+  user_id: string;
+  created_at: string;
+  /** Connect with this inbox prefix: replies and pulled messages arrive under it, and nowhere else */
+  inbox_prefix: string;
+  /**
+   * The JetStream API prefix to use (e.g. jetstream(nc, { apiPrefix })): the consumers are reached under it
+   * @example "$CV.API"
+   */
+  api_prefix: string;
+  /** What a live (core NATS) subscription may follow */
+  subjects: {
+    events: string;
+    logs: string;
+  };
+  consumers: NatsConsumer[];
+}
+
+export interface IssueNatsCredential {
+  /**
+   * What the credential is for (shown in the list)
+   * @minLength 1
+   * @maxLength 100
+   * @example "billing sync"
+   */
+  name: string;
+}
+
+export interface NatsCredentialList {
+  items: NatsCredential[];
+}
+
 export interface AnalyticsSeries {
   bucket: "hour" | "day";
   from: string;
@@ -1591,6 +1638,65 @@ export class Api<
         body: data,
         secure: true,
         type: "application/json",
+        ...params,
+      }),
+  };
+  integrations = {
+    /**
+     * @description A token that lets a NATS client read the caller’s events (cv.evt.<user>.>) and job logs (cv.logs.<user>.>), live or through the two durable pull consumers created here, and nothing else. Needs a nats-server configured for integrators (`chronoverse nats-config`, docs/security.md).
+     *
+     * @tags integrations
+     * @name IssueNatsCredential
+     * @summary Issue a NATS credential for an integrator
+     * @request POST:/integrations/nats-credentials
+     * @secure
+     */
+    issueNatsCredential: (
+      data: IssueNatsCredential,
+      params: RequestParams = {},
+    ) =>
+      this.request<IssuedNatsCredential, Problem>({
+        path: `/integrations/nats-credentials`,
+        method: "POST",
+        body: data,
+        secure: true,
+        type: "application/json",
+        format: "json",
+        ...params,
+      }),
+
+    /**
+     * No description
+     *
+     * @tags integrations
+     * @name ListNatsCredentials
+     * @summary The caller’s NATS credentials
+     * @request GET:/integrations/nats-credentials
+     * @secure
+     */
+    listNatsCredentials: (params: RequestParams = {}) =>
+      this.request<NatsCredentialList, Problem>({
+        path: `/integrations/nats-credentials`,
+        method: "GET",
+        secure: true,
+        format: "json",
+        ...params,
+      }),
+
+    /**
+     * @description New connections with its token are refused at once and its consumers are deleted; a connection already open is closed by the server when its authorization ends (CV_NATS_SESSION_SECONDS).
+     *
+     * @tags integrations
+     * @name RevokeNatsCredential
+     * @summary Revoke a NATS credential
+     * @request DELETE:/integrations/nats-credentials/{id}
+     * @secure
+     */
+    revokeNatsCredential: (id: string, params: RequestParams = {}) =>
+      this.request<void, Problem>({
+        path: `/integrations/nats-credentials/${id}`,
+        method: "DELETE",
+        secure: true,
         ...params,
       }),
   };

@@ -4,9 +4,9 @@ import { allRoles } from '../roles/registry.ts';
 import type { RoleName } from '../roles/role.ts';
 import { stackUp } from '../stack/stack.ts';
 import { shutdownTelemetry } from '../telemetry/tracing.ts';
+import { natsConfigCommand } from './nats-config-command.ts';
 import { openapiCommand } from './openapi-command.ts';
 import { projectionsCommand } from './projections-command.ts';
-import { natsConfigCommand } from './nats-config-command.ts';
 import { migrateCommand, runRoles } from './run-roles.ts';
 import { stackCommand } from './stack-command.ts';
 

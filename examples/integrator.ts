@@ -3,11 +3,21 @@
 // restart the integrator resumes right after the last commit it acked: nothing lost, and nothing
 // seen twice unless it was handled but not acked (handle idempotently, keyed by event id).
 //
-//   NATS_URL=nats://127.0.0.1:14222 CV_USER_ID=<user id> node --import tsx examples/integrator.ts
+// With a credential issued by the API (docs/security.md): save the answer of
+// POST /integrations/nats-credentials and name it. Its consumer already exists; the token may read it
+// and nothing else.
 //
-// With the restricted credentials of docs/nats-integrator.conf, also set NATS_USER and NATS_PASSWORD.
+//   curl -s -X POST http://127.0.0.1:8080/integrations/nats-credentials -H "authorization: Bearer $TOKEN" \
+//     -H 'content-type: application/json' -d '{"name":"example"}' -o credential.json
+//   NATS_URL=nats://nats.example.com:4222 CV_NATS_CREDENTIAL=credential.json node --import tsx examples/integrator.ts
+//
+// Without one, on a server with no permissions (the local stack, or docs/nats-integrator.conf with
+// NATS_USER and NATS_PASSWORD), it creates its consumer itself:
+//
+//   NATS_URL=nats://127.0.0.1:14222 CV_USER_ID=<user id> node --import tsx examples/integrator.ts
 import { AckPolicy, DeliverPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
 
 export const EVENTS_STREAM = 'CV_EVENTS';
 
@@ -32,6 +42,15 @@ export interface IntegratorCommit {
   readonly events: readonly IntegratorEvent[];
 }
 
+/** The answer of POST /integrations/nats-credentials (the fields this example uses). */
+export interface IssuedCredential {
+  readonly token: string;
+  readonly user_id: string;
+  readonly inbox_prefix: string;
+  readonly api_prefix: string;
+  readonly consumers: readonly { readonly stream: string; readonly name: string }[];
+}
+
 export const durableName = (userId: string): string => `integrator-${userId}`;
 
 /** The inbox prefix the integrator's credentials allow (replies of JetStream API calls arrive there). */
@@ -48,6 +67,27 @@ export async function connectIntegrator(
     inboxPrefix: inboxPrefix(userId),
     ...(auth.user ? { user: auth.user, pass: auth.pass ?? '' } : {}),
   });
+}
+
+/** Connects with an issued credential: its token, and the inbox prefix its permissions allow. */
+export async function connectWithCredential(servers: string, credential: IssuedCredential): Promise<NatsConnection> {
+  return connect({
+    servers: servers.split(','),
+    name: `integrator-${credential.user_id}`,
+    token: credential.token,
+    inboxPrefix: credential.inbox_prefix,
+    // The server ends an integrator's authorization every CV_NATS_SESSION_SECONDS; the client
+    // reconnects, is authorized again, and the consumer goes on where it was.
+    maxReconnectAttempts: -1,
+  });
+}
+
+/** Where runIntegrator reads: an issued credential's consumer, or one it creates itself. */
+export interface IntegratorOptions {
+  /** The consumer's name (an issued credential's CV_EVENTS consumer); unset: durableName(userId), created here. */
+  readonly consumer?: string;
+  /** The JetStream API prefix (an issued credential's api_prefix). */
+  readonly apiPrefix?: string;
 }
 
 /**
@@ -76,10 +116,11 @@ export async function runIntegrator(
   userId: string,
   handle: (commit: IntegratorCommit) => Promise<void> | void,
   signal: AbortSignal,
+  options: IntegratorOptions = {},
 ): Promise<void> {
-  const jsm = await jetstreamManager(nc, { checkAPI: false });
-  await ensureConsumer(jsm, userId);
-  const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, durableName(userId));
+  if (options.consumer === undefined) await ensureConsumer(await jetstreamManager(nc, { checkAPI: false }), userId);
+  const js = jetstream(nc, options.apiPrefix === undefined ? {} : { apiPrefix: options.apiPrefix });
+  const consumer = await js.consumers.get(EVENTS_STREAM, options.consumer ?? durableName(userId));
   // One commit at a time keeps the order even when a handler fails and the commit is redelivered.
   const messages = await consumer.consume({ max_messages: 1 });
   const stop = () => messages.stop();
@@ -103,16 +144,29 @@ export async function runIntegrator(
 }
 
 async function main(): Promise<void> {
-  const userId = process.env.CV_USER_ID;
-  if (!userId) throw new Error('set CV_USER_ID to the user whose events to follow');
-  const nc = await connectIntegrator(process.env.NATS_URL ?? 'nats://127.0.0.1:14222', userId, {
-    ...(process.env.NATS_USER ? { user: process.env.NATS_USER } : {}),
-    ...(process.env.NATS_PASSWORD ? { pass: process.env.NATS_PASSWORD } : {}),
-  });
+  const servers = process.env.NATS_URL ?? 'nats://127.0.0.1:14222';
+  const file = process.env.CV_NATS_CREDENTIAL;
+  const credential = file ? (JSON.parse(readFileSync(file, 'utf8')) as IssuedCredential) : undefined;
+  const userId = credential?.user_id ?? process.env.CV_USER_ID;
+  if (!userId) throw new Error('set CV_NATS_CREDENTIAL to an issued credential, or CV_USER_ID');
+  const nc = credential
+    ? await connectWithCredential(servers, credential)
+    : await connectIntegrator(servers, userId, {
+        ...(process.env.NATS_USER ? { user: process.env.NATS_USER } : {}),
+        ...(process.env.NATS_PASSWORD ? { pass: process.env.NATS_PASSWORD } : {}),
+      });
+  const options: IntegratorOptions = credential
+    ? {
+        consumer: credential.consumers.find((c) => c.stream === EVENTS_STREAM)?.name,
+        apiPrefix: credential.api_prefix,
+      }
+    : {};
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
-  console.error(`following cv.evt.${userId}.> as durable ${durableName(userId)}; Ctrl-C stops, a restart resumes`);
+  console.error(
+    `following cv.evt.${userId}.> as durable ${options.consumer ?? durableName(userId)}; Ctrl-C stops, a restart resumes`,
+  );
   await runIntegrator(
     nc,
     userId,
@@ -121,6 +175,7 @@ async function main(): Promise<void> {
         console.log(JSON.stringify({ sequence: commit.sequence, type: e.type, id: e.aggregateId, at: e.occurredAt }));
     },
     abort.signal,
+    options,
   );
   await nc.drain();
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectWithCredential, type IntegratorCommit, runIntegrator } from '../../examples/integrator.ts';
 import { loadNatsIssuer } from '../../src/auth/nats-issuer.ts';
 import { integratorServerConfig } from '../../src/events/integrator-access.ts';
 import { streamNames } from '../../src/events/stream-definitions.ts';
@@ -195,6 +196,29 @@ describe('integrator credentials issued by the API', () => {
     await line?.ackAck();
     // (Its authorization may have ended and been renewed meanwhile: the session here is 3 s.)
     expect(errors.filter((e) => /permission/i.test(e))).toEqual([]);
+  });
+
+  it('serve examples/integrator.ts as the documentation says', { timeout: 60_000 }, async () => {
+    const cred = await issue(alice.client, 'example');
+    const workflowId = await createWorkflow(alice.client, 'followed by the example');
+    const nc = await connectWithCredential(nats.url, cred as Credential & { token: string });
+    open.push(nc);
+    const seen: IntegratorCommit[] = [];
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 20_000);
+    await runIntegrator(
+      nc,
+      alice.id,
+      (commit) => {
+        seen.push(commit);
+        if (commit.subject === `cv.evt.${alice.id}.workflow.${workflowId}`) abort.abort();
+      },
+      abort.signal,
+      { consumer: cred.consumers[0]!.name, apiPrefix: cred.api_prefix },
+    );
+    clearTimeout(timer);
+    expect(seen.at(-1)?.subject).toBe(`cv.evt.${alice.id}.workflow.${workflowId}`);
+    expect(seen.every((c) => c.events.every((e) => e.userId === alice.id))).toBe(true);
   });
 
   it('refuse every other subject, consumer, stream API and publish', { timeout: 60_000 }, async () => {

@@ -272,6 +272,14 @@ describe('integrator credentials issued by the API', () => {
       nc.request(`$JS.API.DIRECT.GET.${streamNames.events}`, '{"seq":1}', { timeout: 1_000 }),
     ).rejects.toThrow(refusal);
 
+    // Bob's own integrator follows his events live meanwhile.
+    const { nc: bobNc } = await connectWith(bobs);
+    const toBob: { subject: string; data: string }[] = [];
+    bobNc.subscribe(bobs.subjects.events, {
+      callback: (_e, m) => toBob.push({ subject: m.subject, data: m.string() }),
+    });
+    await bobNc.flush();
+
     // Publishing: an event, a dispatch, a log line. None reaches a stream.
     const before = await Promise.all(
       [streamNames.events, streamNames.dispatch, streamNames.logs].map(
@@ -293,8 +301,31 @@ describe('integrator credentials issued by the API', () => {
         reply: 'cv.dispatch.default',
       },
     );
+    // Answers sent to bob's live subjects do arrive there (the integrators share one account), but
+    // none of them is a commit under bob's subject: a consumer's JSON, an empty status, or alice's own
+    // events under alice's subjects. An integrator that keeps only its own commits is not fooled.
+    nc.publish(`${cred.api_prefix}.CONSUMER.INFO.${streamNames.events}.${cred.consumers[0]!.name}`, '', {
+      reply: `cv.evt.${bob.id}.workflow.spoofed`,
+    });
+    nc.publish(
+      `${cred.api_prefix}.CONSUMER.MSG.NEXT.${streamNames.events}.${cred.consumers[0]!.name}`,
+      '{"batch":2}',
+      {
+        reply: `cv.evt.${bob.id}.workflow.spoofed`,
+      },
+    );
     await nc.flush();
     await new Promise((r) => setTimeout(r, 1_000));
+    const bobsCommits = toBob.filter((m) => {
+      if (!m.subject.startsWith(`cv.evt.${bob.id}.`)) return false;
+      try {
+        const events = JSON.parse(m.data) as { userId?: string }[];
+        return Array.isArray(events) && events.length > 0 && events.every((e) => e.userId === bob.id);
+      } catch {
+        return false;
+      }
+    });
+    expect(bobsCommits).toEqual([]);
     const after = await Promise.all(
       [streamNames.events, streamNames.dispatch, streamNames.logs].map(
         async (s) => (await sjsm.streams.info(s)).state.messages,

@@ -3,6 +3,7 @@
 // browser may keep each one for a year: a changed file has another URL.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import type { Context } from 'hono';
 
@@ -20,12 +21,24 @@ interface Asset {
 
 const dir = join(import.meta.dirname, 'static');
 
+/** Files of pinned packages the pages use, served from this origin (the CSP allows no other). */
+const VENDOR: Readonly<Record<string, string>> = {
+  'uplot.js': 'uplot/dist/uPlot.iife.min.js',
+  'uplot.css': 'uplot/dist/uPlot.min.css',
+};
+
 function load(): ReadonlyMap<string, Asset> {
   const assets = new Map<string, Asset>();
   for (const name of readdirSync(dir)) {
     const type = TYPES[extname(name)];
     if (!type) continue;
     const body = readFileSync(join(dir, name));
+    assets.set(name, { body, type, hash: createHash('sha256').update(body).digest('hex').slice(0, 12) });
+  }
+  const require = createRequire(import.meta.url);
+  for (const [name, file] of Object.entries(VENDOR)) {
+    const body = readFileSync(require.resolve(file));
+    const type = TYPES[extname(name)] ?? 'application/octet-stream';
     assets.set(name, { body, type, hash: createHash('sha256').update(body).digest('hex').slice(0, 12) });
   }
   return assets;

@@ -26,6 +26,8 @@ export interface LayoutProps {
   readonly email?: string | undefined;
   /** Extra scripts of this page (static files). */
   readonly scripts?: readonly string[];
+  /** Extra style sheets of this page (static files), after style.css. */
+  readonly styles?: readonly string[];
   readonly children?: Child;
 }
 
@@ -41,6 +43,9 @@ export function Layout(props: LayoutProps) {
         <title>{`${props.title} · Chronoverse`}</title>
         <link rel="icon" href={assetUrl('favicon.svg')} type="image/svg+xml" />
         <link rel="stylesheet" href={assetUrl('style.css')} />
+        {(props.styles ?? []).map((s) => (
+          <link rel="stylesheet" href={assetUrl(s)} />
+        ))}
         {/* Before the first paint, so a chosen theme never flashes the other one. */}
         <script src={assetUrl('theme.js')} />
         <script src={assetUrl('app.js')} defer />
@@ -60,6 +65,7 @@ export function Layout(props: LayoutProps) {
             <nav aria-label="Main">
               <a href="/">Workflows</a>
               <a href="/new">New workflow</a>
+              <a href="/stats">Analytics</a>
               <a href="/docs">API</a>
             </nav>
           )}

@@ -22,6 +22,7 @@ import { specOf } from '../scheduler/tick-plan.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { serveAsset } from './assets.ts';
 import { UnreadContext, type UnreadCount } from './layout.tsx';
+import { AnalyticsPage } from './pages/analytics-page.tsx';
 import { AuthPage, ErrorPage, ResumePage } from './pages/auth-pages.tsx';
 import { JobPage } from './pages/job-page.tsx';
 import { WorkflowForm } from './pages/workflow-form.tsx';
@@ -226,6 +227,25 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
       return html(
         c,
         <WorkflowPage email={email} w={w} jobs={jobs} ticks={ticks} upcoming={upcoming} query={query} />,
+      );
+    }),
+  );
+
+  // Not /analytics: that path is the JSON API's (GET /analytics, the totals).
+  app.get(
+    '/stats',
+    page(async (c, userId, email) => {
+      const id = text(c.req.query('workflow'));
+      if (id !== undefined && !UUID.test(id))
+        throw new NotFoundError('workflow_not_found', 'No such workflow');
+      const [workflow, workflows] = await Promise.all([
+        id === undefined ? undefined : findWorkflow(deps.db, userId, id),
+        listWorkflows(deps.db, userId, { limit: 200 }),
+      ]);
+      const bucket = c.req.query('bucket') === 'day' ? 'day' : 'hour';
+      return html(
+        c,
+        <AnalyticsPage email={email} query={{ workflow, bucket }} workflows={workflows.items} />,
       );
     }),
   );

@@ -123,10 +123,12 @@ function Definition(props: { w: WorkflowRow }) {
 
 function Upcoming(props: { items: readonly PreviewItem[]; active: boolean }) {
   return (
-    <section class="card">
+    <section class="card" id="upcoming">
       <h2>Upcoming fires</h2>
       {!props.active ? (
-        <p class="muted">None while the workflow is not active.</p>
+        <p class="muted" id="upcoming-none">
+          None while the workflow is not active.
+        </p>
       ) : props.items.length === 0 ? (
         <p class="muted">The schedule has ended.</p>
       ) : (
@@ -197,6 +199,23 @@ function Ticks(props: { w: WorkflowRow; ticks: Page<TickRow>; query: WorkflowPag
   );
 }
 
+/** The audit history: the workflow's own event log, read by history.js from GET /workflows/{id}/history. */
+function History(props: { w: WorkflowRow }) {
+  return (
+    <section class="card">
+      <h2>History</h2>
+      <p class="muted">Every change to this workflow, as recorded in its event log, oldest first.</p>
+      <ol class="history" id="history" data-history={`/workflows/${props.w.id}/history`} aria-live="polite" />
+      <p class="history-state muted" id="history-state" role="status">
+        Loading…
+      </p>
+      <button type="button" class="ghost" id="history-more" hidden>
+        Show more
+      </button>
+    </section>
+  );
+}
+
 export function WorkflowPage(props: {
   email: string;
   w: WorkflowRow;
@@ -208,7 +227,7 @@ export function WorkflowPage(props: {
   const { w, jobs, query } = props;
   const firstPage = !query.cursor && !query.status && !query.trigger;
   return (
-    <Layout title={w.name} page="workflow" email={props.email}>
+    <Layout title={w.name} page="workflow" email={props.email} scripts={['history.js']}>
       <p class="crumbs">
         <a href="/">Workflows</a> /
       </p>
@@ -232,6 +251,19 @@ export function WorkflowPage(props: {
         <a class="button" href={`/w/${w.id}/edit`}>
           ✎ Edit
         </a>
+        <a class="button" href={`/stats?workflow=${w.id}`}>
+          ▤ Analytics
+        </a>
+        <button
+          type="button"
+          class="danger ghost"
+          data-action="delete"
+          data-name={w.name}
+          disabled={w.status !== 'TERMINATED'}
+          title="Only a terminated workflow can be deleted"
+        >
+          ✕ Delete
+        </button>
         <span id="action-error" class="error" role="alert" />
       </div>
       <div class="grid">
@@ -297,6 +329,7 @@ export function WorkflowPage(props: {
         />
       </section>
       <Ticks w={w} ticks={props.ticks} query={query} />
+      <History w={w} />
     </Layout>
   );
 }

@@ -296,6 +296,7 @@ function setWorkflowActions(status) {
     pause: status === 'ACTIVE',
     resume: status === 'PAUSED',
     terminate: status !== 'TERMINATED',
+    delete: status === 'TERMINATED',
   };
   for (const b of box.querySelectorAll('button[data-action]')) b.disabled = !enabled[b.dataset.action];
 }
@@ -309,8 +310,27 @@ function setupActions() {
     const action = button.dataset.action;
     const error = document.getElementById('action-error');
     if (CONFIRM[action] && !confirm(CONFIRM[action])) return;
+    if (
+      action === 'delete' &&
+      !confirm(
+        `Delete the workflow “${button.dataset.name}”? It leaves the list for good; its history stays readable.`,
+      )
+    )
+      return;
     error.textContent = '';
     button.disabled = true;
+    if (action === 'delete') {
+      try {
+        const res = await Cv.api('DELETE', `/workflows/${wf}`);
+        if (!res.ok) error.textContent = Cv.problemText(res);
+        else location.assign('/');
+      } catch (err) {
+        error.textContent = err.message;
+      } finally {
+        button.disabled = false;
+      }
+      return;
+    }
     const path =
       action === 'run'
         ? `/workflows/${wf}/jobs/schedule`
@@ -412,7 +432,17 @@ function each(selector, fn) {
 
 function applyWorkflowStatus(wf, status) {
   each(`[data-wf-status="${wf}"]`, (el) => Cv.setBadge(el, status));
-  if (document.getElementById('workflow-actions')?.dataset.workflow === wf) setWorkflowActions(status);
+  if (document.getElementById('workflow-actions')?.dataset.workflow !== wf) return;
+  setWorkflowActions(status);
+  // Fires listed while active are not coming any more; after a resume, a reload lists them anew.
+  const upcoming = document.querySelector('#upcoming ol.upcoming');
+  if (status !== 'ACTIVE' && upcoming) {
+    const none = document.createElement('p');
+    none.className = 'muted';
+    none.id = 'upcoming-none';
+    none.textContent = 'None while the workflow is not active.';
+    upcoming.replaceWith(none);
+  }
 }
 
 function applyJobStatus(job, status) {
@@ -485,6 +515,8 @@ const JOB_STATUS_OF = {
 let newWorkflows = 0;
 
 function applyState(e) {
+  // Page scripts of their own (history.js) follow the same stream through this event.
+  document.dispatchEvent(new CustomEvent('cv:event', { detail: e }));
   const id = e.aggregate_id;
   const data = e.data || {};
   if (e.aggregate === 'workflow') {

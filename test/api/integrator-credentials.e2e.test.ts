@@ -276,7 +276,9 @@ describe('integrator credentials issued by the API', () => {
     const { nc: bobNc } = await connectWith(bobs);
     const toBob: { subject: string; data: string }[] = [];
     bobNc.subscribe(bobs.subjects.events, {
-      callback: (_e, m) => toBob.push({ subject: m.subject, data: m.string() }),
+      callback: (_e, m) => {
+        toBob.push({ subject: m.subject, data: m.string() });
+      },
     });
     await bobNc.flush();
 

@@ -1,5 +1,6 @@
 // One job: its timeline (scheduled → queued → started → ended, with lateness), its result, and the
-// live log (log.js: EventSource on the API's own stream, lines added as text nodes).
+// live log (log.js: EventSource on the API's own stream, only the rows in view in the DOM, lines as
+// text nodes; search, stdout/stderr filter, #L<n> links; the raw download once the job is final).
 import type { JobRow, WorkflowRow } from '../../infra/database.ts';
 import { Badge, durationWords, Time } from '../components.tsx';
 import { Layout } from '../layout.tsx';
@@ -17,6 +18,7 @@ export function JobPage(props: { email: string; w: WorkflowRow; job: JobRow }) {
       page="job"
       email={props.email}
       scripts={['log.js']}
+      styles={['log.css']}
     >
       <p class="crumbs">
         <a href="/">Workflows</a> / <a href={`/w/${w.id}`}>{w.name}</a> /
@@ -89,27 +91,61 @@ export function JobPage(props: { email: string; w: WorkflowRow; job: JobRow }) {
           </dl>
         </section>
       </div>
-      <section class="card">
+      <section class="card" aria-labelledby="log-title">
         <div class="log-head">
-          <h2>Log</h2>
+          <h2 id="log-title">Log</h2>
           <label>
             Stream{' '}
-            <select id="log-stream">
+            <select id="log-stream" aria-controls="log">
               <option value="">All</option>
               <option value="stdout">stdout</option>
               <option value="stderr">stderr</option>
             </select>
           </label>
+          <search class="log-search">
+            <label for="log-search">Search</label>
+            <input
+              type="search"
+              id="log-search"
+              autocomplete="off"
+              spellcheck={false}
+              placeholder="Find in log (/)"
+              aria-controls="log"
+              aria-describedby="log-matches"
+              aria-keyshortcuts="/"
+            />
+            <button
+              type="button"
+              id="log-prev"
+              class="ghost"
+              aria-label="Previous match (Shift+Enter)"
+              disabled
+            >
+              ↑
+            </button>
+            <button type="button" id="log-next" class="ghost" aria-label="Next match (Enter)" disabled>
+              ↓
+            </button>
+            <span id="log-matches" class="muted" role="status" />
+          </search>
           <span id="log-state" class="muted" role="status">
             Connecting…
           </span>
           <button type="button" id="log-follow" class="ghost" hidden>
             ↓ Follow
           </button>
-          <a href={`${base}/logs/raw`} download={`job-${job.id}.log`}>
+          {/* The raw log is there once the job is final (before, the API answers 409); log.js shows the link at `end`. */}
+          <a
+            id="log-download"
+            class="log-download"
+            href={`${base}/logs/raw`}
+            download={`job-${job.id}.log`}
+            hidden={!FINAL.has(job.status)}
+          >
             Download
           </a>
         </div>
+        {/* Rows are recycled as the log scrolls, so additions are not announced (aria-live off); #log-state says how many lines there are. */}
         <div
           id="log"
           role="log"
@@ -117,6 +153,7 @@ export function JobPage(props: { email: string; w: WorkflowRow; job: JobRow }) {
           data-stream={`${base}/events`}
           tabindex={0}
           aria-label="Job log"
+          aria-live="off"
         />
       </section>
     </Layout>

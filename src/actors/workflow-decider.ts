@@ -76,6 +76,15 @@ function decideWorkflow(
       // needs rescheduling, which the scheduler derives from the event.
       const rebuild = context.kind === 'CONTAINER' && changes.payload !== undefined;
       const updated: WorkflowEvent = { type: 'WorkflowUpdated', data: { changes, rebuild } };
+      // A run limit lowered to what has already fired ends the workflow now, as reaching it would.
+      const limit = changes.schedule?.max_runs;
+      if (limit !== undefined && context.runs_fired >= limit) {
+        return [
+          updated,
+          { type: 'WorkflowTerminated', data: { reason: 'run_limit' } },
+          ...withdrawAhead(state, ctx.now, 'terminated'),
+        ];
+      }
       if (!rebuild || build === 'QUEUED') return [updated];
       // A build in progress works on the old definition: cancel it so that its result is refused.
       return build === 'STARTED'
@@ -160,12 +169,10 @@ function decideWorkflow(
           !context.withdrawn_ticks.some((t) => Date.parse(t.nominal_at) >= Date.parse(nominal_at));
         if (!settled) return [];
         if (isKnownJob(state, job_id)) throw refuseJobIdTaken(job_id);
-        return [
-          {
-            type: 'JobScheduled',
-            data: { job_id, scheduled_at: nominal_at, trigger: 'AUTOMATIC', ahead: true },
-          },
-        ];
+        return withinRunLimit(state, {
+          type: 'JobScheduled',
+          data: { job_id, scheduled_at: nominal_at, trigger: 'AUTOMATIC', ahead: true },
+        });
       }
       if (lifecycle === 'paused') return skip('paused');
       if (build !== 'COMPLETED') return skip('not_built');
@@ -183,12 +190,10 @@ function decideWorkflow(
           : overlap === 'queue_one' && context.active_job_ids.length > 0
             ? { waits_for: [...context.active_job_ids] }
             : {};
-      return [
-        {
-          type: 'JobScheduled',
-          data: { job_id: jobId, scheduled_at: nominal_at, trigger: 'AUTOMATIC', ...replaces },
-        },
-      ];
+      return withinRunLimit(state, {
+        type: 'JobScheduled',
+        data: { job_id: jobId, scheduled_at: nominal_at, trigger: 'AUTOMATIC', ...replaces },
+      });
     }
     case 'SkipTick': {
       const nominal_at = requireInstant('nominal_at', command.data.nominal_at);
@@ -270,6 +275,16 @@ function recordOutcome(
     ];
   }
   return [recorded, ...released];
+}
+
+/**
+ * A scheduled fire, and the end of the workflow when it is the schedule's last (`max_runs`): in the
+ * same commit, so no replica can fire one more in between. Its job runs; later ticks are skipped.
+ */
+function withinRunLimit(state: WorkflowSnapshot, fired: WorkflowEvent): readonly WorkflowEvent[] {
+  const limit = state.context.schedule.max_runs;
+  if (limit === undefined || state.context.runs_fired + 1 < limit) return [fired];
+  return [fired, { type: 'WorkflowTerminated', data: { reason: 'run_limit' } }];
 }
 
 /**

@@ -783,3 +783,73 @@ describe('overlap queue_one', () => {
       .then([outcomeRecorded('j1', 'COMPLETED', 0)]);
   });
 });
+
+describe('run limits (schedule.max_runs)', () => {
+  const T3 = '2026-03-01T12:15:00.000Z';
+  const limited = (max_runs: number): WorkflowEvent[] => [
+    {
+      ...containerCreated,
+      data: { ...containerCreated.data, schedule: { type: 'interval', minutes: 5, max_runs } },
+    },
+    buildQueued,
+    buildStarted,
+    buildCompleted,
+  ];
+  const runLimit: WorkflowEvent = { type: 'WorkflowTerminated', data: { reason: 'run_limit' } };
+
+  it('fires below the limit as usual', () => {
+    given(limited(3))
+      .when({ type: 'FireTick', data: { nominal_at: T1, job_id: 'j1' } })
+      .then([fired('j1', T1)]);
+  });
+
+  it('ends the workflow in the commit of the fire that reaches the limit; that job still runs', () => {
+    given([...limited(2), fired('j1', T1)])
+      .when({ type: 'FireTick', data: { nominal_at: T2, job_id: 'j2' } })
+      .then([fired('j2', T2), runLimit]);
+    const state = evolveAll(workflowMachine, [...limited(2), fired('j1', T1), fired('j2', T2), runLimit]);
+    expect(workflowStatus(state).lifecycle).toBe('terminated');
+    expect(state.context.active_job_ids).toEqual(['j1', 'j2']);
+    expect(state.context.terminated_reason).toBe('run_limit');
+  });
+
+  it('skips every tick after the limit with reason terminated', () => {
+    given([...limited(1), fired('j1', T1), runLimit])
+      .when({ type: 'FireTick', data: { nominal_at: T2, job_id: 'j2' } })
+      .then([{ type: 'TickSkipped', data: { nominal_at: T2, reason: 'terminated' } }]);
+  });
+
+  it('counts a tick fired ahead like one fired when due', () => {
+    given([...limited(1)])
+      .when({ type: 'FireTick', data: { nominal_at: T3, job_id: 'j3', ahead: true } })
+      .then([
+        { type: 'JobScheduled', data: { job_id: 'j3', scheduled_at: T3, trigger: 'AUTOMATIC', ahead: true } },
+        runLimit,
+      ]);
+  });
+
+  it('does not count run-nows', () => {
+    given([...limited(1), ranNow('m1', T1), ranNow('m2', T1)])
+      .when({ type: 'FireTick', data: { nominal_at: T2, job_id: 'j2' } })
+      .then([fired('j2', T2), runLimit]);
+  });
+
+  it('ends the workflow when an update lowers the limit to what has already fired', () => {
+    const schedule = { type: 'interval', minutes: 5, max_runs: 2 } as const;
+    given([...limited(5), fired('j1', T1), fired('j2', T2)])
+      .when({ type: 'UpdateWorkflow', data: { schedule } })
+      .then([{ type: 'WorkflowUpdated', data: { changes: { schedule }, rebuild: false } }, runLimit]);
+    given([...limited(5), fired('j1', T1)])
+      .when({ type: 'UpdateWorkflow', data: { schedule } })
+      .then([{ type: 'WorkflowUpdated', data: { changes: { schedule }, rebuild: false } }]);
+  });
+
+  it.each([0, -1, 1.5, '3', 1_000_001])('refuses max_runs %s', (max_runs) => {
+    given([])
+      .when({
+        type: 'CreateWorkflow',
+        data: { ...containerCreated.data, schedule: { type: 'interval', minutes: 5, max_runs } as never },
+      })
+      .thenThrows(ValidationError, 'invalid_schedule');
+  });
+});

@@ -13,6 +13,7 @@ import { isPlainObject, requireInstant, requireIntegerIn, requireText } from './
 export const INTERVAL_MINUTES = { min: 1, max: 10_080 } as const;
 export const MAX_CONSECUTIVE_FAILURES = { min: 3, max: 100 } as const;
 export const NAME_MAX_LENGTH = 255;
+export const MAX_RUNS = { min: 1, max: 1_000_000 } as const;
 
 export function checkName(name: unknown): string {
   const text = requireText('name', name);
@@ -85,6 +86,22 @@ function checkPolicies(s: Record<string, unknown>): SchedulePolicies {
   if (s.end_at !== undefined) out.end_at = requireInstant('schedule.end_at', s.end_at);
   if (out.start_at && out.end_at && out.end_at < out.start_at) {
     throw new ValidationError('invalid_schedule', 'end_at is before start_at', { field: 'schedule.end_at' });
+  }
+  if (s.max_runs !== undefined) {
+    const { min, max } = MAX_RUNS;
+    if (
+      !(
+        typeof s.max_runs === 'number' &&
+        Number.isInteger(s.max_runs) &&
+        s.max_runs >= min &&
+        s.max_runs <= max
+      )
+    ) {
+      throw new ValidationError('invalid_schedule', `max_runs must be an integer from ${min} to ${max}`, {
+        field: 'schedule.max_runs',
+      });
+    }
+    out.max_runs = s.max_runs;
   }
   if (s.overlap !== undefined) {
     if (!OVERLAP.includes(String(s.overlap))) {

@@ -52,7 +52,9 @@ export type WorkflowContext = {
   readonly definition_version: number;
   readonly image_digest: string | null;
   readonly build_failure_reason: string | null;
-  readonly terminated_reason: 'user' | 'consecutive_failures' | null;
+  readonly terminated_reason: 'user' | 'consecutive_failures' | 'run_limit' | null;
+  /** Scheduled fires so far (JobScheduled AUTOMATIC; run-nows are not counted): max_runs counts these. */
+  readonly runs_fired: number;
 };
 
 const EMPTY_CONTEXT: WorkflowContext = {
@@ -77,6 +79,7 @@ const EMPTY_CONTEXT: WorkflowContext = {
   image_digest: null,
   build_failure_reason: null,
   terminated_reason: null,
+  runs_fired: 0,
 };
 
 function applyChanges(
@@ -189,6 +192,7 @@ export const workflowMachine = setup({
                     active_job_ids: [...context.active_job_ids, event.data.job_id],
                     ...(event.data.trigger === 'AUTOMATIC'
                       ? {
+                          runs_fired: context.runs_fired + 1,
                           last_fired_at: event.data.scheduled_at,
                           last_tick_at: event.data.scheduled_at,
                           ...settleWithdrawn(context, event.data.scheduled_at),

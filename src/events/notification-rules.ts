@@ -44,7 +44,13 @@ export function notificationDraft(
             title: 'Workflow terminated',
             message: `Workflow ${wf} was terminated after too many consecutive job failures.`,
           }
-        : { kind: 'WEB_INFO', title: 'Workflow terminated', message: `Workflow ${wf} was terminated.` };
+        : event.data.reason === 'run_limit'
+          ? {
+              kind: 'WEB_INFO',
+              title: 'Workflow finished its runs',
+              message: `Workflow ${wf} fired the last of its scheduled runs (max_runs) and was terminated; that job still runs.`,
+            }
+          : { kind: 'WEB_INFO', title: 'Workflow terminated', message: `Workflow ${wf} was terminated.` };
     case 'WorkflowPaused':
       return { kind: 'WEB_INFO', title: 'Workflow paused', message: `Workflow ${wf} was paused.` };
     case 'WorkflowResumed':

@@ -19,6 +19,11 @@ export type SchedulePolicies = {
   readonly overlap?: OverlapPolicy;
   /** Default `latest`. */
   readonly catch_up?: CatchUpPolicy;
+  /**
+   * At most this many scheduled fires (run-nows do not count); the fire that reaches it terminates
+   * the workflow in the same commit, with reason `run_limit`. Absent: no limit.
+   */
+  readonly max_runs?: number;
 };
 
 /** How a workflow fires. A union keyed by `type` so that new kinds slot in. */
@@ -94,7 +99,8 @@ export type WorkflowPaused = { readonly type: 'WorkflowPaused'; readonly data: R
 export type WorkflowResumed = { readonly type: 'WorkflowResumed'; readonly data: Record<string, never> };
 export type WorkflowTerminated = {
   readonly type: 'WorkflowTerminated';
-  readonly data: { readonly reason: 'user' | 'consecutive_failures' };
+  /** `run_limit`: the scheduled fire that reached the schedule's `max_runs` (its job still runs). */
+  readonly data: { readonly reason: 'user' | 'consecutive_failures' | 'run_limit' };
 };
 export type WorkflowDeleted = { readonly type: 'WorkflowDeleted'; readonly data: Record<string, never> };
 /**

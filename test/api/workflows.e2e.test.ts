@@ -292,6 +292,64 @@ describe('schedule', () => {
     expect(wf.body.schedule).toMatchObject({ type: 'cron', dst: { nonexistent: 'skip' }, catch_up: 'none' });
   });
 
+  it('fires at most max_runs scheduled runs, then ends the workflow with reason run_limit and a notification', async () => {
+    const carol = new ApiClient(system.baseUrl);
+    await carol.signUp('carol.limits@example.com');
+    await carol.request('PATCH', '/users/me', { body: { notification_preference: 'ALL' } });
+    const created = await carol.post<{ id: string }>('/workflows', {
+      name: 'three times',
+      kind: 'HEARTBEAT',
+      payload: { endpoint: 'http://127.0.0.1:9/' },
+      schedule: { cron: '* * * * * *', timezone: 'UTC' },
+      overlap_policy: 'allow',
+      max_runs: 3,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id;
+    const read = await carol.get<{ schedule: { max_runs?: number } }>(`/workflows/${id}`);
+    expect(read.body.schedule.max_runs).toBe(3);
+    // A run-now does not count against the limit.
+    expect((await carol.post(`/workflows/${id}/jobs/schedule`)).status).toBe(201);
+    await waitUntil(
+      'terminated by its run limit',
+      async () => (await carol.get<WorkflowJson>(`/workflows/${id}`)).body.status === 'TERMINATED',
+      30_000,
+    );
+    const wf = await carol.get<{ terminated_reason: string }>(`/workflows/${id}`);
+    expect(wf.body.terminated_reason).toBe('run_limit');
+    const jobs = (await carol.get<Page<JobJson>>(`/workflows/${id}/jobs`)).body.items;
+    expect(jobs.filter((j) => j.trigger === 'AUTOMATIC')).toHaveLength(3);
+    expect(jobs.filter((j) => j.trigger === 'MANUAL')).toHaveLength(1);
+    // Two more seconds: nothing fires after the limit.
+    await new Promise((r) => setTimeout(r, 2000));
+    const fired = (await carol.get<Page<TickJson>>(`/workflows/${id}/ticks?outcome=fired`)).body.items;
+    expect(fired).toHaveLength(3);
+    await waitUntil(
+      'notified',
+      async () =>
+        (await carol.get<Page<{ title: string }>>('/notifications')).body.items.some(
+          (n) => n.title === 'Workflow finished its runs',
+        ),
+      10_000,
+    );
+    const history = await carol.get<{ items: { type: string; data: { reason?: string } }[] }>(
+      `/workflows/${id}/history`,
+    );
+    const end = history.body.items.find((e) => e.type === 'WorkflowTerminated');
+    expect(end?.data.reason).toBe('run_limit');
+
+    for (const max_runs of [0, 1.5, 'ten', 1_000_001]) {
+      const res = await carol.post<{ code: string }>('/workflows', {
+        name: 'bad limit',
+        kind: 'HEARTBEAT',
+        payload: { endpoint: 'http://127.0.0.1:9/' },
+        interval: 5,
+        max_runs,
+      });
+      expect([max_runs, res.status]).toEqual([max_runs, 422]);
+    }
+  });
+
   it('refuses schedule policies that do not hold together', async () => {
     const base = { name: 'x', kind: 'HEARTBEAT', payload: { endpoint: 'http://127.0.0.1:9/' } };
     const bad = [

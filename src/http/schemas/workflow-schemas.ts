@@ -70,10 +70,11 @@ interface ScheduleFields {
   dst?: { nonexistent?: 'shift' | 'skip' | undefined; repeated?: 'once' | 'twice' | undefined } | undefined;
   overlap_policy?: OverlapPolicy | undefined;
   catch_up?: CatchUpPolicy | undefined;
+  max_runs?: number | undefined;
 }
 
 const KIND_FIELDS = ['interval', 'schedule', 'at'] as const;
-const POLICY_FIELDS = ['start_at', 'end_at', 'dst', 'overlap_policy', 'catch_up'] as const;
+const POLICY_FIELDS = ['start_at', 'end_at', 'dst', 'overlap_policy', 'catch_up', 'max_runs'] as const;
 
 export function touchesSchedule(b: ScheduleFields): boolean {
   return [...KIND_FIELDS, ...POLICY_FIELDS].some((f) => b[f] !== undefined);
@@ -102,8 +103,8 @@ function toSchedule(
     base = { type: 'cron', cron: b.schedule.cron.trim(), timezone: b.schedule.timezone };
   else if (b.at !== undefined) base = { type: 'at', at: b.at };
   else {
-    const { start_at, end_at, dst, overlap, catch_up, ...kindOnly } = current!;
-    void [start_at, end_at, dst, overlap, catch_up];
+    const { start_at, end_at, dst, overlap, catch_up, max_runs, ...kindOnly } = current!;
+    void [start_at, end_at, dst, overlap, catch_up, max_runs];
     base = kindOnly as WorkflowSchedule;
   }
   const keep = kinds.length === 0 ? current : undefined;
@@ -114,6 +115,7 @@ function toSchedule(
     ...pick('dst', b.dst ?? keep?.dst),
     ...pick('overlap', b.overlap_policy ?? keep?.overlap),
     ...pick('catch_up', b.catch_up ?? keep?.catch_up),
+    ...pick('max_runs', b.max_runs ?? keep?.max_runs),
   };
   const problem = scheduleSpecProblem(schedule);
   if (problem) {
@@ -185,6 +187,10 @@ const scheduleFields = {
     .optional()
     .openapi({ description: 'Default skip' }),
   catch_up: z.enum(['latest', 'all', 'none']).optional().openapi({ description: 'Default latest' }),
+  max_runs: z.number().int().min(1).max(1_000_000).optional().openapi({
+    description:
+      'At most this many scheduled fires (run-nows do not count). The fire that reaches it terminates the workflow (terminated_reason run_limit) while its job still runs. Lowering it to what has already fired terminates the workflow at once. Default: no limit.',
+  }),
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -267,7 +273,7 @@ export const UpdateWorkflowBody = z
   })
   .openapi('UpdateWorkflow', {
     description:
-      "Replaces the fields it names and keeps the others; an empty body is refused (422, nothing to update). The kind cannot change: payload is the payload of the workflow's kind. At most one of interval, schedule or at; a schedule policy alone (start_at, end_at, dst, overlap_policy, catch_up) keeps the schedule and changes that policy.",
+      "Replaces the fields it names and keeps the others; an empty body is refused (422, nothing to update). The kind cannot change: payload is the payload of the workflow's kind. At most one of interval, schedule or at; a schedule policy alone (start_at, end_at, dst, overlap_policy, catch_up, max_runs) keeps the schedule and changes that policy.",
     minProperties: 1,
     not: {
       anyOf: [
@@ -343,6 +349,7 @@ export const Workflow = z
           .optional(),
         overlap: z.enum(['skip', 'queue_one', 'allow', 'cancel_running']).optional(),
         catch_up: z.enum(['latest', 'all', 'none']).optional(),
+        max_runs: z.number().int().optional(),
       })
       .openapi('Schedule'),
     status: z.enum(['ACTIVE', 'PAUSED', 'TERMINATED']),
@@ -353,7 +360,10 @@ export const Workflow = z
     consecutive_job_failures: z.number().int(),
     last_fired_at: Timestamp.nullable(),
     terminated_at: Timestamp.nullable(),
-    terminated_reason: z.string().nullable(),
+    terminated_reason: z
+      .string()
+      .nullable()
+      .openapi({ description: 'user, consecutive_failures or run_limit' }),
     created_at: Timestamp,
     updated_at: Timestamp,
     version: z.number().int(),

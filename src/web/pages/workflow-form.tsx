@@ -256,6 +256,16 @@ export function WorkflowForm(props: { email: string; workflow?: WorkflowRow }) {
             <Field label="End at" field="end_at">
               <input name="end_at" value={s?.end_at ?? ''} placeholder="optional" />
             </Field>
+            <Field label="Scheduled runs at most" field="max_runs">
+              <input
+                name="max_runs"
+                type="number"
+                min={1}
+                max={1000000}
+                value={s?.max_runs === undefined ? '' : String(s.max_runs)}
+                placeholder="no limit"
+              />
+            </Field>
           </div>
         </fieldset>
 

@@ -50,6 +50,12 @@ export function JobRowView(props: { workflowId: string; job: JobRow }) {
   );
 }
 
+const TERMINATED_BECAUSE: Record<string, string> = {
+  user: 'by the user',
+  consecutive_failures: 'after too many consecutive failures',
+  run_limit: 'after its last scheduled run (max_runs)',
+};
+
 function Definition(props: { w: WorkflowRow }) {
   const { w } = props;
   const s = w.schedule;
@@ -58,6 +64,7 @@ function Definition(props: { w: WorkflowRow }) {
     s.catch_up && `catch-up: ${s.catch_up}`,
     s.start_at && `from ${s.start_at}`,
     s.end_at && `until ${s.end_at}`,
+    s.max_runs !== undefined && `at most ${s.max_runs} scheduled run${s.max_runs === 1 ? '' : 's'}`,
     s.dst?.nonexistent && `DST gap: ${s.dst.nonexistent}`,
     s.dst?.repeated && `DST repeat: ${s.dst.repeated}`,
   ].filter(Boolean);
@@ -100,7 +107,8 @@ function Definition(props: { w: WorkflowRow }) {
           <>
             <dt>Terminated</dt>
             <dd>
-              <Time at={w.terminated_at} /> {w.terminated_reason ?? ''}
+              <Time at={w.terminated_at} />{' '}
+              {TERMINATED_BECAUSE[w.terminated_reason ?? ''] ?? w.terminated_reason ?? ''}
             </dd>
           </>
         )}

@@ -64,6 +64,7 @@
     if (type === 'cron') b.schedule = { cron: value('cron'), timezone: value('timezone') || 'UTC' };
     if (type === 'at') b.at = value('at');
     for (const k of ['overlap_policy', 'catch_up', 'start_at', 'end_at']) if (value(k)) b[k] = value(k);
+    if (value('max_runs')) b.max_runs = number(value('max_runs'));
     const dst = {};
     if (value('dst_nonexistent')) dst.nonexistent = value('dst_nonexistent');
     if (value('dst_repeated')) dst.repeated = value('dst_repeated');

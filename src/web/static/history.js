@@ -39,7 +39,11 @@
       case 'WorkflowUpdated':
         return `changed ${Object.keys(d.changes || {}).join(', ') || 'nothing'}${d.rebuild ? ' (rebuild)' : ''}`;
       case 'WorkflowTerminated':
-        return d.reason === 'consecutive_failures' ? 'after consecutive failures' : 'by the user';
+        return d.reason === 'consecutive_failures'
+          ? 'after consecutive failures'
+          : d.reason === 'run_limit'
+            ? 'after its last scheduled run (max_runs)'
+            : 'by the user';
       case 'WorkflowBuildFailed':
         return d.reason ?? '';
       case 'JobScheduled':

@@ -188,6 +188,7 @@ export interface Workflow {
   last_fired_at: string | null;
   /** @format date-time */
   terminated_at: string | null;
+  /** user, consecutive_failures or run_limit */
   terminated_reason: string | null;
   /** @format date-time */
   created_at: string;
@@ -210,6 +211,7 @@ export interface Schedule {
   };
   overlap?: "skip" | "queue_one" | "allow" | "cancel_running";
   catch_up?: "latest" | "all" | "none";
+  max_runs?: number;
 }
 
 export interface Created {
@@ -278,6 +280,12 @@ export type CreateWorkflow = (
   /** Default latest */
   catch_up?: "latest" | "all" | "none";
   /**
+   * At most this many scheduled fires (run-nows do not count). The fire that reaches it terminates the workflow (terminated_reason run_limit) while its job still runs. Lowering it to what has already fired terminates the workflow at once. Default: no limit.
+   * @min 1
+   * @max 1000000
+   */
+  max_runs?: number;
+  /**
    * @min 3
    * @max 100
    * @default 3
@@ -310,7 +318,7 @@ export interface CronSchedule {
   timezone?: string;
 }
 
-/** Replaces the fields it names and keeps the others; an empty body is refused (422, nothing to update). The kind cannot change: payload is the payload of the workflow's kind. At most one of interval, schedule or at; a schedule policy alone (start_at, end_at, dst, overlap_policy, catch_up) keeps the schedule and changes that policy. */
+/** Replaces the fields it names and keeps the others; an empty body is refused (422, nothing to update). The kind cannot change: payload is the payload of the workflow's kind. At most one of interval, schedule or at; a schedule policy alone (start_at, end_at, dst, overlap_policy, catch_up, max_runs) keeps the schedule and changes that policy. */
 export type UpdateWorkflow = {
   /**
    * 1 to 255 characters once leading and trailing white space is trimmed; no control characters (U+0000–U+001F, U+007F)
@@ -358,6 +366,12 @@ export type UpdateWorkflow = {
   overlap_policy?: "skip" | "queue_one" | "allow" | "cancel_running";
   /** Default latest */
   catch_up?: "latest" | "all" | "none";
+  /**
+   * At most this many scheduled fires (run-nows do not count). The fire that reaches it terminates the workflow (terminated_reason run_limit) while its job still runs. Lowering it to what has already fired terminates the workflow at once. Default: no limit.
+   * @min 1
+   * @max 1000000
+   */
+  max_runs?: number;
   /**
    * @min 3
    * @max 100

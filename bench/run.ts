@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { apiReadsBenchmark } from './api-reads.ts';
 import { appendBenchmark } from './append.ts';
+import { dashboardLogBenchmark } from './dashboard-log.ts';
 import { executorOverheadBenchmark } from './executor-overhead.ts';
 import { heartbeatThroughputBenchmark } from './heartbeat-throughput.ts';
 import { herdBenchmark } from './herd.ts';
@@ -27,6 +28,7 @@ const benchmarks: readonly Benchmark[] = [
   heartbeatThroughputBenchmark,
   logThroughputBenchmark,
   sseLatencyBenchmark,
+  dashboardLogBenchmark,
 ];
 
 // stdout carries the report alone: anything else that writes there (a library, a default logger) is
@@ -61,7 +63,8 @@ function selected(): { chosen: Benchmark[]; scale: Scale } {
   if (values.only === undefined) return { chosen: [...benchmarks], scale };
   const names = values.only
     .split(',')
-    .map((n) => n.trim())
+    // dashboard-log names dashboard_log: a hyphen is taken for the underscore.
+    .map((n) => n.trim().replaceAll('-', '_'))
     .filter(Boolean);
   const unknown = names.filter((n) => !benchmarks.some((b) => b.name === n));
   if (unknown.length || names.length === 0)

@@ -48,4 +48,10 @@ export const clickhouseMigrations: readonly ClickhouseMigration[] = [
       ORDER BY (user_id, workflow_id, job_id, event_id)`,
     ],
   },
+  {
+    // The trace of the job run that wrote the line (OpenTelemetry; empty when it was not traced): a
+    // trace leads to its job's lines, and a line back to its trace.
+    name: '20261206_0003_job_logs_trace_id',
+    statements: (db) => [`ALTER TABLE ${db}.job_logs ADD COLUMN trace_id String DEFAULT ''`],
+  },
 ];

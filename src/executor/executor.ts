@@ -20,7 +20,7 @@ import type { SecretBox } from '../infra/secret-box.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { processMessage } from '../telemetry/messaging.ts';
 import { meters } from '../telemetry/metrics.ts';
-import { failSpan, type Span, withSpan } from '../telemetry/tracing.ts';
+import { activeTraceId, failSpan, type Span, withSpan } from '../telemetry/tracing.ts';
 import type { ExecutorLimits } from './container-limits.ts';
 import { runContainer } from './container-runner.ts';
 import { HeartbeatClient } from './heartbeat-runner.ts';
@@ -333,6 +333,7 @@ export class Executor {
         jobId: job.job_id,
         attempt: job.attempt,
         store: job.log_retention !== false,
+        ...activeTraceId(),
       },
       {
         pause: () => {

@@ -39,7 +39,14 @@ export class LogShipper {
     private readonly js: JetStreamClient,
     private readonly subject: string,
     /** `store: false` marks every batch as not to be stored; the default stores. */
-    private readonly job: { workflowId: string; jobId: string; attempt: number; store?: boolean },
+    private readonly job: {
+      workflowId: string;
+      jobId: string;
+      attempt: number;
+      store?: boolean;
+      /** The run's trace id, written on every batch (and so on every stored line). */
+      traceId?: string;
+    },
     private readonly flow: { pause(): void; resume(): void } = { pause() {}, resume() {} },
     options: LogShipperOptions = {},
   ) {
@@ -102,6 +109,7 @@ export class LogShipper {
       workflow_id: this.job.workflowId,
       job_id: this.job.jobId,
       attempt: this.job.attempt,
+      ...(this.job.traceId ? { trace_id: this.job.traceId } : {}),
       lines,
     };
     const data = new TextEncoder().encode(JSON.stringify(body));

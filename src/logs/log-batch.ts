@@ -17,6 +17,8 @@ export interface LogBatch {
   readonly workflow_id: string;
   readonly job_id: string;
   readonly attempt: number;
+  /** The trace id of the job's run, when it was traced: its lines in ClickHouse name it. */
+  readonly trace_id?: string;
   readonly lines: readonly LogLine[];
 }
 

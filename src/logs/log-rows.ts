@@ -11,6 +11,8 @@ export interface JobLogRow {
   timestamp: number;
   timestamp_ms: number;
   message: string;
+  /** The trace of the job's run (empty when it was not traced). */
+  trace_id: string;
 }
 
 /** `subject` is cv.logs.<userId>.<jobId>: the owner comes from the subject, never from the body. */
@@ -26,5 +28,6 @@ export function logRows(subject: string, batch: LogBatch): JobLogRow[] {
     timestamp: Math.floor(l.ts / 1000),
     timestamp_ms: l.ts % 1000,
     message: l.line,
+    trace_id: batch.trace_id ?? '',
   }));
 }

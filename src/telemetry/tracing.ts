@@ -103,6 +103,12 @@ export function activeTraceContext(ctx: Context = context.active()): {
   };
 }
 
+/** The trace id of the active span, as `{ traceId }`, or `{}` when none is active. */
+export function activeTraceId(): { traceId?: string } {
+  const sc = trace.getSpanContext(context.active());
+  return sc && trace.isSpanContextValid(sc) ? { traceId: sc.traceId } : {};
+}
+
 /** Runs `fn` with no active span: work started there is not part of the caller's trace. */
 export function detached<T>(fn: () => T): T {
   return context.with(ROOT_CONTEXT, fn);

@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../src/stack/process-control.ts';
+import { freePort } from '../support/nats-server.ts';
 import {
   type OtlpReceiver,
   type ReceivedSpan,
@@ -23,6 +24,7 @@ let executor: RoleProcess;
 let endpoint: Server;
 let base: string;
 let user: ApiClient;
+let prometheus: string;
 /** The headers of every request the HEARTBEAT endpoint received, by path. */
 const received = new Map<string, IncomingHttpHeaders[]>();
 
@@ -44,9 +46,15 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
   const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
   system = await startSystem({ ...env, ...otel('cv-control') }, 'api,projector,scheduler');
+  // The executor also serves its metrics for Prometheus (OTEL_METRICS_EXPORTER takes a list).
+  const prometheusPort = await freePort();
+  prometheus = `http://127.0.0.1:${prometheusPort}/metrics`;
   executor = startRole('executor', system.dbs.config, {
     ...env,
     ...otel('cv-executor'),
+    OTEL_METRICS_EXPORTER: 'otlp,prometheus',
+    OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+    OTEL_EXPORTER_PROMETHEUS_PORT: String(prometheusPort),
     CV_LOG_LEVEL: 'info',
   });
   await executor.waitFor('executor started');
@@ -273,6 +281,13 @@ describe('one trace per job', () => {
       30_000,
     );
     expect(line).toBe(`traceparent=00-${job!.traceId}-${runSpan?.spanId}-01`);
+    // And its lines in ClickHouse name the trace: from a trace to its logs, and back.
+    const { CLICKHOUSE_URL, CLICKHOUSE_DATABASE } = system.dbs.config;
+    const query = `SELECT DISTINCT trace_id FROM ${CLICKHOUSE_DATABASE}.job_logs WHERE job_id = '${run.body.job_id}' FORMAT TSV`;
+    const traceIds = (
+      await (await fetch(`${CLICKHOUSE_URL}/?query=${encodeURIComponent(query)}`)).text()
+    ).trim();
+    expect(traceIds).toBe(job!.traceId);
   });
 
   it('an event stream’s SERVER span ends when the stream opens, not when it closes', async () => {
@@ -339,5 +354,17 @@ describe('metrics', () => {
         for (const key of Object.keys(p.attributes)) expect(key, m.name).not.toMatch(/\.id$/);
       }
     }
+  });
+
+  it('with OTEL_METRICS_EXPORTER=prometheus a role serves them at /metrics', async () => {
+    const text = await (await fetch(prometheus)).text();
+    expect(text).toMatch(
+      /^chronoverse_executor_slot_limit\{[^}]*chronoverse_executor_pool="default"[^}]*\} 4$/m,
+    );
+    expect(text).toMatch(
+      /^chronoverse_job_duration_count\{[^}]*chronoverse_job_outcome="completed"[^}]*\} [1-9]/m,
+    );
+    expect(text).toMatch(/^chronoverse_tick_lateness_count\{[^}]*\} [1-9]/m);
+    expect(text).toMatch(/^chronoverse_job_queue_duration_bucket\{/m);
   });
 });

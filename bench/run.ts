@@ -17,6 +17,7 @@ import { disposeOpenSystems } from './support/api-system.ts';
 import { type Benchmark, type Scale, scales } from './support/benchmark.ts';
 import { disposeOpenEnvironments } from './support/environment.ts';
 import { machineInfo } from './support/machine.ts';
+import { telemetryOverheadBenchmark } from './telemetry-overhead.ts';
 
 const benchmarks: readonly Benchmark[] = [
   appendBenchmark,
@@ -29,6 +30,7 @@ const benchmarks: readonly Benchmark[] = [
   logThroughputBenchmark,
   sseLatencyBenchmark,
   dashboardLogBenchmark,
+  telemetryOverheadBenchmark,
 ];
 
 // stdout carries the report alone: anything else that writes there (a library, a default logger) is

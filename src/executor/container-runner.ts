@@ -157,10 +157,19 @@ export async function runContainer(
       clearTimeout(timer);
       ctx.canceled.removeEventListener('abort', onCancel);
     }
-    // Every byte the container wrote is read before the result is decided.
-    await Promise.race([ended, new Promise((r) => setTimeout(r, 5000))]);
+    // Every byte the container wrote is read before the result is decided: however long that takes
+    // while bytes keep coming or the log shipper holds the reading back (a cap here once cut off the
+    // tail of a 100,000-line job under load, and the job still read COMPLETED). Only output that stops
+    // with neither for OUTPUT_IDLE_MS fails the attempt, as SYSTEM: its log cannot be trusted whole.
+    const whole = await outputDrained(stream, ended, ctx.flow);
     stdout.end();
     stderr.end();
+    if (!whole && stopReason !== 'canceled') {
+      return systemFailure(
+        'log_incomplete',
+        `the container's output stopped for ${OUTPUT_IDLE_MS / 1000} s without ending after it exited`,
+      );
+    }
 
     const info = await dockerCall('inspect', () => container.inspect());
     const digest = await imageDigest(docker, spec.image);
@@ -227,5 +236,38 @@ function openSecrets(
   } catch (err) {
     const reason = err instanceof SecretUnreadable ? err.message : 'a secret could not be opened';
     return { failure: userFailure('secret_unreadable', `secret_env: ${reason}`) };
+  }
+}
+
+/** How long the output of an exited container may stay silent (and not held back) before it is given up. */
+const OUTPUT_IDLE_MS = 30_000;
+
+/**
+ * Waits for the end of a container's output after its exit. True once it ended; false when no byte
+ * came for OUTPUT_IDLE_MS while the reading was not held back by the log shipper (`flow.paused`).
+ */
+async function outputDrained(
+  stream: NodeJS.ReadableStream,
+  ended: Promise<void>,
+  flow: { readonly paused: boolean },
+): Promise<boolean> {
+  let lastByte = Date.now();
+  const onData = () => {
+    lastByte = Date.now();
+  };
+  stream.on('data', onData);
+  let done = false;
+  void ended.then(() => {
+    done = true;
+  });
+  try {
+    for (;;) {
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 500))]);
+      if (done) return true;
+      if (flow.paused) lastByte = Date.now();
+      else if (Date.now() - lastByte > OUTPUT_IDLE_MS) return false;
+    }
+  } finally {
+    stream.removeListener('data', onData);
   }
 }

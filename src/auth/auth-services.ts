@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../infra/database.ts';
-import type { Nats } from '../infra/nats-connection.ts';
+import { type Nats, natsReplicas } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { loadJwtKeys } from './jwt-keys.ts';
 import { LoginRateLimiter, type LoginRateLimits } from './login-rate-limiter.ts';
@@ -47,6 +47,7 @@ export async function createAuthServices(deps: AuthServicesDeps): Promise<AuthSe
   const sessions = await SessionRevocations.open(deps.nats.nc, {
     accessTokenTtlSeconds: ttlSeconds,
     now,
+    replicas: natsReplicas(deps.config.CV_NATS_REPLICAS, deps.nats.nc.info),
     onWarning: (message, error) => deps.log?.warn(message, error === undefined ? {} : { error }),
   });
   return {

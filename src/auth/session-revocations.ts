@@ -20,6 +20,8 @@ export interface SessionRevocationsOptions {
   readonly now?: () => Date;
   /** Told when the watch stops and restarts, or a start serves before the bucket is loaded. */
   readonly onWarning?: (message: string, error?: unknown) => void;
+  /** Replicas of the bucket when it is created (an existing bucket keeps its own). */
+  readonly replicas?: number;
 }
 
 export class SessionRevocations {
@@ -45,7 +47,11 @@ export class SessionRevocations {
   static async open(nc: NatsConnection, options: SessionRevocationsOptions): Promise<SessionRevocations> {
     const keepMs = options.accessTokenTtlSeconds * 1000 + CLOCK_SKEW_MS;
     const kvm = new Kvm(nc);
-    const kv = await kvm.create(REVOKED_SESSIONS_BUCKET, { ttl: keepMs, history: 1 });
+    const kv = await kvm.create(REVOKED_SESSIONS_BUCKET, {
+      ttl: keepMs,
+      history: 1,
+      replicas: options.replicas ?? 1,
+    });
     // An existing bucket keeps the TTL it was created with: lengthen it when tokens now live longer.
     const status = await kv.status();
     const info = status.streamInfo;

@@ -15,7 +15,8 @@ const usage = `usage: chronoverse <command>
   all                                      every role in one process (development)
   api,projector,...                        the named roles in one process
   start                                    stack up, migrate, run every role, print the URL (npm start)
-  migrate                                  apply PostgreSQL, ClickHouse and JetStream migrations
+  migrate [--scale-replicas]               apply PostgreSQL, ClickHouse and JetStream migrations
+                                           (--scale-replicas: also move streams to CV_NATS_REPLICAS)
   projections rebuild [name]               drop a projection's rows and replay the event log into them
   openapi [file]                           write the API's OpenAPI document (no service needed)
   nats-config [--password P] [--store-dir D]  a nats-server configuration for integrator credentials
@@ -28,7 +29,7 @@ async function main(): Promise<number> {
     case 'stack':
       return stackCommand(args);
     case 'migrate':
-      return migrateCommand();
+      return migrateCommand(args);
     case 'projections':
       return projectionsCommand(args);
     case 'openapi':

@@ -1,7 +1,7 @@
 // Runs one or more roles in this process until SIGTERM or SIGINT, then stops them in reverse order
 // and closes the connections. Migrations run (idempotently) before any role serves.
 import { loadConfig } from '../config/config.ts';
-import { migrateAll } from '../migrate/migrate-all.ts';
+import { type MigrationReport, migrateAll } from '../migrate/migrate-all.ts';
 import { roleStarters } from '../roles/registry.ts';
 import type { RoleName, RunningRole } from '../roles/role.ts';
 import { openRuntime } from '../runtime/runtime.ts';
@@ -11,6 +11,7 @@ export async function runRoles(roles: readonly RoleName[], onReady?: (url: strin
   const runtime = await openRuntime(config, roles.length === 1 ? roles[0]! : 'all');
   const report = await migrateAll(config, { db: runtime.db, nats: runtime.nats });
   runtime.log.info('migrations applied', { ...report });
+  warnOfReplicaMismatch(report, runtime.log.warn.bind(runtime.log));
   const running: RunningRole[] = [];
   for (const role of roles) running.push(await roleStarters[role](runtime));
   onReady?.(`http://${config.CV_HTTP_HOST}:${config.CV_HTTP_PORT}`);
@@ -34,12 +35,33 @@ export async function runRoles(roles: readonly RoleName[], onReady?: (url: strin
   return 0;
 }
 
-export async function migrateCommand(): Promise<number> {
+/** A stream whose replica count differs from the declared one is left alone, and said so. */
+function warnOfReplicaMismatch(
+  report: MigrationReport,
+  warn: (m: string, f: Record<string, unknown>) => void,
+): void {
+  for (const a of report.jetstream) {
+    if (a.replicas) {
+      warn('stream replica count differs from the declared one; left as it is (docs/deployment.md)', {
+        stream: a.stream,
+        ...a.replicas,
+      });
+    }
+  }
+}
+
+/** `chronoverse migrate [--scale-replicas]`: the latter also moves streams to the declared replica count. */
+export async function migrateCommand(args: readonly string[] = []): Promise<number> {
   const config = loadConfig();
   const runtime = await openRuntime(config, 'migrate');
   try {
-    const report = await migrateAll(config, { db: runtime.db, nats: runtime.nats });
+    const report = await migrateAll(
+      config,
+      { db: runtime.db, nats: runtime.nats },
+      { scaleReplicas: args.includes('--scale-replicas') },
+    );
     console.log(JSON.stringify(report, null, 2));
+    warnOfReplicaMismatch(report, (m, f) => console.error(`warning: ${m} ${JSON.stringify(f)}`));
     return 0;
   } finally {
     await runtime.close();

@@ -53,6 +53,9 @@ const configFields = z.object({
   CV_HTTP_PORT: port.default(8080),
   CV_PUBLIC_URL: z.string().url().optional(),
   NATS_URL: z.string().min(1).default(localDefaults.natsUrl),
+  // Copies of each JetStream stream and KV bucket created from now on; unset: 3 when the server is
+  // part of a cluster, 1 when it stands alone. An existing stream keeps its count (docs/deployment.md).
+  CV_NATS_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default(localDefaults.databaseUrl),
   DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
   CLICKHOUSE_URL: url(['http:', 'https:']).default(localDefaults.clickhouseUrl),

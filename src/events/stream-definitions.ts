@@ -15,6 +15,8 @@ export const streamNames = {
 export interface TopologyOptions {
   /** How long the live log buffer keeps lines (the log processor copies them to ClickHouse). */
   logBufferMaxAgeHours: number;
+  /** Copies of each stream on the cluster's servers (`natsReplicas` in src/infra/nats-connection.ts). */
+  replicas?: number;
 }
 
 export type StreamDefinition = Pick<
@@ -29,10 +31,12 @@ export type StreamDefinition = Pick<
   | 'allow_direct'
   | 'deny_delete'
   | 'max_msgs_per_subject'
+  | 'num_replicas'
 > & { description: string };
 
 export function streamDefinitions(options: TopologyOptions): StreamDefinition[] {
-  return [
+  const num_replicas = options.replicas ?? 1;
+  const streams: Omit<StreamDefinition, 'num_replicas'>[] = [
     {
       name: streamNames.events,
       description: 'Every domain event of every user, workflow and job: the source of truth',
@@ -89,4 +93,5 @@ export function streamDefinitions(options: TopologyOptions): StreamDefinition[] 
       deny_delete: false,
     },
   ];
+  return streams.map((s) => ({ ...s, num_replicas }));
 }

@@ -52,3 +52,16 @@ export async function connectNats(urls: string, name: string): Promise<Nats> {
   });
   return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
 }
+
+/**
+ * The replica count new streams and KV buckets get: CV_NATS_REPLICAS when set, otherwise 3 when the
+ * server says it is part of a cluster and 1 when it stands alone. An existing stream keeps the count
+ * it has (src/migrate/jetstream-topology.ts; scaling one is the procedure in docs/deployment.md).
+ */
+export function natsReplicas(
+  configured: number | undefined,
+  server: { cluster?: string } | undefined,
+): number {
+  if (configured !== undefined) return configured;
+  return server?.cluster ? 3 : 1;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseNatsServers } from './nats-connection.ts';
+import { natsReplicas, parseNatsServers } from './nats-connection.ts';
 
 describe('parseNatsServers', () => {
   it('keeps addresses without credentials as they are', () => {
@@ -23,5 +23,15 @@ describe('parseNatsServers', () => {
 
   it('refuses different credentials for different servers', () => {
     expect(() => parseNatsServers('nats://a:1@h1:4222,nats://b:2@h2:4222')).toThrow(/different credentials/);
+  });
+});
+
+describe('natsReplicas', () => {
+  it('gives new streams 3 replicas on a cluster and 1 on a lone server, unless configured', () => {
+    expect(natsReplicas(undefined, { cluster: 'chronoverse' })).toBe(3);
+    expect(natsReplicas(undefined, {})).toBe(1);
+    expect(natsReplicas(undefined, undefined)).toBe(1);
+    expect(natsReplicas(1, { cluster: 'chronoverse' })).toBe(1);
+    expect(natsReplicas(5, {})).toBe(5);
   });
 });

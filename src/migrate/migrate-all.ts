@@ -6,7 +6,7 @@ import type { Config } from '../config/config.ts';
 import { streamDefinitions } from '../events/stream-definitions.ts';
 import { connectClickhouse } from '../infra/clickhouse-connection.ts';
 import type { Database } from '../infra/database.ts';
-import type { Nats } from '../infra/nats-connection.ts';
+import { type Nats, natsReplicas } from '../infra/nats-connection.ts';
 import { migrateClickhouse } from './clickhouse-migrator.ts';
 import { type ReconcileAction, reconcileStreams } from './jetstream-topology.ts';
 import { migratePostgres } from './postgres-migrator.ts';
@@ -20,7 +20,9 @@ export interface MigrationReport {
 export async function migrateAll(
   config: Config,
   deps: { db: Kysely<Database>; nats: Nats },
+  options: { scaleReplicas?: boolean } = {},
 ): Promise<MigrationReport> {
+  const replicas = natsReplicas(config.CV_NATS_REPLICAS, deps.nats.nc.info);
   const server = connectClickhouse(
     {
       url: config.CLICKHOUSE_URL,
@@ -36,7 +38,8 @@ export async function migrateAll(
       migrateClickhouse(server, config.CLICKHOUSE_DATABASE),
       reconcileStreams(
         deps.nats.jsm,
-        streamDefinitions({ logBufferMaxAgeHours: config.CV_LOG_BUFFER_MAX_AGE_HOURS }),
+        streamDefinitions({ logBufferMaxAgeHours: config.CV_LOG_BUFFER_MAX_AGE_HOURS, replicas }),
+        options,
       ),
     ]);
     return { postgres, clickhouse, jetstream };

@@ -3,6 +3,7 @@
 // scheduled job is created and queued; a queued attempt is dispatched to the executors; a job's end
 // is recorded on its workflow; a queued build goes to the executors' build queue).
 import { hostname } from 'node:os';
+import { natsReplicas } from '../infra/nats-connection.ts';
 import { schedulerReactors } from '../reactors/scheduler-reactors.ts';
 import { SchedulerMembership } from '../scheduler/membership.ts';
 import { TickScheduler } from '../scheduler/tick-scheduler.ts';
@@ -14,7 +15,11 @@ export const startScheduler: RoleStarter = async (runtime) => {
   const reactors = [schedulerReactors({ nats, commands, pool: config.CV_EXECUTOR_POOL, log })];
   for (const r of reactors) await r.start();
   const memberId = `${hostname()}-${process.pid}`;
-  const membership = new SchedulerMembership(nats.nc, memberId);
+  const membership = new SchedulerMembership(nats.nc, memberId, {
+    ttlMs: 6000,
+    heartbeatMs: 1500,
+    replicas: natsReplicas(config.CV_NATS_REPLICAS, nats.nc.info),
+  });
   await membership.join();
   const ticks = new TickScheduler(
     { db, commands, log },

@@ -17,11 +17,18 @@ export class SchedulerMembership {
   constructor(
     private readonly nc: NatsConnection,
     readonly memberId: string,
-    private readonly options: { ttlMs: number; heartbeatMs: number } = { ttlMs: 6000, heartbeatMs: 1500 },
+    private readonly options: { ttlMs: number; heartbeatMs: number; replicas?: number } = {
+      ttlMs: 6000,
+      heartbeatMs: 1500,
+    },
   ) {}
 
   async join(): Promise<void> {
-    this.kv = await new Kvm(this.nc).create(MEMBERSHIP_BUCKET, { ttl: this.options.ttlMs, history: 1 });
+    this.kv = await new Kvm(this.nc).create(MEMBERSHIP_BUCKET, {
+      ttl: this.options.ttlMs,
+      history: 1,
+      replicas: this.options.replicas ?? 1,
+    });
     this.jsm = await jetstreamManager(this.nc);
     await this.beat();
     this.timer = setInterval(() => void this.beat().catch(() => {}), this.options.heartbeatMs);

@@ -57,6 +57,26 @@ describe('migrations', () => {
     ).toBe(true);
   });
 
+  it('leave a stream at its replica count when another is declared, unless told to scale it', async () => {
+    // A single server: streams are R1. Declaring 3 (a move to a cluster) changes nothing by itself.
+    const r3 = streamDefinitions({ logBufferMaxAgeHours: 48, replicas: 3 });
+    const actions = await reconcileStreams(env.runtime.nats.jsm, r3);
+    expect(actions.every((a) => a.action === 'unchanged')).toBe(true);
+    expect(actions.map((a) => a.replicas)).toEqual(r3.map(() => ({ actual: 1, declared: 3 })));
+    expect((await env.runtime.nats.jsm.streams.info('CV_EVENTS')).config.num_replicas).toBe(1);
+    // A setting that does change is applied without carrying the replica count along.
+    const longer = streamDefinitions({ logBufferMaxAgeHours: 72, replicas: 3 });
+    const updated = await reconcileStreams(env.runtime.nats.jsm, longer);
+    expect(updated.find((a) => a.stream === 'CV_LOGS')).toMatchObject({
+      action: 'updated',
+      changed: ['max_age'],
+    });
+    expect((await env.runtime.nats.jsm.streams.info('CV_LOGS')).config.num_replicas).toBe(1);
+    // Asked to scale, it applies the count (a lone nats-server keeps one copy whatever is asked).
+    const scaled = await reconcileStreams(env.runtime.nats.jsm, longer, { scaleReplicas: true });
+    expect(scaled.map((a) => a.changed)).toEqual(longer.map(() => ['num_replicas']));
+  });
+
   it('refuse to run on a stream whose retention differs, rather than change it', async () => {
     const wrong = streamDefinitions({ logBufferMaxAgeHours: 48 }).map((d) =>
       d.name === 'CV_EVENTS' ? { ...d, retention: RetentionPolicy.Workqueue } : d,

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { ApiClient, startSystem, type TestSystem } from '../support/system.ts';
+import { createContainerWorkflow, runNow, waitForJob } from '../support/workflow-api.ts';
 
 let system: TestSystem;
 let alice: ApiClient;
@@ -32,34 +33,11 @@ afterAll(async () => {
   await system?.dispose();
 });
 
-async function containerWorkflow(name: string, script: string): Promise<string> {
-  const res = await alice.post<{ id: string }>('/workflows', {
-    name,
-    kind: 'CONTAINER',
-    payload: { image: 'chronoverse/busybox:local', cmd: ['sh', '-c', script], timeout: '1m' },
-    interval: 60,
-  });
-  expect(res.status).toBe(201);
-  const id = res.body.id;
-  await waitUntil(
-    `${name} built`,
-    async () =>
-      (await alice.get<{ build_status: string }>(`/workflows/${id}`)).body.build_status === 'COMPLETED',
-    60_000,
-  );
-  return id;
-}
+const containerWorkflow = (name: string, script: string) =>
+  createContainerWorkflow(alice, name, ['sh', '-c', script], { interval: 60 });
 
 async function runToEnd(workflowId: string): Promise<void> {
-  const { job_id } = (await alice.post<{ job_id: string }>(`/workflows/${workflowId}/jobs/schedule`)).body;
-  await waitUntil(
-    'job ended',
-    async () =>
-      ['COMPLETED', 'FAILED'].includes(
-        (await alice.get<{ status: string }>(`/workflows/${workflowId}/jobs/${job_id}`)).body.status,
-      ),
-    60_000,
-  );
+  expect(await waitForJob(alice, workflowId, await runNow(alice, workflowId))).toMatch(/COMPLETED|FAILED/);
 }
 
 const sum = (s: Series, key: keyof Omit<Point, 'at'>) =>

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { ApiClient, startSystem, type TestSystem } from '../support/system.ts';
+import { createContainerWorkflow, runNow as runJobNow, waitForJob } from '../support/workflow-api.ts';
 
 interface SseEvent {
   event: string;
@@ -101,42 +102,11 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-async function containerWorkflow(name: string, cmd: string[]): Promise<string> {
-  const res = await alice.post<{ id: string }>('/workflows', {
-    name,
-    kind: 'CONTAINER',
-    payload: { image: 'chronoverse/busybox:local', cmd, timeout: '1m' },
-    interval: 60,
-  });
-  expect(res.status).toBe(201);
-  const id = res.body.id;
-  await waitUntil(
-    `${name} built`,
-    async () =>
-      (await alice.get<{ build_status: string }>(`/workflows/${id}`)).body.build_status === 'COMPLETED',
-    60_000,
-  );
-  return id;
-}
-
-async function runNow(workflowId: string): Promise<string> {
-  const res = await alice.post<{ job_id: string }>(`/workflows/${workflowId}/jobs/schedule`);
-  expect(res.status).toBe(201);
-  return res.body.job_id;
-}
-
-async function waitForStatus(workflowId: string, jobId: string, statuses: string[]): Promise<string> {
-  let status = '';
-  await waitUntil(
-    `job ${statuses.join('|')}`,
-    async () => {
-      status = (await alice.get<{ status: string }>(`/workflows/${workflowId}/jobs/${jobId}`)).body.status;
-      return statuses.includes(status);
-    },
-    60_000,
-  );
-  return status;
-}
+const containerWorkflow = (name: string, cmd: string[]) =>
+  createContainerWorkflow(alice, name, cmd, { interval: 60 });
+const runNow = (workflowId: string) => runJobNow(alice, workflowId);
+const waitForStatus = (workflowId: string, jobId: string, statuses: string[]) =>
+  waitForJob(alice, workflowId, jobId, statuses);
 
 /** Reads a tail until `end` (or `stopAfter` log lines); returns the lines and the end's data. */
 async function readTail(

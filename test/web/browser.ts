@@ -35,3 +35,34 @@ export function collectErrors(page: Page): string[] {
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   return errors;
 }
+
+export const PASSWORD = 'correct horse battery staple';
+
+/** Signs up through the form; the page's context then holds the session cookies. */
+export async function signUp(page: Page, baseUrl: string, email: string): Promise<void> {
+  await page.goto(`${baseUrl}/signup`);
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL(`${baseUrl}/`), page.click('button[type=submit]')]);
+}
+
+/** A JSON API call from the page, with its cookies and the CSRF header, as the dashboard makes them. */
+const API_CALL = `async ([method, path, body]) => {
+  const csrf = document.cookie.split('; ').find((c) => c.startsWith('cv_csrf='))?.slice('cv_csrf='.length);
+  const res = await fetch(path, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf ?? '' },
+    ...(body === null ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}`;
+
+export async function apiFromPage<T = Record<string, unknown>>(
+  page: Page,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const args = JSON.stringify([method, path, body ?? null]);
+  return (await page.evaluate(`(${API_CALL})(${args})`)) as { status: number; body: T };
+}

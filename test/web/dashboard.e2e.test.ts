@@ -8,46 +8,26 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_IMAGE } from '../support/executor-harness.ts';
 import { startSystem, type TestSystem } from '../support/system.ts';
-import { collectErrors, hasChromium, launchBrowser, NO_CHROMIUM, screenshot } from './browser.ts';
+import {
+  apiFromPage,
+  collectErrors,
+  hasChromium,
+  launchBrowser,
+  NO_CHROMIUM,
+  PASSWORD,
+  screenshot,
+  signUp as signUpAt,
+} from './browser.ts';
 
 if (!hasChromium) console.warn(NO_CHROMIUM);
 
-const PASSWORD = 'correct horse battery staple';
 const XSS = '<img src=x onerror=alert(1)>';
 
 let system: TestSystem;
+const signUp = (page: Page, email: string) => signUpAt(page, system.baseUrl, email);
 let browser: Browser;
 let endpoint: Server;
 let endpointUrl: string;
-
-/** Signs up through the form; the context then holds the session cookies. */
-async function signUp(page: Page, email: string): Promise<void> {
-  await page.goto(`${system.baseUrl}/signup`);
-  await page.fill('#email', email);
-  await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForURL(`${system.baseUrl}/`), page.click('button[type=submit]')]);
-}
-
-/** A JSON API call from the page, with its cookies and the CSRF header, as the dashboard makes them. */
-const API_CALL = `async ([method, path, body]) => {
-  const csrf = document.cookie.split('; ').find((c) => c.startsWith('cv_csrf='))?.slice('cv_csrf='.length);
-  const res = await fetch(path, {
-    method,
-    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf ?? '' },
-    ...(body === null ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: await res.json().catch(() => null) };
-}`;
-
-async function apiFromPage<T = Record<string, unknown>>(
-  page: Page,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: T }> {
-  const args = JSON.stringify([method, path, body ?? null]);
-  return (await page.evaluate(`(${API_CALL})(${args})`)) as { status: number; body: T };
-}
 
 async function createHeartbeat(page: Page, name: string): Promise<string> {
   const res = await apiFromPage<{ id: string }>(page, 'POST', '/workflows', {

@@ -9,13 +9,12 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../src/stack/process-control.ts';
-import { TEST_IMAGE } from '../support/executor-harness.ts';
 import { ApiClient, startSystem, type TestSystem } from '../support/system.ts';
-import { collectErrors, hasChromium, launchBrowser, NO_CHROMIUM, screenshot } from './browser.ts';
+import { createContainerWorkflow, runNow as runJobNow, waitForJob } from '../support/workflow-api.ts';
+import { collectErrors, hasChromium, launchBrowser, NO_CHROMIUM, PASSWORD, screenshot } from './browser.ts';
 
 if (!hasChromium) console.warn(NO_CHROMIUM);
 
-const PASSWORD = 'correct horse battery staple';
 const XSS = '<img src=x onerror=alert(1)>';
 const BIG = 100_000;
 /** The mixed job: this many stdout lines and as many stderr lines, then the hostile lines. */
@@ -30,50 +29,24 @@ let context: BrowserContext;
 
 const workflows = { big: '', mixed: '', slow: '' };
 
-async function containerWorkflow(name: string, script: string): Promise<string> {
-  const res = await api.post<{ id: string }>('/workflows', {
-    name,
-    kind: 'CONTAINER',
-    payload: { image: TEST_IMAGE, cmd: ['sh', '-c', script], timeout: '2m' },
-    interval: 10_080,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  const id = res.body.id;
-  await waitUntil(
-    `${name} built`,
-    async () =>
-      (await api.get<{ build_status: string }>(`/workflows/${id}`)).body.build_status === 'COMPLETED',
-    90_000,
-  );
-  return id;
-}
+const containerWorkflow = (name: string, script: string) =>
+  createContainerWorkflow(api, name, ['sh', '-c', script], { timeout: '2m', buildWithinMs: 90_000 });
 
 /** Runs the workflow now; the job page's path. */
 async function runNow(workflowId: string): Promise<string> {
-  const res = await api.post<{ job_id: string }>(`/workflows/${workflowId}/jobs/schedule`);
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return `/w/${workflowId}/jobs/${res.body.job_id}`;
+  return `/w/${workflowId}/jobs/${await runJobNow(api, workflowId)}`;
 }
 
 /**
  * Runs the workflow now and waits until its job is final with all its lines stored: the page is
  * opened on a finished log. (While a job runs, its lines reach the page live: see the dropped-stream
- * test. Opening this one only afterwards keeps the browser from loading the machine while the
- * executor reads the container's 100,000 lines, which it must do within 5 s of the container's exit.)
+ * test.) A job that ends with fewer lines stored than it wrote fails here, naming how many.
  */
 async function runToEnd(workflowId: string, lines: number): Promise<string> {
   const path = await runNow(workflowId);
   const [, , , , jobId] = path.split('/');
   const base = `/workflows/${workflowId}/jobs/${jobId}`;
-  let status = '';
-  await waitUntil(
-    'the job final',
-    async () => {
-      status = (await api.get<{ status: string }>(base)).body.status;
-      return ['COMPLETED', 'FAILED', 'CANCELED'].includes(status);
-    },
-    90_000,
-  );
+  const status = await waitForJob(api, workflowId, jobId ?? '', undefined, 90_000);
   expect(status).toBe('COMPLETED');
   let stored = 0;
   await waitUntil(

@@ -12,45 +12,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { TEST_IMAGE } from '../support/executor-harness.ts';
 import { startSystem, type TestSystem } from '../support/system.ts';
-import { collectErrors, hasChromium, launchBrowser, NO_CHROMIUM, screenshot } from './browser.ts';
+import {
+  apiFromPage as api,
+  collectErrors,
+  hasChromium,
+  launchBrowser,
+  NO_CHROMIUM,
+  screenshot,
+  signUp as signUpAt,
+} from './browser.ts';
 
 if (!hasChromium) console.warn(NO_CHROMIUM);
 
-const PASSWORD = 'correct horse battery staple';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let system: TestSystem;
+const signUp = (page: Page, email: string) => signUpAt(page, system.baseUrl, email);
 let browser: Browser;
 let endpoint: Server;
 let okUrl: string;
 let failingUrl: string;
-
-async function signUp(page: Page, email: string): Promise<void> {
-  await page.goto(`${system.baseUrl}/signup`);
-  await page.fill('#email', email);
-  await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForURL(`${system.baseUrl}/`), page.click('button[type=submit]')]);
-}
-
-const API_CALL = `async ([method, path, body]) => {
-  const csrf = document.cookie.split('; ').find((c) => c.startsWith('cv_csrf='))?.slice('cv_csrf='.length);
-  const res = await fetch(path, {
-    method,
-    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf ?? '' },
-    ...(body === null ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: await res.json().catch(() => null) };
-}`;
-
-async function api<T = Record<string, unknown>>(
-  page: Page,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: T }> {
-  const args = JSON.stringify([method, path, body ?? null]);
-  return (await page.evaluate(`(${API_CALL})(${args})`)) as { status: number; body: T };
-}
 
 async function jobEnded(page: Page, workflowId: string, jobId: string): Promise<string> {
   let status = '';

@@ -1,19 +1,28 @@
-// `chronoverse stack up|down|status|reset [--quiet]`.
+// `chronoverse stack up|down|status|reset [--quiet]`; `up --nats-cluster N` runs NATS as a cluster of N
+// nodes (as CV_STACK_NATS_CLUSTER=N does).
+import { natsClusterSize } from '../stack/paths.ts';
 import { stackDown, stackReset, stackStatus, stackUp } from '../stack/stack.ts';
 
 export async function stackCommand(args: readonly string[]): Promise<number> {
   const quiet = args.includes('--quiet');
   const log = quiet ? () => {} : (m: string) => console.log(`[stack] ${m}`);
-  const action = args.find((a) => !a.startsWith('--')) ?? 'status';
+  const clusterAt = args.indexOf('--nats-cluster');
+  const clusterArg = clusterAt < 0 ? undefined : args[clusterAt + 1];
+  const action =
+    args.find((a, i) => !a.startsWith('--') && (clusterAt < 0 || i !== clusterAt + 1)) ?? 'status';
   switch (action) {
-    case 'up':
+    case 'up': {
+      if (clusterArg !== undefined) process.env.CV_STACK_NATS_CLUSTER = clusterArg;
+      const natsNodes = natsClusterSize();
       await stackUp(
         quiet
           ? (m) =>
               m.startsWith('warning') || m.startsWith('installing') ? console.log(`[stack] ${m}`) : undefined
           : log,
+        { natsNodes },
       );
       return 0;
+    }
     case 'down':
       await stackDown(log);
       return 0;

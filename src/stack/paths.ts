@@ -14,6 +14,8 @@ export const stackStateFile = join(dataDir, 'stack.json');
 export const stackPorts = {
   nats: 14222 + portOffset,
   natsMonitor: 18222 + portOffset,
+  /** Cluster mode: node i (from 0) listens on nats + i, natsMonitor + i and natsCluster + i. */
+  natsCluster: 16222 + portOffset,
   postgres: 15432 + portOffset,
   clickhouseHttp: 18123 + portOffset,
   clickhouseTcp: 19000 + portOffset,
@@ -27,8 +29,27 @@ export const dockerDirs = {
   pidFile: join(dataDir, 'docker', 'docker.pid'),
 };
 
+/**
+ * Nodes of the stack's NATS: CV_STACK_NATS_CLUSTER (or `stack up --nats-cluster N`) runs a cluster of
+ * that many nats-servers instead of one; unset or 1, one server.
+ */
+export function natsClusterSize(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.CV_STACK_NATS_CLUSTER;
+  if (!raw) return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 7) {
+    throw new Error(`CV_STACK_NATS_CLUSTER must be a number of nodes from 1 to 7, not "${raw}"`);
+  }
+  return n;
+}
+
+/** Every node's client address, comma-separated: a client reaches the cluster whichever node is down. */
+export function stackNatsUrl(size = natsClusterSize()): string {
+  return Array.from({ length: size }, (_, i) => `nats://127.0.0.1:${stackPorts.nats + i}`).join(',');
+}
+
 export const localDefaults = {
-  natsUrl: `nats://127.0.0.1:${stackPorts.nats}`,
+  natsUrl: stackNatsUrl(),
   databaseUrl: `postgres://postgres@127.0.0.1:${stackPorts.postgres}/chronoverse`,
   clickhouseUrl: `http://127.0.0.1:${stackPorts.clickhouseHttp}`,
   dockerHost: `unix://${dockerDirs.socket}`,

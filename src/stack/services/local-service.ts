@@ -2,6 +2,8 @@
 
 export interface LocalService {
   readonly name: 'nats' | 'postgres' | 'clickhouse' | 'docker';
+  /** Its key in .data/stack.json when several share a name (the nodes of a NATS cluster: nats-n1 …). */
+  readonly id?: string;
   /** A substring of the daemon's command line that only our instance has (its data folder). */
   readonly marker: string;
   /** The signal that shuts it down cleanly (PostgreSQL prefers SIGINT, a "fast" shutdown). */

@@ -11,6 +11,7 @@ import * as workflowLogRetention from './20261127_0007_workflow_log_retention.ts
 import * as tickWithdrawals from './20261206_0008_tick_withdrawals.ts';
 import * as jobsByNominalTime from './20261206_0009_jobs_by_nominal_time.ts';
 import * as natsCredentials from './20261206_0010_nats_credentials.ts';
+import * as apiKeys from './20261206_0011_api_keys.ts';
 
 export const postgresMigrations: Record<string, Migration> = {
   '20261127_0001_projection_checkpoints': projectionCheckpoints,
@@ -23,4 +24,5 @@ export const postgresMigrations: Record<string, Migration> = {
   '20261206_0008_tick_withdrawals': tickWithdrawals,
   '20261206_0009_jobs_by_nominal_time': jobsByNominalTime,
   '20261206_0010_nats_credentials': natsCredentials,
+  '20261206_0011_api_keys': apiKeys,
 };

@@ -23,6 +23,8 @@ export interface CommandRequest<C> {
   readonly causationId?: string;
   readonly traceparent?: string;
   readonly tracestate?: string;
+  /** The API key the request was made with: stamped on the events (metadata apiKeyId). */
+  readonly apiKeyId?: string;
   /** If-Match: the aggregate's version the caller saw; any other current version is a 412. */
   readonly expectedVersion?: number;
   /**
@@ -303,6 +305,7 @@ export class CommandHandler {
           causationId: request.causationId ?? request.commandId,
           ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
           ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),
+          ...(request.apiKeyId ? { apiKeyId: request.apiKeyId } : {}),
         },
       ) as EventEnvelope[];
       try {

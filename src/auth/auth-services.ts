@@ -1,11 +1,12 @@
 // The auth services of one API process, built once from the configuration: access tokens (signing
 // keys loaded or generated), refresh tokens in PostgreSQL, ended sessions in NATS KV, password
-// hashing, the login limiter and integrators' NATS credentials.
+// hashing, the login limiter, integrators' NATS credentials and API keys.
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../infra/database.ts';
 import { type Nats, natsReplicas } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { ApiKeys } from './api-keys.ts';
 import { loadJwtKeys } from './jwt-keys.ts';
 import { LoginRateLimiter, type LoginRateLimits } from './login-rate-limiter.ts';
 import { NatsCredentials } from './nats-credentials.ts';
@@ -23,6 +24,7 @@ export interface AuthServices {
   readonly rateLimiter: LoginRateLimiter;
   readonly signupLimiter: SignupRateLimiter;
   readonly natsCredentials: NatsCredentials;
+  readonly apiKeys: ApiKeys;
   /** Stops watching the ended sessions. */
   close(): Promise<void>;
 }
@@ -62,6 +64,10 @@ export async function createAuthServices(deps: AuthServicesDeps): Promise<AuthSe
     rateLimiter: new LoginRateLimiter(deps.loginRateLimits, now),
     signupLimiter: new SignupRateLimiter(deps.config.CV_SIGNUP_LIMIT_PER_HOUR, now),
     natsCredentials: new NatsCredentials(deps.db),
+    apiKeys: new ApiKeys(deps.db, {
+      now,
+      onWarning: (message, error) => deps.log?.warn(message, { error }),
+    }),
     close: () => sessions.close(),
   };
 }

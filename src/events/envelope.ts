@@ -20,6 +20,8 @@ export type EnvelopeHeader = {
   /** W3C trace context of the command that produced the event. */
   readonly traceparent?: string;
   readonly tracestate?: string;
+  /** The API key the request that caused the event was made with (absent for a login or a reactor). */
+  readonly apiKeyId?: string;
 };
 
 /**
@@ -98,6 +100,7 @@ export type EventMetadata = {
   readonly causationId: string;
   readonly traceparent?: string;
   readonly tracestate?: string;
+  readonly apiKeyId?: string;
 };
 
 /** Wraps the events one command decided, in order, stamping the current version of each type. */
@@ -122,6 +125,7 @@ export function toEnvelopes<K extends AggregateKind>(
       causationId: meta.causationId,
       ...(meta.traceparent === undefined ? {} : { traceparent: meta.traceparent }),
       ...(meta.tracestate === undefined ? {} : { tracestate: meta.tracestate }),
+      ...(meta.apiKeyId === undefined ? {} : { apiKeyId: meta.apiKeyId }),
       data: event.data,
     };
     // TypeScript cannot follow a generic event through the distributive envelope type.
@@ -181,7 +185,7 @@ function parseStoredEnvelope(
   const type = stored.type as string;
   const current = currentVersions[type];
   if (current === undefined) throw invalidEvent(`unknown event type ${type}`);
-  const { version, aggregate, occurredAt, data, traceparent, tracestate } = stored;
+  const { version, aggregate, occurredAt, data, traceparent, tracestate, apiKeyId } = stored;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version > current) {
     throw invalidEvent(`${type} has unsupported version ${String(version)} (current ${current})`);
   }
@@ -201,6 +205,9 @@ function parseStoredEnvelope(
   }
   if (tracestate !== undefined && typeof tracestate !== 'string') {
     throw invalidEvent('tracestate must be a string');
+  }
+  if (apiKeyId !== undefined && typeof apiKeyId !== 'string') {
+    throw invalidEvent('apiKeyId must be a string');
   }
   return stored as StoredEnvelope;
 }

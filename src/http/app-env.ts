@@ -3,6 +3,7 @@
 // NUL character anywhere in a validated input (PostgreSQL refuses NUL in text and jsonb: no input
 // may carry one to a store, directly or through an event a projection writes).
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { ApiKeyScope } from '../auth/api-keys.ts';
 import { ValidationError } from '../errors.ts';
 import { hasNul } from '../queries/paging.ts';
 
@@ -10,8 +11,15 @@ export type AppEnv = {
   Variables: {
     /** The authenticated user, set by requireAuth. */
     userId: string;
-    /** How the request authenticated: a Bearer header (API client) or the session cookie (browser). */
-    authVia: 'bearer' | 'cookie';
+    /**
+     * How the request authenticated: a Bearer access token (API client), an API key (Bearer cvk_…) or
+     * the session cookie (browser).
+     */
+    authVia: 'bearer' | 'api_key' | 'cookie';
+    /** The API key the request was made with (authVia api_key): named in the events it causes. */
+    apiKeyId?: string;
+    /** That key's scopes. */
+    apiKeyScopes?: readonly ApiKeyScope[];
   };
 };
 

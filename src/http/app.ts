@@ -13,6 +13,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { telemetryStarted } from '../telemetry/tracing.ts';
 import { dashboardRoutes } from '../web/routes.tsx';
 import { analyticsRoutes } from './analytics-routes.ts';
+import { apiKeyRoutes } from './api-key-routes.ts';
 import { createRouter } from './app-env.ts';
 import { authRoutes } from './auth-routes.ts';
 import { docsPage } from './docs-page.ts';
@@ -65,7 +66,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps.readinessProbes));
   if (deps.api) {
     const api = deps.api;
-    const authenticated = requireAuth(api.auth.tokens);
+    const authenticated = requireAuth(api.auth);
     for (const prefix of protectedPrefixes) {
       app.use(prefix, authenticated);
       app.use(`${prefix}/*`, authenticated);
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps) {
     app.route('/', jobRoutes(api));
     app.route('/', tickRoutes(api));
     app.route('/', notificationRoutes(api));
+    app.route('/', apiKeyRoutes(api));
     app.route('/', integrationRoutes({ auth: api.auth, nats: api.nats, log: deps.log }));
     const sources = streamSources(api.config, { nats: api.nats, clickhouse: api.clickhouse });
     app.route('/', analyticsRoutes({ ...api, sources }));

@@ -28,6 +28,9 @@ export const HistoryEvent = z
     occurred_at: z.string(),
     correlation_id: z.string(),
     causation_id: z.string(),
+    api_key_id: z.string().nullable().openapi({
+      description: 'The API key the request that caused the event was made with; null otherwise',
+    }),
     data: z.record(z.string(), z.unknown()),
   })
   .openapi('HistoryEvent');
@@ -46,6 +49,7 @@ export function historyJson(page: Page) {
       occurred_at: event.occurredAt,
       correlation_id: event.correlationId,
       causation_id: event.causationId,
+      api_key_id: event.apiKeyId ?? null,
       data: event.data as Record<string, unknown>,
     })),
     next_after: page.next,

@@ -71,6 +71,14 @@ const IssueBody = z
   })
   .openapi('IssueNatsCredential');
 
+const keyRefused = {
+  403: {
+    content: { 'application/problem+json': { schema: ProblemSchema } },
+    description:
+      'Made with an API key (api_key_not_allowed: credentials are managed by a login only), or a cookie-authenticated write without its X-CSRF-Token (csrf_token_mismatch)',
+  },
+} as const;
+
 const conflict = {
   409: {
     content: { 'application/problem+json': { schema: ProblemSchema } },
@@ -79,7 +87,7 @@ const conflict = {
 } as const;
 
 export interface IntegrationRouteDeps {
-  readonly auth: Pick<AuthServices, 'tokens' | 'natsCredentials'>;
+  readonly auth: Pick<AuthServices, 'tokens' | 'apiKeys' | 'natsCredentials'>;
   readonly nats: Pick<Nats, 'jsm'>;
   readonly log: Logger;
 }
@@ -100,7 +108,7 @@ function credentialJson(c: NatsCredential) {
 
 export function integrationRoutes(deps: IntegrationRouteDeps) {
   const app = createRouter();
-  const auth = requireAuth(deps.auth.tokens);
+  const auth = requireAuth(deps.auth, { keys: 'refuse' });
 
   app.openapi(
     createRoute({
@@ -116,6 +124,7 @@ export function integrationRoutes(deps: IntegrationRouteDeps) {
       responses: {
         201: json(IssuedNatsCredential, 'The credential, with its token (shown this once)'),
         ...commonErrors,
+        ...keyRefused,
         ...conflict,
       },
     }),
@@ -139,6 +148,7 @@ export function integrationRoutes(deps: IntegrationRouteDeps) {
       responses: {
         200: json(NatsCredentialList, 'Those not revoked, newest first (tokens are not shown)'),
         ...commonErrors,
+        ...keyRefused,
       },
     }),
     async (c) => {
@@ -158,7 +168,7 @@ export function integrationRoutes(deps: IntegrationRouteDeps) {
       description:
         'New connections with its token are refused at once and its consumers are deleted; a connection already open is closed by the server when its authorization ends (CV_NATS_SESSION_SECONDS).',
       request: { params: z.object({ id: uuidParam('id') }) },
-      responses: { 204: { description: 'Revoked' }, ...commonErrors },
+      responses: { 204: { description: 'Revoked' }, ...commonErrors, ...keyRefused },
     }),
     async (c) => {
       const revoked = await deps.auth.natsCredentials.revoke(c.var.userId, c.req.valid('param').id);

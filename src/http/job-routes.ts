@@ -14,6 +14,7 @@ import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
 import { claimIdempotencyKey } from './idempotency.ts';
 import { idempotencyKey, json, security } from './openapi-helpers.ts';
 import { commonErrors, conflictErrors } from './problem-schema.ts';
+import { requestOrigin } from './require-auth.ts';
 import { etag, type RouteDeps } from './route-deps.ts';
 import { Job, JobListQuery, JobPage, JobParams, Scheduled } from './schemas/job-schemas.ts';
 import { IdParam } from './schemas/workflow-schemas.ts';
@@ -67,6 +68,7 @@ export function jobRoutes(deps: RouteDeps) {
         userId,
         aggregateId: id,
         command: { type: 'RunNow', data: { job_id: jobId } },
+        ...requestOrigin(c),
       });
       await waitForJobRow(deps.db, userId, jobId);
       // A keyed retry appends nothing: its job is the one the first request scheduled.
@@ -119,6 +121,7 @@ export function jobRoutes(deps: RouteDeps) {
         userId,
         aggregateId: jobId,
         command: { type: 'CancelJob', data: { reason: 'canceled by the user' } },
+        ...requestOrigin(c),
       });
       await waitForReadModel(deps.db, result.version);
       c.header('ETag', etag(result.version));

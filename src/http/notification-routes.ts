@@ -9,6 +9,7 @@ import { waitForReadModel } from '../queries/read-your-writes.ts';
 import { createRouter } from './app-env.ts';
 import { json, security } from './openapi-helpers.ts';
 import { commonErrors } from './problem-schema.ts';
+import { requestOrigin } from './require-auth.ts';
 import type { RouteDeps } from './route-deps.ts';
 
 const tags = ['notifications'];
@@ -91,6 +92,7 @@ export function notificationRoutes(deps: RouteDeps) {
         userId,
         aggregateId: userId,
         command: { type: 'MarkNotificationsRead', data: { ids } },
+        ...requestOrigin(c),
       });
       await waitForReadModel(deps.db, result.version);
       return c.body(null, 204);

@@ -62,6 +62,9 @@ export const OPERATIONS: Record<string, { id: string; summary: string }> = {
     id: 'revokeNatsCredential',
     summary: 'Revoke a NATS credential',
   },
+  'POST /api-keys': { id: 'createApiKey', summary: 'Create an API key' },
+  'GET /api-keys': { id: 'listApiKeys', summary: 'The caller’s API keys' },
+  'DELETE /api-keys/{id}': { id: 'revokeApiKey', summary: 'Revoke an API key' },
 };
 
 const problem = (description: string, headers?: Json): Json => ({
@@ -118,7 +121,9 @@ export function completeDocument<D extends object>(doc: D): D {
       if (secured) {
         r['401'] ??= problem('Not authenticated (no token, an expired or revoked one)');
         if (method !== 'get') {
-          r['403'] ??= problem('A cookie-authenticated write without its X-CSRF-Token (csrf_token_mismatch)');
+          r['403'] ??= problem(
+            'A cookie-authenticated write without its X-CSRF-Token (csrf_token_mismatch), or an API key without the write scope (insufficient_scope)',
+          );
         }
       }
       if (op.requestBody) {

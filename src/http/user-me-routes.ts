@@ -10,7 +10,7 @@ import type { Db } from '../queries/db.ts';
 import { currentUser, type UserView, userFromState } from '../queries/users.ts';
 import { createRouter } from './app-env.ts';
 import { json, problem, authSecurity as security, UpdateUserBody, User } from './auth-schemas.ts';
-import { requireAuth } from './require-auth.ts';
+import { requestOrigin, requireAuth } from './require-auth.ts';
 
 const tags = ['users'];
 const errors = {
@@ -25,9 +25,13 @@ type UserJson = {
   created_at: string;
 };
 
-export function userMeRoutes(deps: { auth: Pick<AuthServices, 'tokens'>; commands: CommandHandler; db: Db }) {
+export function userMeRoutes(deps: {
+  auth: Pick<AuthServices, 'tokens' | 'apiKeys'>;
+  commands: CommandHandler;
+  db: Db;
+}) {
   const { db, commands } = deps;
-  const auth = requireAuth(deps.auth.tokens);
+  const auth = requireAuth(deps.auth);
   const app = createRouter();
 
   const userJson = (u: UserView): UserJson => ({
@@ -73,6 +77,7 @@ export function userMeRoutes(deps: { auth: Pick<AuthServices, 'tokens'>; command
         userId,
         aggregateId: userId,
         command: { type: 'ChangeUserPreferences', data: c.req.valid('json') },
+        ...requestOrigin(c),
       });
       return c.json(userJson(await userFromState(db, userId, result.state)), 200);
     },

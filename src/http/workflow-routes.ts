@@ -19,6 +19,7 @@ import { HistoryPage, HistoryQuery, historyJson } from './history-schemas.ts';
 import { claimIdempotencyKey } from './idempotency.ts';
 import { idempotencyKey, json, security } from './openapi-helpers.ts';
 import { commonErrors, conflictErrors } from './problem-schema.ts';
+import { requestOrigin } from './require-auth.ts';
 import { etag, parseIfMatch, type RouteDeps } from './route-deps.ts';
 import {
   Created,
@@ -63,6 +64,7 @@ export function workflowRoutes(
       userId,
       aggregateId: id,
       command: cmd,
+      ...requestOrigin(c),
       ...(extra.expectedVersion === undefined ? {} : { expectedVersion: extra.expectedVersion }),
     });
     await waitForReadModel(deps.db, result.version);
@@ -113,6 +115,7 @@ export function workflowRoutes(
           userId,
           aggregateId: id,
           command: { type: 'CreateWorkflow', data: { workflow_id: id, user_id: userId, ...body, payload } },
+          ...requestOrigin(c),
         })
         .catch(async (err: unknown) => {
           // A keyed retry of a create that already happened answers as the first one did.

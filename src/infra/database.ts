@@ -158,6 +158,18 @@ export interface NatsCredentialTable {
   revoked_at: Date | null;
 }
 
+export interface ApiKeyTable {
+  id: string;
+  user_id: string;
+  name: string;
+  scopes: string[];
+  token_hash: string;
+  created_at: Generated<Date>;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
 export interface IdempotencyKeyTable {
   user_id: string;
   key: string;
@@ -178,6 +190,7 @@ export interface Database {
   user_credentials: UserCredentialsTable;
   refresh_tokens: RefreshTokenTable;
   nats_credentials: NatsCredentialTable;
+  api_keys: ApiKeyTable;
   idempotency_keys: IdempotencyKeyTable;
 }
 

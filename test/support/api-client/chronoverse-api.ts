@@ -1,5 +1,8 @@
 // Generated from the OpenAPI document by `npm run generate:client`; do not edit.
 // @ts-nocheck
+/** `read`: GET and HEAD only; `write`: every other method too */
+export type ApiKeyScope = "read" | "write";
+
 export type NotificationPreference = "ALERTS" | "ALL" | "NONE";
 
 export interface HeartbeatPayload {
@@ -394,6 +397,8 @@ export interface HistoryEvent {
   occurred_at: string;
   correlation_id: string;
   causation_id: string;
+  /** The API key the request that caused the event was made with; null otherwise */
+  api_key_id: string | null;
   data: Record<string, any>;
 }
 
@@ -491,6 +496,55 @@ export interface MarkNotificationsRead {
    * @minItems 1
    */
   ids: string[];
+}
+
+export type CreatedApiKey = ApiKey & {
+  /**
+   * Send as `Authorization: Bearer <key>`. Shown once: only its SHA-256 is kept.
+   * @example "cvk_3q2+…"
+   */
+  key: string;
+};
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  /**
+   * How every key starts
+   * @example "cvk_"
+   */
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  /** The last request made with the key (to within a minute); null if none */
+  last_used_at: string | null;
+}
+
+export interface CreateApiKey {
+  /**
+   * What the key is for (shown in the list)
+   * @minLength 1
+   * @maxLength 100
+   * @example "ci deploy"
+   */
+  name: string;
+  /**
+   * What the key may do
+   * @maxItems 2
+   * @minItems 1
+   * @example ["read","write"]
+   */
+  scopes: ApiKeyScope[];
+  /**
+   * When the key stops working (must be in the future: 422 expires_at_in_past); never if left out
+   * @format date-time
+   */
+  expires_at?: string;
+}
+
+export interface ApiKeyList {
+  items: ApiKey[];
 }
 
 export type IssuedNatsCredential = NatsCredential & {
@@ -1652,6 +1706,62 @@ export class Api<
         body: data,
         secure: true,
         type: "application/json",
+        ...params,
+      }),
+  };
+  apiKeys = {
+    /**
+     * @description A key for automation, sent as `Authorization: Bearer <key>`. It acts as the caller within its scopes; it cannot manage keys or NATS credentials. A user holds at most 100 keys (409 too_many_api_keys).
+     *
+     * @tags api-keys
+     * @name CreateApiKey
+     * @summary Create an API key
+     * @request POST:/api-keys
+     * @secure
+     */
+    createApiKey: (data: CreateApiKey, params: RequestParams = {}) =>
+      this.request<CreatedApiKey, Problem>({
+        path: `/api-keys`,
+        method: "POST",
+        body: data,
+        secure: true,
+        type: "application/json",
+        format: "json",
+        ...params,
+      }),
+
+    /**
+     * No description
+     *
+     * @tags api-keys
+     * @name ListApiKeys
+     * @summary The caller’s API keys
+     * @request GET:/api-keys
+     * @secure
+     */
+    listApiKeys: (params: RequestParams = {}) =>
+      this.request<ApiKeyList, Problem>({
+        path: `/api-keys`,
+        method: "GET",
+        secure: true,
+        format: "json",
+        ...params,
+      }),
+
+    /**
+     * @description Requests with the key are refused from now on: by every API process within a second.
+     *
+     * @tags api-keys
+     * @name RevokeApiKey
+     * @summary Revoke an API key
+     * @request DELETE:/api-keys/{id}
+     * @secure
+     */
+    revokeApiKey: (id: string, params: RequestParams = {}) =>
+      this.request<void, Problem>({
+        path: `/api-keys/${id}`,
+        method: "DELETE",
+        secure: true,
         ...params,
       }),
   };

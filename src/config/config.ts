@@ -51,6 +51,12 @@ function samePublicKey(privatePem: string, publicPem: string): boolean {
 const configFields = z.object({
   CV_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   CV_HTTP_PORT: port.default(8080),
+  // /healthz and /readyz on a port of their own (on CV_HTTP_HOST), for the probes of a process
+  // without the API (scheduler, projector, executor); unset, such a process serves no HTTP.
+  CV_HEALTH_PORT: port.optional(),
+  // On SIGTERM, /readyz answers 503 for this long before the process stops taking work, so a load
+  // balancer or Kubernetes' endpoints stop sending requests first (5 in deploy/k8s; 0 locally).
+  CV_SHUTDOWN_DELAY_SECONDS: z.coerce.number().int().min(0).max(120).default(0),
   CV_PUBLIC_URL: z.string().url().optional(),
   NATS_URL: z.string().min(1).default(localDefaults.natsUrl),
   // Copies of each JetStream stream and KV bucket created from now on; unset: 3 when the server is

@@ -4,6 +4,7 @@ import { allRoles } from '../roles/registry.ts';
 import type { RoleName } from '../roles/role.ts';
 import { stackUp } from '../stack/stack.ts';
 import { shutdownTelemetry } from '../telemetry/tracing.ts';
+import { type CLIENT_COMMANDS, clientCommand, clientUsage } from './client/client-command.ts';
 import { natsConfigCommand } from './nats-config-command.ts';
 import { openapiCommand } from './openapi-command.ts';
 import { projectionsCommand } from './projections-command.ts';
@@ -20,7 +21,8 @@ const usage = `usage: chronoverse <command>
   projections rebuild [name]               drop a projection's rows and replay the event log into them
   openapi [file]                           write the API's OpenAPI document (no service needed)
   nats-config [--password P] [--store-dir D]  a nats-server configuration for integrator credentials
-  stack up|down|status|reset               the local stack of real services`;
+  stack up|down|status|reset               the local stack of real services
+${clientUsage}`;
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -43,6 +45,13 @@ async function main(): Promise<number> {
       return runRoles([command satisfies RoleName]);
     case 'all':
       return runRoles(allRoles);
+    case 'login':
+    case 'logout':
+    case 'workflows':
+    case 'jobs':
+    case 'logs':
+    case 'history':
+      return clientCommand(command satisfies (typeof CLIENT_COMMANDS)[number], args);
     case 'start':
       await stackUp((m) => console.log(`[stack] ${m}`));
       return runRoles(allRoles, (url) =>

@@ -145,14 +145,17 @@ export class ApiKeys {
     for (const [hash, entry] of this.verified) if (entry.key.id === id) this.verified.delete(hash);
   }
 
-  /** The key a presented secret belongs to, unless it is unknown, revoked or expired. */
-  async verify(secret: string): Promise<ApiKey | undefined> {
+  /**
+   * The key a presented secret belongs to, unless it is unknown, revoked or expired. `fresh` asks
+   * PostgreSQL whatever this process read before (an open event stream re-checks its key so).
+   */
+  async verify(secret: string, options: { fresh?: boolean } = {}): Promise<ApiKey | undefined> {
     if (!looksLikeApiKey(secret) || secret.length > 200) return undefined;
     const hash = hashApiKey(secret);
     const nowMs = this.now().getTime();
     let key: ApiKey | undefined;
     const hit = this.verified.get(hash);
-    if (hit && nowMs - hit.checkedAt < REVOCATION_LAG_MS) {
+    if (hit && !options.fresh && nowMs - hit.checkedAt < REVOCATION_LAG_MS) {
       key = hit.key;
     } else {
       this.verified.delete(hash);

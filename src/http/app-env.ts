@@ -20,6 +20,11 @@ export type AppEnv = {
     apiKeyId?: string;
     /** That key's scopes. */
     apiKeyScopes?: readonly ApiKeyScope[];
+    /**
+     * Whether the credential the request came with is still good (set for API keys): an open event
+     * stream asks every second and ends when it is not (a key revoked or expired meanwhile).
+     */
+    credentialValid?: () => Promise<boolean>;
   };
 };
 

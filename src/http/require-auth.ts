@@ -85,6 +85,10 @@ async function authenticate(c: Context<AppEnv>, deps: RequireAuthDeps): Promise<
         c.set('authVia', 'api_key');
         c.set('apiKeyId', key.id);
         c.set('apiKeyScopes', key.scopes);
+        c.set(
+          'credentialValid',
+          async () => (await deps.apiKeys.verify(token, { fresh: true })) !== undefined,
+        );
       } else {
         c.set('userId', (await deps.tokens.verifyAccessToken(token)).userId);
         c.set('authVia', 'bearer');

@@ -1,9 +1,12 @@
 // Server-sent events the same way for every stream: keep-alive comments, one AbortSignal that fires
 // when the client goes away (or the process stops), and an unexpected error that is logged and
-// reaches the client only as a generic `error` event, never with its internal message.
+// reaches the client only as a generic `error` event, never with its internal message. A stream opened
+// with a credential that can be withdrawn meanwhile (an API key) checks it every second and ends with
+// an `error` event `credential_revoked` once it is revoked or expired.
 import type { Context } from 'hono';
 import { type SSEMessage, streamSSE } from 'hono/streaming';
 import type { Logger } from '../telemetry/logger.ts';
+import type { AppEnv } from './app-env.ts';
 
 export interface SseChannel {
   send(message: SSEMessage): Promise<void>;
@@ -13,6 +16,8 @@ export interface SseChannel {
 
 export interface SseOptions {
   readonly keepAliveMs?: number;
+  /** How often a withdrawable credential is checked again. */
+  readonly credentialCheckMs?: number;
 }
 
 /** Open streams, so that a stopping process can end them (an open response holds server.close()). */
@@ -37,6 +42,27 @@ export function openSse(
     const keepAlive = setInterval(() => {
       stream.write(': keep-alive\n\n').catch(() => controller.abort());
     }, options.keepAliveMs ?? 15_000);
+    const credentialValid = (c as Context<AppEnv>).var.credentialValid;
+    let checking = false;
+    const credentialCheck =
+      credentialValid &&
+      setInterval(() => {
+        if (checking || controller.signal.aborted) return;
+        checking = true;
+        credentialValid()
+          .then(async (valid) => {
+            if (valid || controller.signal.aborted) return;
+            await stream
+              .writeSSE({ event: 'error', data: JSON.stringify({ code: 'credential_revoked' }) })
+              .catch(() => {});
+            controller.abort();
+          })
+          // A store that does not answer ends nothing: the next check asks again.
+          .catch(() => {})
+          .finally(() => {
+            checking = false;
+          });
+      }, options.credentialCheckMs ?? 1000);
     try {
       await body({
         send: async (message) => {
@@ -54,6 +80,7 @@ export function openSse(
       }
     } finally {
       clearInterval(keepAlive);
+      if (credentialCheck) clearInterval(credentialCheck);
       open.delete(controller);
     }
   });

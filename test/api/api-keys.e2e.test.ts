@@ -207,6 +207,27 @@ describe('revocation and expiry', () => {
     expect((await alice.request('DELETE', `/api-keys/${key.id}`)).status).toBe(404);
   });
 
+  it('an event stream opened with a key ends within a second or so of its revocation, on any process', async () => {
+    const key = await createKey({ name: 'streaming', scopes: ['read'] });
+    const streams = [system.baseUrl, secondUrl].map(async (baseUrl) => {
+      const res = await fetch(`${baseUrl}/events`, {
+        headers: { authorization: `Bearer ${key.key}`, accept: 'text/event-stream' },
+      });
+      expect(res.status).toBe(200);
+      let text = '';
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body as ReadableStream<Uint8Array>) text += decoder.decode(chunk);
+      return { text, endedAt: Date.now() };
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await alice.request('DELETE', `/api-keys/${key.id}`)).status).toBe(204);
+    const revokedAt = Date.now();
+    for (const ended of await Promise.all(streams)) {
+      expect(ended.text).toContain('credential_revoked');
+      expect(ended.endedAt - revokedAt).toBeLessThan(2500);
+    }
+  });
+
   it('an expired key is refused', async () => {
     const key = await createKey({
       name: 'short',

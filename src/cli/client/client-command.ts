@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { AppError, UnavailableError } from '../../errors.ts';
+import { AppError, UnauthorizedError, UnavailableError } from '../../errors.ts';
 import { ApiClient, assertOk, EXIT, exitCodeOf, messageOf, usageError } from './api.ts';
 import { configPath, readConfig, requireKey, resolve, writeConfig } from './config.ts';
 import { readSse } from './sse.ts';
@@ -376,6 +376,11 @@ async function logs(ctx: Ctx, workflowArg: string, jobArg: string): Promise<numb
         if (ctx.json) ctx.io.out(`${JSON.stringify({ event: 'end', status })}\n`);
         else if (status !== 'COMPLETED') ctx.io.err(`chronoverse: the job ended ${status}\n`);
         return status === 'COMPLETED' ? EXIT.ok : EXIT.jobNotCompleted;
+      } else if (message.event === 'error' && message.data.includes('credential_revoked')) {
+        throw new UnauthorizedError(
+          'credential_revoked',
+          'the API key was revoked or expired while following',
+        );
       } else if (message.event === 'error') {
         throw new UnavailableError('log_stream_broken', `the log stream failed: ${message.data}`);
       }

@@ -172,6 +172,7 @@ function jobRow(g: Generator, wf: WorkflowRow, at: number, last: boolean): JobRo
     trigger: g.random() < 0.05 ? 'MANUAL' : 'AUTOMATIC',
     attempt: 1,
     scheduled_at: new Date(at),
+    fire_at: null,
     queued_at: null,
     started_at: null,
     completed_at: null,

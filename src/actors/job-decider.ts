@@ -95,6 +95,7 @@ function create(
         user_id: requireText('user_id', data.user_id, 'invalid_id'),
         workflow_id: requireText('workflow_id', data.workflow_id, 'invalid_id'),
         scheduled_at,
+        ...(data.fire_at === undefined ? {} : { fire_at: requireInstant('fire_at', data.fire_at) }),
         log_retention: checkLogRetention(data.log_retention),
       },
     },

@@ -13,6 +13,8 @@ export type JobContext = {
   readonly user_id: string;
   readonly workflow_id: string;
   readonly scheduled_at: string;
+  /** With jitter: when the job is to start; absent: at scheduled_at. */
+  readonly fire_at?: string;
   readonly trigger: JobTrigger;
   readonly kind: WorkflowKind;
   readonly payload: JsonObject;

@@ -11,6 +11,7 @@ import type {
   WorkflowDefinitionChanges,
   WorkflowEvent,
 } from '../events/workflow-events.ts';
+import { jitteredTime } from '../workflows/jitter.ts';
 import { type DecideContext, evolve, makeDecider } from './aggregate.ts';
 import { requireInstant, requireText, sameJson } from './decision-input.ts';
 import {
@@ -171,7 +172,13 @@ function decideWorkflow(
         if (isKnownJob(state, job_id)) throw refuseJobIdTaken(job_id);
         return withinRunLimit(state, {
           type: 'JobScheduled',
-          data: { job_id, scheduled_at: nominal_at, trigger: 'AUTOMATIC', ahead: true },
+          data: {
+            job_id,
+            scheduled_at: nominal_at,
+            ...fireAt(state, nominal_at),
+            trigger: 'AUTOMATIC',
+            ahead: true,
+          },
         });
       }
       if (lifecycle === 'paused') return skip('paused');
@@ -192,7 +199,13 @@ function decideWorkflow(
             : {};
       return withinRunLimit(state, {
         type: 'JobScheduled',
-        data: { job_id: jobId, scheduled_at: nominal_at, trigger: 'AUTOMATIC', ...replaces },
+        data: {
+          job_id: jobId,
+          scheduled_at: nominal_at,
+          ...fireAt(state, nominal_at),
+          trigger: 'AUTOMATIC',
+          ...replaces,
+        },
       });
     }
     case 'SkipTick': {
@@ -277,6 +290,14 @@ function recordOutcome(
   return [recorded, ...released];
 }
 
+/** With the schedule's jitter, when the tick's job starts: computed here, so every replica agrees. */
+function fireAt(state: WorkflowSnapshot, nominal: string): { fire_at?: string } {
+  const { workflow_id, schedule } = state.context;
+  return schedule.jitter_seconds
+    ? { fire_at: jitteredTime(workflow_id, nominal, schedule.jitter_seconds) }
+    : {};
+}
+
 /**
  * A scheduled fire, and the end of the workflow when it is the schedule's last (`max_runs`): in the
  * same commit, so no replica can fire one more in between. Its job runs; later ticks are skipped.
@@ -297,7 +318,9 @@ function withdrawAhead(
   reason: TicksWithdrawn['data']['reason'],
 ): readonly WorkflowEvent[] {
   const pending = state.context.ahead_ticks.filter(
-    (t) => Date.parse(t.nominal_at) > now.getTime() && state.context.active_job_ids.includes(t.job_id),
+    (t) =>
+      Date.parse(t.fire_at ?? t.nominal_at) > now.getTime() &&
+      state.context.active_job_ids.includes(t.job_id),
   );
   const first = pending[0];
   if (!first) return [];

@@ -18,6 +18,7 @@ import {
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
 import type { WorkflowEvent } from '../events/workflow-events.ts';
+import { jitteredTime } from '../workflows/jitter.ts';
 import { evolveAll } from './aggregate.ts';
 import { workflowDecider } from './workflow-decider.ts';
 import { workflowMachine, workflowStatus } from './workflow-machine.ts';
@@ -851,5 +852,71 @@ describe('run limits (schedule.max_runs)', () => {
         data: { ...containerCreated.data, schedule: { type: 'interval', minutes: 5, max_runs } as never },
       })
       .thenThrows(ValidationError, 'invalid_schedule');
+  });
+});
+
+describe('jitter (schedule.jitter_seconds)', () => {
+  const jittered: WorkflowEvent[] = [
+    {
+      ...containerCreated,
+      data: { ...containerCreated.data, schedule: { type: 'interval', minutes: 5, jitter_seconds: 120 } },
+    },
+    buildQueued,
+    buildStarted,
+    buildCompleted,
+  ];
+  const fireAt = (nominal: string) => jitteredTime(containerCreated.data.workflow_id, nominal, 120);
+
+  it('fires a tick with its nominal time and, beside it, when its job starts', () => {
+    expect(Date.parse(fireAt(T1)) - Date.parse(T1)).toBeGreaterThanOrEqual(0);
+    given(jittered)
+      .when({ type: 'FireTick', data: { nominal_at: T1, job_id: 'j1' } })
+      .then([
+        {
+          type: 'JobScheduled',
+          data: { job_id: 'j1', scheduled_at: T1, fire_at: fireAt(T1), trigger: 'AUTOMATIC' },
+        },
+      ]);
+  });
+
+  it('gives a run-now no jitter', () => {
+    given(jittered)
+      .when({ type: 'RunNow', data: { job_id: 'm1' } })
+      .then([
+        { type: 'JobScheduled', data: { job_id: 'm1', scheduled_at: now.toISOString(), trigger: 'MANUAL' } },
+      ]);
+  });
+
+  it('withdraws on pause a tick decided ahead whose nominal time passed but whose jittered time has not', () => {
+    // Nominal 11:59, now 12:00: due by its nominal time, not by its fire time (if that is later).
+    const nominal = '2026-03-01T11:59:59.000Z';
+    const at = fireAt(nominal);
+    const ahead: WorkflowEvent = {
+      type: 'JobScheduled',
+      data: { job_id: 'j1', scheduled_at: nominal, fire_at: at, trigger: 'AUTOMATIC', ahead: true },
+    };
+    const decided = workflowDecider.decide(
+      { type: 'PauseWorkflow', data: {} },
+      evolveAll(workflowMachine, [...jittered, ahead]),
+      { now },
+    );
+    const withdrawn = decided.some((e) => e.type === 'TicksWithdrawn');
+    expect(withdrawn).toBe(Date.parse(at) > now.getTime());
+  });
+
+  it('refuses jitter on a one-off and outside 1..604800 s', () => {
+    for (const [schedule, field] of [
+      [{ type: 'at', at: T1, jitter_seconds: 5 }, 'schedule.jitter_seconds'],
+      [{ type: 'interval', minutes: 5, jitter_seconds: 0 }, 'schedule.jitter_seconds'],
+      [{ type: 'interval', minutes: 5, jitter_seconds: 604_801 }, 'schedule.jitter_seconds'],
+    ] as const) {
+      expect(() =>
+        workflowDecider.decide(
+          { type: 'CreateWorkflow', data: { ...containerCreated.data, schedule: schedule as never } },
+          evolveAll(workflowMachine, []),
+          { now },
+        ),
+      ).toThrow(expect.objectContaining({ code: 'invalid_schedule', field }));
+    }
   });
 });

@@ -14,6 +14,8 @@ export const INTERVAL_MINUTES = { min: 1, max: 10_080 } as const;
 export const MAX_CONSECUTIVE_FAILURES = { min: 3, max: 100 } as const;
 export const NAME_MAX_LENGTH = 255;
 export const MAX_RUNS = { min: 1, max: 1_000_000 } as const;
+/** The bound that holds for every schedule; the schedule's own period bounds it further (at the edge). */
+export const JITTER_SECONDS = { min: 1, max: 604_800 } as const;
 
 export function checkName(name: unknown): string {
   const text = requireText('name', name);
@@ -102,6 +104,25 @@ function checkPolicies(s: Record<string, unknown>): SchedulePolicies {
       });
     }
     out.max_runs = s.max_runs;
+  }
+  if (s.jitter_seconds !== undefined) {
+    const { min, max } = JITTER_SECONDS;
+    const j = s.jitter_seconds;
+    if (!(typeof j === 'number' && Number.isInteger(j) && j >= min && j <= max)) {
+      throw new ValidationError(
+        'invalid_schedule',
+        `jitter_seconds must be an integer from ${min} to ${max}`,
+        {
+          field: 'schedule.jitter_seconds',
+        },
+      );
+    }
+    if (s.type === 'at') {
+      throw new ValidationError('invalid_schedule', 'a one-off (at) schedule has no jitter', {
+        field: 'schedule.jitter_seconds',
+      });
+    }
+    out.jitter_seconds = j;
   }
   if (s.overlap !== undefined) {
     if (!OVERLAP.includes(String(s.overlap))) {

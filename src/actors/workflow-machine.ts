@@ -18,6 +18,8 @@ export const AHEAD_TICKS_KEPT = 1000;
 /** A tick fired before it was due, with the ledger's position before it (to withdraw it). */
 export type AheadTick = {
   readonly nominal_at: string;
+  /** With jitter: when its job is to start (a pause before then still withdraws it). */
+  readonly fire_at?: string;
   readonly job_id: string;
   readonly previous_tick_at: string | null;
   readonly previous_fired_at: string | null;
@@ -210,6 +212,7 @@ export const workflowMachine = setup({
                                   ...context.ahead_ticks,
                                   {
                                     nominal_at: event.data.scheduled_at,
+                                    ...(event.data.fire_at ? { fire_at: event.data.fire_at } : {}),
                                     job_id: event.data.job_id,
                                     previous_tick_at: context.last_tick_at,
                                     previous_fired_at: context.last_fired_at,

@@ -27,6 +27,8 @@ export type JobCreated = {
     readonly user_id: string;
     readonly workflow_id: string;
     readonly scheduled_at: string;
+    /** With the schedule's jitter: when the job is to start (scheduled_at plus the offset). */
+    readonly fire_at?: string;
     readonly trigger: JobTrigger;
     readonly kind: WorkflowKind;
     readonly payload: JsonObject;

@@ -24,6 +24,12 @@ export type SchedulePolicies = {
    * the workflow in the same commit, with reason `run_limit`. Absent: no limit.
    */
   readonly max_runs?: number;
+  /**
+   * Each fire is spread over up to this many seconds after its nominal time, by an offset derived
+   * from the workflow id and the nominal time (src/workflows/jitter.ts). At most the schedule's
+   * shortest gap between ticks; not for a one-off `at`. Absent: fires at the nominal time.
+   */
+  readonly jitter_seconds?: number;
 };
 
 /** How a workflow fires. A union keyed by `type` so that new kinds slot in. */
@@ -113,7 +119,13 @@ export type JobScheduled = {
   readonly type: 'JobScheduled';
   readonly data: {
     readonly job_id: string;
+    /** The tick's nominal time (its identity in the ledger); a run-now's: when it was asked for. */
     readonly scheduled_at: string;
+    /**
+     * With the schedule's jitter: when the job is to start, the nominal time plus the workflow's
+     * offset for this tick. Absent: at scheduled_at.
+     */
+    readonly fire_at?: string;
     readonly trigger: JobTrigger;
     readonly replaces?: readonly string[];
     /**

@@ -223,7 +223,12 @@ export class Executor {
     }
     // Listen for a cancel before starting, so one that lands right after the start is not missed.
     const canceledSub = this.watchForCancel(job, cancel);
-    let started: { readonly trigger: string; readonly scheduled_at: string; readonly attempt: number };
+    let started: {
+      readonly trigger: string;
+      readonly scheduled_at: string;
+      readonly fire_at?: string;
+      readonly attempt: number;
+    };
     try {
       const result = await commands.handle(jobDecider, {
         ...request('start'),
@@ -290,12 +295,12 @@ export class Executor {
   /**
    * The start's metrics: how long the attempt waited in dispatch once it could run (from its
    * message, or its not-before time when later), and for a scheduled job's first attempt the tick's
-   * lateness (its nominal instant to now).
+   * lateness (from when it was meant to start, its nominal instant or with jitter its fire_at, to now).
    */
   private recordStart(
     m: JsMsg,
     job: DispatchMessage,
-    context: { trigger: string; scheduled_at: string; attempt: number },
+    context: { trigger: string; scheduled_at: string; fire_at?: string; attempt: number },
   ): void {
     const now = Date.now();
     const kind = { 'chronoverse.job.kind': job.kind };
@@ -303,8 +308,8 @@ export class Executor {
     const ready = Math.max(m.info.timestampNanos / 1e6, Number.isNaN(notBefore) ? 0 : notBefore);
     meters().jobQueueDuration.record(Math.max(0, now - ready) / 1000, kind);
     if (context.trigger === 'AUTOMATIC' && context.attempt === 1 && context.scheduled_at) {
-      const nominal = Date.parse(context.scheduled_at);
-      if (!Number.isNaN(nominal)) meters().tickLateness.record(Math.max(0, now - nominal) / 1000, kind);
+      const due = Date.parse(context.fire_at ?? context.scheduled_at);
+      if (!Number.isNaN(due)) meters().tickLateness.record(Math.max(0, now - due) / 1000, kind);
     }
   }
 

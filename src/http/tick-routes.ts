@@ -20,6 +20,10 @@ const TickItem = z
     outcome: z.enum(['fired', 'skipped']),
     reason: z.string().nullable(),
     job_id: z.string().nullable(),
+    fire_at: z
+      .string()
+      .nullable()
+      .openapi({ description: 'A fired tick of a schedule with jitter: when its job is to start' }),
     recorded_at: z.string(),
   })
   .openapi('Tick');
@@ -34,7 +38,8 @@ const TickQuery = z.object({
 
 const PreviewItem = z
   .object({
-    at: z.string().openapi({ description: 'UTC, RFC 3339' }),
+    at: z.string().openapi({ description: 'When it fires, UTC, RFC 3339: with jitter, its nominal time plus the offset' }),
+    nominal: z.string().openapi({ description: "The tick's nominal time (its identity in the ledger), UTC" }),
     local: z.string().openapi({ description: 'Wall time in the schedule’s zone, with its offset' }),
     dst: z.enum(['shifted', 'repeated', 'skipped']).nullable(),
   })
@@ -65,6 +70,7 @@ export function tickRoutes(deps: RouteDeps, now: () => Date = () => new Date()) 
           outcome: t.outcome,
           reason: t.reason,
           job_id: t.job_id,
+          fire_at: t.fire_at ? t.fire_at.toISOString() : null,
           recorded_at: t.recorded_at.toISOString(),
         })),
         200,
@@ -86,7 +92,7 @@ export function tickRoutes(deps: RouteDeps, now: () => Date = () => new Date()) 
       const w = await findWorkflow(deps.db, c.var.userId, id);
       const from = w.last_tick_at && w.last_tick_at > now() ? w.last_tick_at : now();
       return c.json(
-        { items: preview(specOf(w.schedule, w.created_at), from, c.req.valid('query').count) },
+        { items: preview(specOf(w.schedule, w.created_at, w.id), from, c.req.valid('query').count) },
         200,
       );
     },

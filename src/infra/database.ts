@@ -58,6 +58,8 @@ export interface JobTable {
   trigger: 'AUTOMATIC' | 'MANUAL';
   attempt: number;
   scheduled_at: Date;
+  /** With jitter: when the job is to start (null: at scheduled_at). */
+  fire_at: Date | null;
   queued_at: Date | null;
   started_at: Date | null;
   completed_at: Date | null;
@@ -118,6 +120,8 @@ export interface WorkflowTickTable {
   outcome: 'fired' | 'skipped';
   reason: string | null;
   job_id: string | null;
+  /** A fired tick of a jittered schedule: when its job is to start. */
+  fire_at: Date | null;
   recorded_at: Date;
 }
 

@@ -140,6 +140,7 @@ async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
           outcome: eb.ref('excluded.outcome'),
           reason: eb.ref('excluded.reason'),
           job_id: eb.ref('excluded.job_id'),
+          fire_at: eb.ref('excluded.fire_at'),
           recorded_at: eb.ref('excluded.recorded_at'),
         })),
       )

@@ -253,6 +253,7 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
         trigger: d.trigger,
         attempt: 0,
         scheduled_at: new Date(d.scheduled_at),
+        fire_at: d.fire_at ? new Date(d.fire_at) : null,
         queued_at: null,
         started_at: null,
         completed_at: null,
@@ -367,6 +368,7 @@ function applyWorkflowEvent(
           outcome: 'fired',
           reason: null,
           job_id: e.data.job_id,
+          fire_at: e.data.fire_at ? new Date(e.data.fire_at) : null,
           recorded_at: at,
         });
       }
@@ -381,6 +383,7 @@ function applyWorkflowEvent(
         outcome: 'skipped',
         reason: e.data.reason,
         job_id: null,
+        fire_at: null,
         recorded_at: at,
       });
       break;
@@ -400,6 +403,7 @@ function applyWorkflowEvent(
                 outcome: 'skipped',
                 reason: 'terminated',
                 job_id: null,
+                fire_at: null,
                 recorded_at: at,
               },
         );

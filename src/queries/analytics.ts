@@ -58,7 +58,8 @@ export async function jobSeries(
   const step = Math.trunc(range.bucketSeconds);
   const ms = (a: string, b: string) => sql.raw(`extract(epoch from (${a} - ${b})) * 1000`);
   const duration = ms('completed_at', 'started_at');
-  const lateness = ms('started_at', 'scheduled_at');
+  // Lateness from when the job was meant to start: a jittered fire is not late by its offset.
+  const lateness = ms('started_at', 'coalesce(fire_at, scheduled_at)');
   const bucket = sql<number>`(floor(extract(epoch from scheduled_at) / ${step}) * ${step})::bigint`;
   let query = db
     .selectFrom('jobs')

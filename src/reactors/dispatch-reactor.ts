@@ -34,7 +34,7 @@ export function dispatchReactor(deps: { nats: Nats; commands: CommandHandler; po
           e.type === 'JobRetryScheduled'
             ? e.data.not_before
             : job.trigger === 'AUTOMATIC'
-              ? job.scheduled_at
+              ? (job.fire_at ?? job.scheduled_at)
               : null,
         job_snapshot: { version: loaded.version, value: loaded.state.value, context: job },
       };

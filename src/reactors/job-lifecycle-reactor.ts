@@ -156,6 +156,7 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
                 user_id: e.userId,
                 workflow_id: e.aggregateId,
                 scheduled_at: e.data.scheduled_at,
+                ...(e.data.fire_at === undefined ? {} : { fire_at: e.data.fire_at }),
                 trigger: e.data.trigger,
                 kind,
                 payload,

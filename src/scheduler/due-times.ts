@@ -3,6 +3,7 @@
 // `nominal` (the ledger's identity of a tick, `at` in canonical ISO form) is therefore unique.
 
 import { assertNever } from '../assert.ts';
+import { jitterOffsetMs } from '../workflows/jitter.ts';
 import { cronTicks, type RawTick } from './cron-ticks.ts';
 import { type AtSpec, type IntervalSpec, instantOf, type ScheduleSpec } from './schedule.ts';
 import { formatInZone, formatWallTime } from './zoned-time.ts';
@@ -12,9 +13,12 @@ export type { TickDst } from './cron-ticks.ts';
 import type { TickDst } from './cron-ticks.ts';
 
 export type Tick = {
-  /** The UTC instant it fires (for a 'skipped' tick: the instant it is recorded as skipped). */
+  /**
+   * The UTC instant it fires (for a 'skipped' tick: the instant it is recorded as skipped): its
+   * nominal time, plus the workflow's jitter offset for it when the schedule has jitter.
+   */
   readonly at: Date;
-  /** Its stable identity in the ledger and in job ids: `at` as an ISO UTC instant. */
+  /** Its stable identity in the ledger and in job ids: the nominal instant in ISO UTC form. */
   readonly nominal: string;
   /** The wall time with its offset, e.g. 2026-03-29T03:00:00+02:00. */
   readonly local: string;
@@ -27,7 +31,7 @@ export function* ticksAfter(spec: ScheduleSpec, after: Date): Generator<Tick> {
   const { lowerExclusive, upperInclusive } = boundsOf(spec);
   for (const raw of rawTicks(spec, Math.max(after.getTime(), lowerExclusive))) {
     if (raw.at > upperInclusive) return;
-    yield toTick(raw);
+    yield toTick(raw, spec);
   }
 }
 
@@ -134,7 +138,38 @@ function localOf(zone: string | undefined, at: number): string {
   return zone === undefined ? formatWallTime(at, 0) : formatInZone(zone, at);
 }
 
-function toTick(raw: RawTick): Tick {
-  const at = new Date(raw.at);
-  return { at, nominal: at.toISOString(), local: raw.local, dst: raw.dst };
+function toTick(raw: RawTick, spec: ScheduleSpec): Tick {
+  const nominal = new Date(raw.at).toISOString();
+  const offset =
+    spec.jitter_key === undefined ? 0 : jitterOffsetMs(spec.jitter_key, nominal, spec.jitter_seconds);
+  return { at: new Date(raw.at + offset), nominal, local: raw.local, dst: raw.dst };
+}
+
+/** How many ticks are looked at for a schedule's shortest gap (a cron's gaps can differ). */
+const GAP_SAMPLE = 2000;
+
+/**
+ * Undefined when the schedule's jitter fits it; otherwise why not. Jitter is at most the shortest gap
+ * between two ticks, so jittered times keep the ticks' order (the ledger only moves forward): an
+ * interval's period, or for a cron the shortest gap among its next GAP_SAMPLE ticks after `from`.
+ */
+export function jitterProblem(spec: ScheduleSpec, from: Date): string | undefined {
+  const j = spec.jitter_seconds;
+  if (j === undefined) return undefined;
+  if (spec.type === 'at') return 'jitter_seconds: a one-off (at) schedule has no jitter';
+  const { jitter_key, ...plain } = spec;
+  void jitter_key;
+  let gap = spec.type === 'interval' ? spec.minutes * 60_000 : Number.POSITIVE_INFINITY;
+  if (spec.type === 'cron') {
+    let previous: number | undefined;
+    for (const tick of nextTicks(plain, from, GAP_SAMPLE)) {
+      const at = tick.at.getTime();
+      if (previous !== undefined) gap = Math.min(gap, at - previous);
+      previous = at;
+    }
+  }
+  if (j * 1000 > gap) {
+    return `jitter_seconds must be at most the schedule's shortest gap between ticks (${Math.floor(gap / 1000)} s)`;
+  }
+  return undefined;
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { endTick, isEnded, nextTicks, type Tick, ticksAfter, ticksBetween } from './due-times.ts';
+import {
+  endTick,
+  isEnded,
+  jitterProblem,
+  nextTicks,
+  type Tick,
+  ticksAfter,
+  ticksBetween,
+} from './due-times.ts';
 import type { AtSpec, CronSpec, DstPolicy, IntervalSpec, ScheduleSpec } from './schedule.ts';
 import { formatInZone, zonedWallTimeToInstants } from './zoned-time.ts';
 
@@ -652,5 +660,41 @@ describe('the end_reached marker (endTick)', () => {
   it('passes over a time in a DST gap under skip: that one would not have fired either', () => {
     const spec = cron('30 2 * * *', 'Europe/Berlin', SKIP_TWICE, { end_at: '2026-03-28T12:00:00Z' });
     expect(show([endTick(spec)!])).toEqual(['2026-03-30T00:30:00.000Z 2026-03-30T02:30:00+02:00']);
+  });
+});
+
+describe('jitterProblem', () => {
+  const from = new Date('2026-12-06T00:00:00Z');
+  it('accepts jitter up to the shortest gap between ticks', () => {
+    expect(jitterProblem({ type: 'interval', minutes: 5, jitter_seconds: 300 }, from)).toBeUndefined();
+    expect(
+      jitterProblem({ type: 'cron', cron: '*/10 * * * * *', timezone: 'UTC', jitter_seconds: 10 }, from),
+    ).toBeUndefined();
+    expect(jitterProblem({ type: 'interval', minutes: 5 }, from)).toBeUndefined();
+  });
+  it('refuses more, naming the gap, and any on a one-off', () => {
+    expect(jitterProblem({ type: 'interval', minutes: 5, jitter_seconds: 301 }, from)).toContain('(300 s)');
+    // 09:00 and 10:00 each day: the shortest gap is one hour, not the 23 between the days.
+    expect(
+      jitterProblem(
+        { type: 'cron', cron: '0 9,10 * * *', timezone: 'Europe/Berlin', jitter_seconds: 3601 },
+        from,
+      ),
+    ).toContain('(3600 s)');
+    expect(jitterProblem({ type: 'at', at: '2026-12-07T00:00:00Z', jitter_seconds: 1 }, from)).toContain(
+      'one-off',
+    );
+  });
+  it('keeps jittered ticks in nominal order', () => {
+    const spec = {
+      type: 'cron',
+      cron: '*/2 * * * * *',
+      timezone: 'UTC',
+      jitter_seconds: 2,
+      jitter_key: 'wf',
+    } as const;
+    const ticks = nextTicks(spec, from, 500);
+    expect(ticks.every((t, i) => i === 0 || t.at.getTime() > ticks[i - 1]!.at.getTime())).toBe(true);
+    expect(ticks.every((t) => t.at.getTime() - Date.parse(t.nominal) < 2000)).toBe(true);
   });
 });

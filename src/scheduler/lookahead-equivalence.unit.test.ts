@@ -66,7 +66,7 @@ function endOf(s: Scenario): number {
 }
 
 function nominalTicks(s: Scenario): number[] {
-  const spec = specOf(scheduleOf(s), new Date(CREATED));
+  const spec = specOf(scheduleOf(s), new Date(CREATED), WF);
   return ticksBetween(spec, new Date(CREATED), new Date(endOf(s)), 10_000).map((t) => t.at.getTime());
 }
 

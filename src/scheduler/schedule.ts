@@ -30,6 +30,10 @@ export type ScheduleOptions = {
   readonly anchor?: string;
   /** Only cron schedules meet DST; a missing field takes its default (shift, once). */
   readonly dst?: Partial<DstPolicy>;
+  /** Each tick's `at` is its nominal time plus an offset in [0, jitter_seconds) keyed by `jitter_key`. */
+  readonly jitter_seconds?: number;
+  /** The workflow id: with jitter_seconds, what the offsets derive from (without it, no jitter). */
+  readonly jitter_key?: string;
 };
 
 export type IntervalSpec = ScheduleOptions & {

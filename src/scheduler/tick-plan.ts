@@ -15,8 +15,9 @@ export function jobIdForTick(workflowId: string, nominal: string): string {
   return nameBasedUuid(`tick\n${workflowId}\n${nominal}`);
 }
 
-export function specOf(schedule: WorkflowSchedule, createdAt: Date): ScheduleSpec {
-  return { ...schedule, anchor: createdAt.toISOString() } as ScheduleSpec;
+/** The workflow's schedule as the scheduler computes with it: anchored at creation, jittered by its id. */
+export function specOf(schedule: WorkflowSchedule, createdAt: Date, workflowId: string): ScheduleSpec {
+  return { ...schedule, anchor: createdAt.toISOString(), jitter_key: workflowId } as ScheduleSpec;
 }
 
 /** A tick to decide; `end` marks the schedule's end_reached marker, which never fires. */

@@ -150,7 +150,7 @@ export class TickScheduler {
       seen.add(r.id);
       const lastTickAt = r.last_tick_at?.getTime() ?? null;
       const specKey = `${r.created_at.toISOString()} ${JSON.stringify(r.schedule)}`;
-      const spec = specOf(r.schedule, r.created_at);
+      const spec = specOf(r.schedule, r.created_at, r.id);
       const overlap = r.schedule.overlap ?? 'skip';
       const catchUp = r.schedule.catch_up ?? this.o.catchUp;
       const entry = this.entries.get(r.id);

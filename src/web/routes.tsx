@@ -283,7 +283,7 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
 function safePreview(w: WorkflowRow, at: Date, count: number) {
   const from = w.last_tick_at && w.last_tick_at > at ? w.last_tick_at : at;
   try {
-    return preview(specOf(w.schedule, w.created_at), from, count);
+    return preview(specOf(w.schedule, w.created_at, w.id), from, count);
   } catch {
     return [];
   }

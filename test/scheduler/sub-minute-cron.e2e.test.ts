@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jitteredTime } from '../../src/workflows/jitter.ts';
 import { ApiClient, startSystem, type TestSystem } from '../support/system.ts';
 
 type Tick = {
@@ -135,5 +136,54 @@ describe('a 2-second cron under the default 20 s lookahead', () => {
       const times = (await ledger(id)).filter(window).map((t) => Date.parse(t.nominal_at));
       expect(times.slice(1).map((t, i) => t - times[i]!)).toEqual(times.slice(1).map(() => 2000));
     }
+  });
+
+  it('fires a jittered workflow at its nominal time plus its offset, keeping both, in the preview too', async () => {
+    // Jitter up to the schedule's gap (4 s); more is refused, naming the gap.
+    const tooMuch = await user.post<{ code: string; detail: string }>('/workflows', {
+      name: 'too much jitter',
+      kind: 'HEARTBEAT',
+      payload: { endpoint: `${base}/never` },
+      schedule: { cron: '*/4 * * * * *', timezone: 'UTC' },
+      jitter_seconds: 5,
+    });
+    expect([tooMuch.status, JSON.stringify(tooMuch.body)]).toEqual([422, expect.stringContaining('(4 s)')]);
+    const res = await user.post<{ id: string }>('/workflows', {
+      name: 'jittered',
+      kind: 'HEARTBEAT',
+      payload: { endpoint: `${base}/jittered`, timeout: '10s' },
+      schedule: { cron: '*/4 * * * * *', timezone: 'UTC' },
+      jitter_seconds: 4,
+      overlap_policy: 'allow',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const id = res.body.id;
+    const preview = await user.get<{ items: { at: string; nominal: string }[] }>(
+      `/workflows/${id}/schedule/preview?count=5`,
+    );
+    for (const p of preview.body.items) expect(p.at).toBe(jitteredTime(id, p.nominal, 4));
+    await sleep(14_000);
+    const fired = (await ledger(id)).filter((t) => t.outcome === 'fired');
+    expect(fired.length).toBeGreaterThanOrEqual(2);
+    type Job = { id: string; scheduled_at: string; fire_at: string | null; started_at: string | null };
+    const jobs = (await user.get<{ items: Job[] }>(`/workflows/${id}/jobs?limit=100`)).body.items;
+    const arrivals = hits.get('/jittered') ?? [];
+    for (const tick of fired as (Tick & { fire_at: string | null })[]) {
+      const fireAt = jitteredTime(id, tick.nominal_at, 4);
+      // Every replica and restart computes the same offset; the ledger and the job keep both times.
+      expect(tick.fire_at).toBe(fireAt);
+      const job = jobs.find((j) => j.id === tick.job_id);
+      expect(job).toMatchObject({ scheduled_at: tick.nominal_at, fire_at: fireAt });
+      if (job?.started_at) expect(Date.parse(job.started_at)).toBeGreaterThanOrEqual(Date.parse(fireAt));
+    }
+    // The endpoint heard each fire at its jittered time, not at its nominal one (within 1.5 s).
+    const firedAt = fired.map((t) => Date.parse(jitteredTime(id, t.nominal_at, 4)));
+    for (const at of firedAt.filter((t) => t < Date.now() - 2000)) {
+      expect(
+        arrivals.some((a) => a >= at && a < at + 1500),
+        `a request at ${new Date(at).toISOString()}`,
+      ).toBe(true);
+    }
+    await user.post(`/workflows/${id}/terminate`);
   });
 });

@@ -13,7 +13,13 @@ export const Job = z
     status: JobStatus,
     trigger: z.enum(['AUTOMATIC', 'MANUAL']),
     attempt: z.number().int(),
-    scheduled_at: Timestamp,
+    scheduled_at: Timestamp.openapi({
+      description: "A scheduled job's nominal time (its tick); a run-now's: when it was asked for",
+    }),
+    fire_at: Timestamp.nullable().openapi({
+      description:
+        "With the schedule's jitter: when the job is to start (scheduled_at plus the workflow's offset); lateness counts from it. Null: at scheduled_at",
+    }),
     queued_at: Timestamp.nullable(),
     started_at: Timestamp.nullable(),
     completed_at: Timestamp.nullable(),

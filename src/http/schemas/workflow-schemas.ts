@@ -2,6 +2,7 @@
 // the OpenAPI document, so the two cannot drift. Limits are the original Chronoverse's.
 import { z } from '@hono/zod-openapi';
 import type { CatchUpPolicy, OverlapPolicy, WorkflowSchedule } from '../../events/workflow-events.ts';
+import { jitterProblem } from '../../scheduler/due-times.ts';
 import { scheduleSpecProblem } from '../../scheduler/schedule.ts';
 import { ContainerPayload, HeartbeatPayload } from '../../workflows/payload-schemas.ts';
 import { uuidParam } from './id-schemas.ts';
@@ -71,10 +72,19 @@ interface ScheduleFields {
   overlap_policy?: OverlapPolicy | undefined;
   catch_up?: CatchUpPolicy | undefined;
   max_runs?: number | undefined;
+  jitter_seconds?: number | undefined;
 }
 
 const KIND_FIELDS = ['interval', 'schedule', 'at'] as const;
-const POLICY_FIELDS = ['start_at', 'end_at', 'dst', 'overlap_policy', 'catch_up', 'max_runs'] as const;
+const POLICY_FIELDS = [
+  'start_at',
+  'end_at',
+  'dst',
+  'overlap_policy',
+  'catch_up',
+  'max_runs',
+  'jitter_seconds',
+] as const;
 
 export function touchesSchedule(b: ScheduleFields): boolean {
   return [...KIND_FIELDS, ...POLICY_FIELDS].some((f) => b[f] !== undefined);
@@ -103,8 +113,8 @@ function toSchedule(
     base = { type: 'cron', cron: b.schedule.cron.trim(), timezone: b.schedule.timezone };
   else if (b.at !== undefined) base = { type: 'at', at: b.at };
   else {
-    const { start_at, end_at, dst, overlap, catch_up, max_runs, ...kindOnly } = current!;
-    void [start_at, end_at, dst, overlap, catch_up, max_runs];
+    const { start_at, end_at, dst, overlap, catch_up, max_runs, jitter_seconds, ...kindOnly } = current!;
+    void [start_at, end_at, dst, overlap, catch_up, max_runs, jitter_seconds];
     base = kindOnly as WorkflowSchedule;
   }
   const keep = kinds.length === 0 ? current : undefined;
@@ -116,7 +126,14 @@ function toSchedule(
     ...pick('overlap', b.overlap_policy ?? keep?.overlap),
     ...pick('catch_up', b.catch_up ?? keep?.catch_up),
     ...pick('max_runs', b.max_runs ?? keep?.max_runs),
+    ...pick('jitter_seconds', b.jitter_seconds ?? keep?.jitter_seconds),
   };
+  const jitter =
+    scheduleSpecProblem(schedule) === undefined ? jitterProblem(schedule, new Date()) : undefined;
+  if (jitter) {
+    addIssue(['jitter_seconds'], jitter);
+    return undefined;
+  }
   const problem = scheduleSpecProblem(schedule);
   if (problem) {
     const field = problem.startsWith('unknown time zone')
@@ -187,6 +204,10 @@ const scheduleFields = {
     .optional()
     .openapi({ description: 'Default skip' }),
   catch_up: z.enum(['latest', 'all', 'none']).optional().openapi({ description: 'Default latest' }),
+  jitter_seconds: z.number().int().min(1).max(604_800).optional().openapi({
+    description:
+      "Spread each fire over up to this many seconds after its nominal time, by an offset derived from the workflow id and the nominal time (the same on every scheduler replica and restart). At most the schedule's shortest gap between ticks; not for a one-off `at`. The job keeps both times (scheduled_at, fire_at); lateness counts from fire_at; the preview shows jittered times.",
+  }),
   max_runs: z.number().int().min(1).max(1_000_000).optional().openapi({
     description:
       'At most this many scheduled fires (run-nows do not count). The fire that reaches it terminates the workflow (terminated_reason run_limit) while its job still runs. Lowering it to what has already fired terminates the workflow at once. Default: no limit.',
@@ -350,6 +371,7 @@ export const Workflow = z
         overlap: z.enum(['skip', 'queue_one', 'allow', 'cancel_running']).optional(),
         catch_up: z.enum(['latest', 'all', 'none']).optional(),
         max_runs: z.number().int().optional(),
+        jitter_seconds: z.number().int().optional(),
       })
       .openapi('Schedule'),
     status: z.enum(['ACTIVE', 'PAUSED', 'TERMINATED']),

@@ -10,8 +10,9 @@ const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELED']);
 export function JobPage(props: { email: string; w: WorkflowRow; job: JobRow }) {
   const { w, job } = props;
   const base = `/workflows/${w.id}/jobs/${job.id}`;
-  const lateness =
-    job.started_at && job.scheduled_at ? job.started_at.getTime() - job.scheduled_at.getTime() : undefined;
+  // Late from when it was meant to start: with jitter, its fire time.
+  const due = job.fire_at ?? job.scheduled_at;
+  const lateness = job.started_at && due ? job.started_at.getTime() - due.getTime() : undefined;
   return (
     <Layout
       title={`Job ${job.id.slice(0, 8)} · ${w.name}`}
@@ -42,6 +43,14 @@ export function JobPage(props: { email: string; w: WorkflowRow; job: JobRow }) {
             <li>
               <span class="step">Scheduled</span> <Time at={job.scheduled_at} />
             </li>
+            {job.fire_at && (
+              <li>
+                <span class="step">Fires at</span> <Time at={job.fire_at} />{' '}
+                <span class="muted">
+                  (jitter: {durationWords(job.fire_at.getTime() - job.scheduled_at.getTime())} after)
+                </span>
+              </li>
+            )}
             <li>
               <span class="step">Queued</span>{' '}
               <Time at={job.queued_at} live={{ 'data-job-queued': job.id }} />

@@ -256,6 +256,15 @@ export function WorkflowForm(props: { email: string; workflow?: WorkflowRow }) {
             <Field label="End at" field="end_at">
               <input name="end_at" value={s?.end_at ?? ''} placeholder="optional" />
             </Field>
+            <Field label="Jitter (seconds)" field="jitter_seconds">
+              <input
+                name="jitter_seconds"
+                type="number"
+                min={1}
+                value={s?.jitter_seconds === undefined ? '' : String(s.jitter_seconds)}
+                placeholder="none"
+              />
+            </Field>
             <Field label="Scheduled runs at most" field="max_runs">
               <input
                 name="max_runs"

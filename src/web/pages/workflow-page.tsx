@@ -65,6 +65,7 @@ function Definition(props: { w: WorkflowRow }) {
     s.start_at && `from ${s.start_at}`,
     s.end_at && `until ${s.end_at}`,
     s.max_runs !== undefined && `at most ${s.max_runs} scheduled run${s.max_runs === 1 ? '' : 's'}`,
+    s.jitter_seconds !== undefined && `jitter up to ${s.jitter_seconds} s`,
     s.dst?.nonexistent && `DST gap: ${s.dst.nonexistent}`,
     s.dst?.repeated && `DST repeat: ${s.dst.repeated}`,
   ].filter(Boolean);

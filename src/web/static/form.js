@@ -65,6 +65,7 @@
     if (type === 'at') b.at = value('at');
     for (const k of ['overlap_policy', 'catch_up', 'start_at', 'end_at']) if (value(k)) b[k] = value(k);
     if (value('max_runs')) b.max_runs = number(value('max_runs'));
+    if (value('jitter_seconds')) b.jitter_seconds = number(value('jitter_seconds'));
     const dst = {};
     if (value('dst_nonexistent')) dst.nonexistent = value('dst_nonexistent');
     if (value('dst_repeated')) dst.repeated = value('dst_repeated');

@@ -215,6 +215,7 @@ export interface Schedule {
   overlap?: "skip" | "queue_one" | "allow" | "cancel_running";
   catch_up?: "latest" | "all" | "none";
   max_runs?: number;
+  jitter_seconds?: number;
 }
 
 export interface Created {
@@ -282,6 +283,12 @@ export type CreateWorkflow = (
   overlap_policy?: "skip" | "queue_one" | "allow" | "cancel_running";
   /** Default latest */
   catch_up?: "latest" | "all" | "none";
+  /**
+   * Spread each fire over up to this many seconds after its nominal time, by an offset derived from the workflow id and the nominal time (the same on every scheduler replica and restart). At most the schedule's shortest gap between ticks; not for a one-off `at`. The job keeps both times (scheduled_at, fire_at); lateness counts from fire_at; the preview shows jittered times.
+   * @min 1
+   * @max 604800
+   */
+  jitter_seconds?: number;
   /**
    * At most this many scheduled fires (run-nows do not count). The fire that reaches it terminates the workflow (terminated_reason run_limit) while its job still runs. Lowering it to what has already fired terminates the workflow at once. Default: no limit.
    * @min 1
@@ -370,6 +377,12 @@ export type UpdateWorkflow = {
   /** Default latest */
   catch_up?: "latest" | "all" | "none";
   /**
+   * Spread each fire over up to this many seconds after its nominal time, by an offset derived from the workflow id and the nominal time (the same on every scheduler replica and restart). At most the schedule's shortest gap between ticks; not for a one-off `at`. The job keeps both times (scheduled_at, fire_at); lateness counts from fire_at; the preview shows jittered times.
+   * @min 1
+   * @max 604800
+   */
+  jitter_seconds?: number;
+  /**
    * At most this many scheduled fires (run-nows do not count). The fire that reaches it terminates the workflow (terminated_reason run_limit) while its job still runs. Lowering it to what has already fired terminates the workflow at once. Default: no limit.
    * @min 1
    * @max 1000000
@@ -420,8 +433,16 @@ export interface Job {
     | "CANCELED";
   trigger: "AUTOMATIC" | "MANUAL";
   attempt: number;
-  /** @format date-time */
+  /**
+   * A scheduled job's nominal time (its tick); a run-now's: when it was asked for
+   * @format date-time
+   */
   scheduled_at: string;
+  /**
+   * With the schedule's jitter: when the job is to start (scheduled_at plus the workflow's offset); lateness counts from it. Null: at scheduled_at
+   * @format date-time
+   */
+  fire_at: string | null;
   /** @format date-time */
   queued_at: string | null;
   /** @format date-time */
@@ -458,6 +479,8 @@ export interface Tick {
   outcome: "fired" | "skipped";
   reason: string | null;
   job_id: string | null;
+  /** A fired tick of a schedule with jitter: when its job is to start */
+  fire_at: string | null;
   recorded_at: string;
 }
 
@@ -466,8 +489,10 @@ export interface SchedulePreview {
 }
 
 export interface PreviewTick {
-  /** UTC, RFC 3339 */
+  /** When it fires, UTC, RFC 3339: with jitter, its nominal time plus the offset */
   at: string;
+  /** The tick's nominal time (its identity in the ledger), UTC */
+  nominal: string;
   /** Wall time in the schedule’s zone, with its offset */
   local: string;
   dst: "shifted" | "repeated" | "skipped";

@@ -83,14 +83,25 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
     return node;
   });
   await Promise.all(nodes.map((n) => n.start()));
-  // JetStream answers once the meta group has a leader.
+  // Streams can be placed on every node once the meta group has a leader and every peer is current
+  // (only the leader's /jsz lists the peers).
   await waitUntil(
-    'JetStream meta leader',
+    'JetStream meta group of every node',
     async () => {
-      const jsz = (await (await fetch(`${nodes[0]!.monitorUrl}/jsz`)).json()) as {
-        meta_cluster?: { leader?: string };
-      };
-      return Boolean(jsz.meta_cluster?.leader);
+      const reports = await Promise.all(
+        nodes.map(async (n) => {
+          const jsz = (await (await fetch(`${n.monitorUrl}/jsz`)).json()) as {
+            meta_cluster?: { leader?: string; replicas?: { current: boolean; offline?: boolean }[] };
+          };
+          return jsz.meta_cluster;
+        }),
+      );
+      return reports.some(
+        (m) =>
+          Boolean(m?.leader) &&
+          m?.replicas?.length === size - 1 &&
+          m.replicas.every((p) => p.current && !p.offline),
+      );
     },
     30_000,
   );

@@ -173,6 +173,7 @@ function jobRow(g: Generator, wf: WorkflowRow, at: number, last: boolean): JobRo
     attempt: 1,
     scheduled_at: new Date(at),
     fire_at: null,
+    backfill_id: null,
     queued_at: null,
     started_at: null,
     completed_at: null,

@@ -77,8 +77,10 @@ function create(
     if (same) return [];
     throw new ConflictError('job_already_exists', 'A different job already has this id');
   }
-  if (data.trigger !== 'AUTOMATIC' && data.trigger !== 'MANUAL') {
-    throw new ValidationError('invalid_trigger', 'trigger must be AUTOMATIC or MANUAL', { field: 'trigger' });
+  if (data.trigger !== 'AUTOMATIC' && data.trigger !== 'MANUAL' && data.trigger !== 'BACKFILL') {
+    throw new ValidationError('invalid_trigger', 'trigger must be AUTOMATIC, MANUAL or BACKFILL', {
+      field: 'trigger',
+    });
   }
   if (data.kind !== 'HEARTBEAT' && data.kind !== 'CONTAINER') {
     throw new ValidationError('invalid_kind', 'kind must be HEARTBEAT or CONTAINER', { field: 'kind' });

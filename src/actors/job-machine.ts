@@ -15,6 +15,7 @@ export type JobContext = {
   readonly scheduled_at: string;
   /** With jitter: when the job is to start; absent: at scheduled_at. */
   readonly fire_at?: string;
+  readonly backfill_id?: string;
   readonly trigger: JobTrigger;
   readonly kind: WorkflowKind;
   readonly payload: JsonObject;

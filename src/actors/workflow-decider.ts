@@ -2,9 +2,10 @@
 // consecutive-failure count that terminates a workflow.
 
 import { assertNever } from '../assert.ts';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors.ts';
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
 import type {
+  Backfill,
   RecordJobOutcome,
   TicksWithdrawn,
   WorkflowCommand,
@@ -234,6 +235,8 @@ function decideWorkflow(
         { type: 'JobScheduled', data: { job_id, scheduled_at: ctx.now.toISOString(), trigger: 'MANUAL' } },
       ];
     }
+    case 'Backfill':
+      return backfill(state, command, ctx.now);
     case 'RecordJobOutcome':
       return recordOutcome(state, command, ctx.now);
     case 'RecordJobOutcomes': {
@@ -250,6 +253,78 @@ function decideWorkflow(
     default:
       return assertNever(command);
   }
+}
+
+/** The job of a backfilled tick: one id per workflow and nominal time, whichever backfill fires it. */
+export function backfillJobId(workflowId: string, nominal: string): string {
+  return nameBasedUuid(`backfill\n${workflowId}\n${nominal}`);
+}
+
+/**
+ * A backfill fires, in one commit, every given tick no earlier backfill covered: the same range asked
+ * again (a retried request) fires nothing, an overlapping one only what is new. Ticks are past ones:
+ * a tick not before `now` would also be fired by the scheduler when due.
+ */
+function backfill(state: WorkflowSnapshot, command: Backfill, now: Date): readonly WorkflowEvent[] {
+  const { lifecycle, build } = workflowStatus(state);
+  if (lifecycle === 'terminated') throw refuseTerminated();
+  if (build !== 'COMPLETED') {
+    throw new ConflictError(
+      'workflow_not_built',
+      `The workflow cannot run before its build completes (build is ${build})`,
+    );
+  }
+  const { backfill_id, overlap } = command.data;
+  requireText('backfill_id', backfill_id, 'invalid_id');
+  const from = requireInstant('from', command.data.from);
+  const to = requireInstant('to', command.data.to);
+  if (Date.parse(from) >= Date.parse(to)) {
+    throw new ValidationError('invalid_range', '`from` must be before `to`', { field: 'from' });
+  }
+  if (Date.parse(to) > now.getTime()) {
+    throw new ValidationError(
+      'backfill_in_future',
+      '`to` must not be after now: the scheduler fires what is due',
+      {
+        field: 'to',
+      },
+    );
+  }
+  if (overlap !== 'allow' && overlap !== 'buffer') {
+    throw new ValidationError('invalid_overlap', 'overlap must be allow or buffer', { field: 'overlap' });
+  }
+  const context = state.context;
+  // Asked before (the same id: the same range): nothing new.
+  if (context.backfilled.some((r) => r.from === from && r.to === to)) return [];
+  const covered = (at: number) =>
+    context.backfilled.some((r) => Date.parse(r.from) <= at && at < Date.parse(r.to));
+  const ticks = [...new Set(command.data.nominal_ats.map((t) => requireInstant('nominal_ats', t)))]
+    .filter((t) => Date.parse(t) >= Date.parse(from) && Date.parse(t) < Date.parse(to))
+    .sort();
+  const fresh = ticks.filter((t) => !covered(Date.parse(t)));
+  const events: WorkflowEvent[] = [
+    {
+      type: 'BackfillRequested',
+      data: { backfill_id, from, to, overlap, jobs: fresh.length, covered: ticks.length - fresh.length },
+    },
+  ];
+  let previous: string | undefined;
+  for (const nominal of fresh) {
+    const job_id = backfillJobId(context.workflow_id, nominal);
+    if (isKnownJob(state, job_id)) continue;
+    events.push({
+      type: 'JobScheduled',
+      data: {
+        job_id,
+        scheduled_at: nominal,
+        trigger: 'BACKFILL',
+        backfill_id,
+        ...(overlap === 'buffer' && previous ? { waits_for: [previous] } : {}),
+      },
+    });
+    previous = job_id;
+  }
+  return events;
 }
 
 function recordOutcome(

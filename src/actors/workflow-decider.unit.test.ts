@@ -20,7 +20,7 @@ import { nameBasedUuid } from '../events/name-based-id.ts';
 import type { WorkflowEvent } from '../events/workflow-events.ts';
 import { jitteredTime } from '../workflows/jitter.ts';
 import { evolveAll } from './aggregate.ts';
-import { workflowDecider } from './workflow-decider.ts';
+import { backfillJobId, workflowDecider } from './workflow-decider.ts';
 import { workflowMachine, workflowStatus } from './workflow-machine.ts';
 
 const now = new Date('2026-03-01T12:00:00.000Z');
@@ -918,5 +918,89 @@ describe('jitter (schedule.jitter_seconds)', () => {
         ),
       ).toThrow(expect.objectContaining({ code: 'invalid_schedule', field }));
     }
+  });
+});
+
+describe('Backfill', () => {
+  const wf = containerCreated.data.workflow_id;
+  const B1 = '2026-03-01T10:00:00.000Z';
+  const B2 = '2026-03-01T10:05:00.000Z';
+  const B3 = '2026-03-01T10:10:00.000Z';
+  const range = (
+    from: string,
+    to: string,
+    nominal_ats: string[],
+    overlap: 'allow' | 'buffer' = 'buffer',
+  ) => ({
+    type: 'Backfill' as const,
+    data: { backfill_id: `bf ${from} ${to}`, from, to, overlap, nominal_ats },
+  });
+  const requested = (from: string, to: string, jobs: number, covered: number, overlap = 'buffer') =>
+    ({
+      type: 'BackfillRequested',
+      data: { backfill_id: `bf ${from} ${to}`, from, to, overlap, jobs, covered },
+    }) as WorkflowEvent;
+  const backfilled = (nominal: string, from: string, to: string, waits?: string): WorkflowEvent => ({
+    type: 'JobScheduled',
+    data: {
+      job_id: backfillJobId(wf, nominal),
+      scheduled_at: nominal,
+      trigger: 'BACKFILL',
+      backfill_id: `bf ${from} ${to}`,
+      ...(waits ? { waits_for: [backfillJobId(wf, waits)] } : {}),
+    },
+  });
+  const to = '2026-03-01T10:15:00.000Z';
+
+  it('fires every tick of the range as a BACKFILL job, each waiting for the one before under buffer', () => {
+    given(builtContainer)
+      .when(range(B1, to, [B1, B2, B3]))
+      .then([
+        requested(B1, to, 3, 0),
+        backfilled(B1, B1, to),
+        backfilled(B2, B1, to, B1),
+        backfilled(B3, B1, to, B2),
+      ]);
+  });
+
+  it('fires them all at once under allow', () => {
+    given(builtContainer)
+      .when(range(B1, to, [B1, B2], 'allow'))
+      .then([requested(B1, to, 2, 0, 'allow'), backfilled(B1, B1, to), backfilled(B2, B1, to)]);
+  });
+
+  it('fires nothing when the same range is asked again, and only the new ticks of an overlapping one', () => {
+    const first = [requested(B1, B3, 2, 0), backfilled(B1, B1, B3), backfilled(B2, B1, B3, B1)];
+    given([...builtContainer, ...first])
+      .when(range(B1, B3, [B1, B2]))
+      .then([]);
+    given([...builtContainer, ...first])
+      .when(range(B2, to, [B2, B3]))
+      .then([requested(B2, to, 1, 1), backfilled(B3, B2, to)]);
+  });
+
+  it('backfills a paused workflow, and holds its buffered jobs like any waiting job', () => {
+    const state = evolveAll(workflowMachine, [
+      ...builtContainer,
+      paused,
+      requested(B1, to, 2, 0),
+      backfilled(B1, B1, to),
+      backfilled(B2, B1, to, B1),
+    ]);
+    expect(state.context.active_job_ids).toEqual([backfillJobId(wf, B1), backfillJobId(wf, B2)]);
+    expect(state.context.held_jobs).toEqual([
+      { job_id: backfillJobId(wf, B2), waits_for: [backfillJobId(wf, B1)] },
+    ]);
+    // Neither the ledger's position nor the run count moves: these are not the schedule's fires.
+    expect([state.context.last_tick_at, state.context.runs_fired]).toEqual([null, 0]);
+  });
+
+  it('refuses a terminated workflow (409) and a range reaching past now (422)', () => {
+    given([...builtContainer, terminatedByUser])
+      .when(range(B1, to, [B1]))
+      .thenThrows(ConflictError, 'workflow_terminated');
+    given(builtContainer)
+      .when(range(B1, '2026-03-01T12:00:00.001Z', [B1]))
+      .thenThrows(ValidationError, 'backfill_in_future');
   });
 });

@@ -57,6 +57,8 @@ export type WorkflowContext = {
   readonly terminated_reason: 'user' | 'consecutive_failures' | 'run_limit' | null;
   /** Scheduled fires so far (JobScheduled AUTOMATIC; run-nows are not counted): max_runs counts these. */
   readonly runs_fired: number;
+  /** The ranges earlier backfills covered, [from, to) as ISO instants: their ticks never fire again. */
+  readonly backfilled: readonly { readonly from: string; readonly to: string }[];
 };
 
 const EMPTY_CONTEXT: WorkflowContext = {
@@ -82,6 +84,7 @@ const EMPTY_CONTEXT: WorkflowContext = {
   build_failure_reason: null,
   terminated_reason: null,
   runs_fired: 0,
+  backfilled: [],
 };
 
 function applyChanges(
@@ -99,6 +102,14 @@ function applyChanges(
   };
 }
 
+/** A job that waits for others (queue_one, a buffered backfill) before it is queued. */
+function heldJob(context: WorkflowContext, event: WorkflowEvent): Partial<WorkflowContext> {
+  if (event.type !== 'JobScheduled' || !event.data.waits_for?.length) return {};
+  return {
+    held_jobs: [...context.held_jobs, { job_id: event.data.job_id, waits_for: [...event.data.waits_for] }],
+  };
+}
+
 /** A tick at `nominal` was decided: the withdrawn ticks up to it are settled. */
 function settleWithdrawn(context: WorkflowContext, nominal: string): Partial<WorkflowContext> {
   if (context.withdrawn_ticks.length === 0) return {};
@@ -110,7 +121,7 @@ export const workflowMachine = setup({
   types: { context: {} as WorkflowContext, events: {} as WorkflowEvent },
   guards: {
     isBuilt: stateIn('#workflow.live.build.COMPLETED'),
-    isManualRun: ({ event }) => event.type === 'JobScheduled' && event.data.trigger === 'MANUAL',
+    isManualRun: ({ event }) => event.type === 'JobScheduled' && event.data.trigger !== 'AUTOMATIC',
     isHeartbeat: ({ context }) => context.kind === 'HEARTBEAT',
     hasNoActiveJobs: ({ context }) => context.active_job_ids.length === 0,
   },
@@ -157,6 +168,11 @@ export const workflowMachine = setup({
             };
           }),
         },
+        BackfillRequested: {
+          actions: assign(({ context, event }) => ({
+            backfilled: [...context.backfilled, { from: event.data.from, to: event.data.to }],
+          })),
+        },
         JobReleased: {
           actions: assign(({ context, event }) => ({
             held_jobs: context.held_jobs.filter((h) => h.job_id !== event.data.job_id),
@@ -192,20 +208,13 @@ export const workflowMachine = setup({
                   guard: 'isBuilt',
                   actions: assign(({ context, event }) => ({
                     active_job_ids: [...context.active_job_ids, event.data.job_id],
+                    ...heldJob(context, event),
                     ...(event.data.trigger === 'AUTOMATIC'
                       ? {
                           runs_fired: context.runs_fired + 1,
                           last_fired_at: event.data.scheduled_at,
                           last_tick_at: event.data.scheduled_at,
                           ...settleWithdrawn(context, event.data.scheduled_at),
-                          ...(event.data.waits_for?.length
-                            ? {
-                                held_jobs: [
-                                  ...context.held_jobs,
-                                  { job_id: event.data.job_id, waits_for: [...event.data.waits_for] },
-                                ],
-                              }
-                            : {}),
                           ...(event.data.ahead
                             ? {
                                 ahead_ticks: [
@@ -241,6 +250,7 @@ export const workflowMachine = setup({
                   guard: and(['isBuilt', 'isManualRun']),
                   actions: assign(({ context, event }) => ({
                     active_job_ids: [...context.active_job_ids, event.data.job_id],
+                    ...heldJob(context, event),
                   })),
                 },
                 WorkflowResumed: { target: 'active' },

@@ -124,6 +124,8 @@ const configFields = z.object({
   CV_ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
   CV_REFRESH_TOKEN_TTL_DAYS: positiveInt.max(365).default(30),
   CV_SIGNUP_LIMIT_PER_HOUR: positiveInt.max(1_000_000).default(20),
+  // The most ticks one backfill may fire (a longer range is refused with 422, naming this cap).
+  CV_BACKFILL_MAX_TICKS: positiveInt.max(100_000).default(1000),
   // Keys that seal CONTAINER secret_env values: "id:base64 of 32 bytes,…", the first seals, all open.
   CV_SECRETS_KEYS: z
     .string()

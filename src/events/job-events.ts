@@ -29,6 +29,8 @@ export type JobCreated = {
     readonly scheduled_at: string;
     /** With the schedule's jitter: when the job is to start (scheduled_at plus the offset). */
     readonly fire_at?: string;
+    /** Trigger BACKFILL: the backfill that fired it. */
+    readonly backfill_id?: string;
     readonly trigger: JobTrigger;
     readonly kind: WorkflowKind;
     readonly payload: JsonObject;

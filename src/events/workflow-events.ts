@@ -1,7 +1,8 @@
 // The workflow aggregate's events and commands: one union each, past-tense events, imperative commands.
 
 export type WorkflowKind = 'HEARTBEAT' | 'CONTAINER';
-export type JobTrigger = 'AUTOMATIC' | 'MANUAL';
+/** AUTOMATIC: a tick of the schedule; MANUAL: a run-now; BACKFILL: a past tick asked for by a backfill. */
+export type JobTrigger = 'AUTOMATIC' | 'MANUAL' | 'BACKFILL';
 export type JsonObject = Readonly<Record<string, unknown>>;
 
 /** What happens to a tick while an earlier job of the workflow is still pending or running. */
@@ -138,8 +139,28 @@ export type JobScheduled = {
      * but not queued until that one's end is recorded (JobReleased).
      */
     readonly waits_for?: readonly string[];
+    /** Trigger BACKFILL: the backfill that asked for this tick. */
+    readonly backfill_id?: string;
   };
 };
+/**
+ * A backfill: the schedule's nominal ticks in [from, to) that no earlier backfill of the workflow
+ * covered fire now as jobs with trigger BACKFILL, one JobScheduled each in this same commit (`jobs`
+ * of them). `allow`: all at once; `buffer`: each waits for the one before (waits_for, JobReleased).
+ */
+export type BackfillRequested = {
+  readonly type: 'BackfillRequested';
+  readonly data: {
+    readonly backfill_id: string;
+    readonly from: string;
+    readonly to: string;
+    readonly overlap: BackfillOverlap;
+    readonly jobs: number;
+    /** Ticks of the range an earlier backfill already fired: not fired again. */
+    readonly covered: number;
+  };
+};
+export type BackfillOverlap = 'allow' | 'buffer';
 /** The jobs a `queue_one` job waited for have all ended: it is queued now. */
 export type JobReleased = { readonly type: 'JobReleased'; readonly data: { readonly job_id: string } };
 /**
@@ -173,6 +194,7 @@ export type JobOutcomeRecorded = {
 };
 
 export type WorkflowEvent =
+  | BackfillRequested
   | WorkflowCreated
   | WorkflowUpdated
   | WorkflowBuildQueued
@@ -250,6 +272,20 @@ export type SkipTick = {
     readonly after?: string | null;
   };
 };
+/**
+ * Fire these past nominal ticks of the schedule (computed from it by the caller, in order, all in
+ * [from, to)) as a backfill; ticks an earlier backfill covered are left out.
+ */
+export type Backfill = {
+  readonly type: 'Backfill';
+  readonly data: {
+    readonly backfill_id: string;
+    readonly from: string;
+    readonly to: string;
+    readonly overlap: BackfillOverlap;
+    readonly nominal_ats: readonly string[];
+  };
+};
 /** Run the workflow now; the job's nominal time is the decision's `now`. */
 export type RunNow = { readonly type: 'RunNow'; readonly data: { readonly job_id: string } };
 export type RecordJobOutcome = {
@@ -280,5 +316,6 @@ export type WorkflowCommand =
   | FireTick
   | SkipTick
   | RunNow
+  | Backfill
   | RecordJobOutcome
   | RecordJobOutcomes;

@@ -16,6 +16,7 @@ import { analyticsRoutes } from './analytics-routes.ts';
 import { apiKeyRoutes } from './api-key-routes.ts';
 import { createRouter } from './app-env.ts';
 import { authRoutes } from './auth-routes.ts';
+import { backfillRoutes } from './backfill-routes.ts';
 import { docsPage } from './docs-page.ts';
 import { eventsRoutes } from './events-routes.ts';
 import { healthRoutes } from './health-routes.ts';
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps) {
     app.route('/', workflowRoutes(api));
     app.route('/', jobRoutes(api));
     app.route('/', tickRoutes(api));
+    app.route('/', backfillRoutes(api));
     app.route('/', notificationRoutes(api));
     app.route('/', apiKeyRoutes(api));
     app.route('/', integrationRoutes({ auth: api.auth, nats: api.nats, log: deps.log }));

@@ -31,6 +31,14 @@ export const OPERATIONS: Record<string, { id: string; summary: string }> = {
     summary: 'The workflow’s events (its audit log)',
   },
   'GET /workflows/{id}/jobs': { id: 'listJobs', summary: 'The workflow’s jobs, newest first' },
+  'POST /workflows/{id}/backfill': {
+    id: 'backfillWorkflow',
+    summary: 'Fire the schedule’s past ticks in a range',
+  },
+  'GET /workflows/{id}/backfills': {
+    id: 'listBackfills',
+    summary: 'The workflow’s backfills, with progress',
+  },
   'POST /workflows/{id}/jobs/schedule': { id: 'runWorkflowNow', summary: 'Run the workflow now' },
   'GET /workflows/{id}/jobs/{jobId}': { id: 'getJob', summary: 'One job' },
   'POST /workflows/{id}/jobs/{jobId}/cancel': { id: 'cancelJob', summary: 'Cancel a job that has not ended' },

@@ -37,6 +37,7 @@ export function jobJson(j: JobRow) {
     attempt: j.attempt,
     scheduled_at: j.scheduled_at.toISOString(),
     fire_at: iso(j.fire_at),
+    backfill_id: j.backfill_id,
     queued_at: iso(j.queued_at),
     started_at: iso(j.started_at),
     completed_at: iso(j.completed_at),

@@ -38,7 +38,9 @@ const TickQuery = z.object({
 
 const PreviewItem = z
   .object({
-    at: z.string().openapi({ description: 'When it fires, UTC, RFC 3339: with jitter, its nominal time plus the offset' }),
+    at: z.string().openapi({
+      description: 'When it fires, UTC, RFC 3339: with jitter, its nominal time plus the offset',
+    }),
     nominal: z.string().openapi({ description: "The tick's nominal time (its identity in the ledger), UTC" }),
     local: z.string().openapi({ description: 'Wall time in the schedule’s zone, with its offset' }),
     dst: z.enum(['shifted', 'repeated', 'skipped']).nullable(),

@@ -5,13 +5,14 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { workflowDecider } from '../actors/workflow-decider.ts';
 import type { Config } from '../config/config.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import { aggregateHistory } from '../events/history.ts';
-import type { WorkflowCommand } from '../events/workflow-events.ts';
+import type { WorkflowCommand, WorkflowSchedule } from '../events/workflow-events.ts';
 import { loadSecretBox, type SecretBox, sealSecrets } from '../infra/secret-box.ts';
 import { mapPage } from '../queries/paging.ts';
 import { waitForReadModel } from '../queries/read-your-writes.ts';
 import { findWorkflow, listWorkflows, workflowFromLog } from '../queries/workflows.ts';
+import { jitterProblem } from '../scheduler/due-times.ts';
 import { ContainerPayload, HeartbeatPayload } from '../workflows/payload-schemas.ts';
 import { type AppEnv, createRouter, validationErrorFrom } from './app-env.ts';
 import { endpointPolicyOf, refuseBlockedEndpoint } from './endpoint-check.ts';
@@ -36,6 +37,15 @@ import { workflowJson } from './serialize.ts';
 const tags = ['workflows'];
 const IdempotencyHeader = z.object({ 'idempotency-key': idempotencyKey });
 const IfMatchHeader = z.object({ 'if-match': z.string().optional() });
+
+/**
+ * Jitter is at most the schedule's shortest gap between ticks (so jittered ticks keep their order),
+ * a rule between two fields: its own code, invalid_jitter, names the gap.
+ */
+function refuseJitterBeyondGap(schedule: WorkflowSchedule): void {
+  const problem = jitterProblem(schedule, new Date());
+  if (problem) throw new ValidationError('invalid_jitter', problem, { field: 'jitter_seconds' });
+}
 
 export function workflowRoutes(
   deps: RouteDeps & {
@@ -101,6 +111,7 @@ export function workflowRoutes(
     async (c) => {
       const body = c.req.valid('json');
       const userId = c.var.userId;
+      refuseJitterBeyondGap(body.schedule);
       if (body.kind === 'HEARTBEAT') await refuseBlockedEndpoint(body.payload, endpoints);
       const payload = body.kind === 'CONTAINER' ? sealSecrets(body.payload, await secretBox()) : body.payload;
       const idem = await claimIdempotencyKey(deps.db, userId, c.req.valid('header')['idempotency-key'], {
@@ -168,6 +179,7 @@ export function workflowRoutes(
       const current = await workflowFromLog(deps.commands, userId, id);
       const { changes, issues } = parseUpdate(current.kind, current.schedule, body);
       if (issues.length) throw validationErrorFrom('body', issues);
+      if (changes.schedule) refuseJitterBeyondGap(changes.schedule);
       if (current.kind === 'HEARTBEAT') await refuseBlockedEndpoint(changes.payload, endpoints);
       if (current.kind === 'CONTAINER' && changes.payload) {
         // A payload that does not name secret_env keeps the secrets it had (a client cannot send

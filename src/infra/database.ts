@@ -55,11 +55,13 @@ export interface JobTable {
   user_id: string;
   kind: 'HEARTBEAT' | 'CONTAINER';
   status: 'PENDING' | 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED';
-  trigger: 'AUTOMATIC' | 'MANUAL';
+  trigger: 'AUTOMATIC' | 'MANUAL' | 'BACKFILL';
   attempt: number;
   scheduled_at: Date;
   /** With jitter: when the job is to start (null: at scheduled_at). */
   fire_at: Date | null;
+  /** Trigger BACKFILL: the backfill that fired it. */
+  backfill_id: string | null;
   queued_at: Date | null;
   started_at: Date | null;
   completed_at: Date | null;
@@ -123,6 +125,18 @@ export interface WorkflowTickTable {
   /** A fired tick of a jittered schedule: when its job is to start. */
   fire_at: Date | null;
   recorded_at: Date;
+}
+
+export interface BackfillTable {
+  id: string;
+  workflow_id: string;
+  user_id: string;
+  range_from: Date;
+  range_to: Date;
+  overlap: 'allow' | 'buffer';
+  jobs: number;
+  covered: number;
+  created_at: Date;
 }
 
 export interface JobEventStateTable {
@@ -191,6 +205,7 @@ export interface Database {
   user_stats: UserStatsTable;
   job_event_state: JobEventStateTable;
   workflow_ticks: WorkflowTickTable;
+  backfills: BackfillTable;
   user_credentials: UserCredentialsTable;
   refresh_tokens: RefreshTokenTable;
   nats_credentials: NatsCredentialTable;

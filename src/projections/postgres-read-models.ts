@@ -146,10 +146,27 @@ async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
       )
       .execute();
   }
+  for (const rows of chunks(ws.backfills)) {
+    await tx
+      .insertInto('backfills')
+      .values(rows)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+  // A backfilled tick the ledger already holds (fired or skipped by the schedule) keeps that record;
+  // the backfill's own job is listed under the backfill.
+  for (const rows of chunks(ws.backfillTicks)) {
+    await tx
+      .insertInto('workflow_ticks')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['workflow_id', 'nominal_at']).doNothing())
+      .execute();
+  }
   if (ws.deletedWorkflows.size) {
     const ids = [...ws.deletedWorkflows];
     await tx.deleteFrom('jobs').where('workflow_id', 'in', ids).execute();
     await tx.deleteFrom('workflow_stats').where('workflow_id', 'in', ids).execute();
+    await tx.deleteFrom('backfills').where('workflow_id', 'in', ids).execute();
     await tx.deleteFrom('workflows').where('id', 'in', ids).execute();
   }
 }
@@ -162,6 +179,7 @@ export const readModelTables = [
   'workflow_stats',
   'user_stats',
   'workflow_ticks',
+  'backfills',
 ] as const;
 
 export const postgresReadModels: Projection = {

@@ -7,6 +7,7 @@ import type { StoredCommit } from '../events/event-store.ts';
 import type { JobEvent } from '../events/job-events.ts';
 import type { WorkflowEvent } from '../events/workflow-events.ts';
 import type {
+  BackfillTable,
   JobRow,
   NotificationRow,
   UserRow,
@@ -17,6 +18,7 @@ import type {
 } from '../infra/database.ts';
 
 type WorkflowTickRow = WorkflowTickTable;
+type BackfillRow = BackfillTable;
 
 import { notificationFor } from '../events/notification-rules.ts';
 
@@ -43,6 +45,10 @@ export interface ReadModelWorkingSet {
    * decision of a tick wins, and null removes it (a tick withdrawn by a pause is undecided again).
    */
   readonly ticks: Map<string, WorkflowTickRow | null>;
+  /** Backfills asked for in this batch (rows never change once written). */
+  readonly backfills: BackfillRow[];
+  /** The ledger rows of backfilled ticks: written only where the ledger has none for that tick. */
+  readonly backfillTicks: WorkflowTickRow[];
 }
 
 export function tickKey(workflowId: string, nominal: Date): string {
@@ -67,6 +73,8 @@ export function emptyWorkingSet(): ReadModelWorkingSet {
     notifications: [],
     readMarks: [],
     ticks: new Map(),
+    backfills: [],
+    backfillTicks: [],
   };
 }
 
@@ -254,6 +262,7 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
         attempt: 0,
         scheduled_at: new Date(d.scheduled_at),
         fire_at: d.fire_at ? new Date(d.fire_at) : null,
+        backfill_id: d.backfill_id ?? null,
         queued_at: null,
         started_at: null,
         completed_at: null,
@@ -289,6 +298,7 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
     case 'TicksWithdrawn':
     case 'JobReleased':
     case 'JobOutcomeRecorded':
+    case 'BackfillRequested':
       applyWorkflowEvent(ws, e, sequence);
       return;
     case 'JobQueued':
@@ -357,6 +367,18 @@ function applyWorkflowEvent(
       wf.terminated_reason = e.data.reason;
       break;
     case 'JobScheduled':
+      if (e.data.trigger === 'BACKFILL') {
+        ws.backfillTicks.push({
+          workflow_id: wf.id,
+          nominal_at: new Date(e.data.scheduled_at),
+          user_id: wf.user_id,
+          outcome: 'fired',
+          reason: 'backfill',
+          job_id: e.data.job_id,
+          fire_at: null,
+          recorded_at: at,
+        });
+      }
       if (e.data.trigger === 'AUTOMATIC') {
         const nominal = new Date(e.data.scheduled_at);
         wf.last_fired_at = nominal;
@@ -420,6 +442,19 @@ function applyWorkflowEvent(
       break;
     case 'JobReleased':
       // The job's own JobQueued moves its row.
+      break;
+    case 'BackfillRequested':
+      ws.backfills.push({
+        id: e.data.backfill_id,
+        workflow_id: wf.id,
+        user_id: wf.user_id,
+        range_from: new Date(e.data.from),
+        range_to: new Date(e.data.to),
+        overlap: e.data.overlap,
+        jobs: e.data.jobs,
+        covered: e.data.covered,
+        created_at: at,
+      });
       break;
     default:
       assertNever(e);

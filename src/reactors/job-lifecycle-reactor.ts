@@ -157,6 +157,7 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
                 workflow_id: e.aggregateId,
                 scheduled_at: e.data.scheduled_at,
                 ...(e.data.fire_at === undefined ? {} : { fire_at: e.data.fire_at }),
+                ...(e.data.backfill_id === undefined ? {} : { backfill_id: e.data.backfill_id }),
                 trigger: e.data.trigger,
                 kind,
                 payload,

@@ -90,7 +90,9 @@ export function endTick(spec: ScheduleSpec): Tick | null {
 export function boundsOf(spec: ScheduleSpec): { lowerExclusive: number; upperInclusive: number } {
   let lowerExclusive = Number.NEGATIVE_INFINITY;
   if (spec.start_at !== undefined) lowerExclusive = instantOf('start_at', spec.start_at) - 1;
-  if (spec.anchor !== undefined) lowerExclusive = Math.max(lowerExclusive, instantOf('anchor', spec.anchor));
+  if (spec.anchor !== undefined && !spec.before_anchor) {
+    lowerExclusive = Math.max(lowerExclusive, instantOf('anchor', spec.anchor));
+  }
   const upperInclusive =
     spec.end_at === undefined ? Number.POSITIVE_INFINITY : instantOf('end_at', spec.end_at);
   return { lowerExclusive, upperInclusive };

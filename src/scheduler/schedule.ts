@@ -34,6 +34,8 @@ export type ScheduleOptions = {
   readonly jitter_seconds?: number;
   /** The workflow id: with jitter_seconds, what the offsets derive from (without it, no jitter). */
   readonly jitter_key?: string;
+  /** A backfill's view: ticks before the anchor count too (it stays the interval grid's origin). */
+  readonly before_anchor?: boolean;
 };
 
 export type IntervalSpec = ScheduleOptions & {

@@ -39,6 +39,11 @@ const RELATION_CODES: Record<string, string[]> = {
   getAnalyticsSeries: ['invalid_range', 'range_too_large'],
   // An expiry must lie ahead of the moment the request arrives, which no schema can state.
   createApiKey: ['expires_at_in_past'],
+  // jitter_seconds at most the schedule's shortest gap between ticks; none on a one-off.
+  createWorkflow: ['invalid_jitter'],
+  updateWorkflow: ['invalid_jitter'],
+  // from before to, to not after now, at most CV_BACKFILL_MAX_TICKS ticks between them.
+  backfillWorkflow: ['invalid_range', 'backfill_in_future', 'backfill_too_large'],
 };
 
 let system: TestSystem;

@@ -11,10 +11,13 @@ export const Job = z
     workflow_id: z.string(),
     kind: z.enum(['HEARTBEAT', 'CONTAINER']),
     status: JobStatus,
-    trigger: z.enum(['AUTOMATIC', 'MANUAL']),
+    trigger: z.enum(['AUTOMATIC', 'MANUAL', 'BACKFILL']),
     attempt: z.number().int(),
     scheduled_at: Timestamp.openapi({
       description: "A scheduled job's nominal time (its tick); a run-now's: when it was asked for",
+    }),
+    backfill_id: z.string().nullable().openapi({
+      description: 'Trigger BACKFILL: the backfill that fired it (GET /workflows/{id}/backfills)',
     }),
     fire_at: Timestamp.nullable().openapi({
       description:
@@ -43,7 +46,7 @@ export const JobListQuery = z.object({
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(10),
   status: JobStatus.optional(),
-  trigger: z.enum(['AUTOMATIC', 'MANUAL']).optional(),
+  trigger: z.enum(['AUTOMATIC', 'MANUAL', 'BACKFILL']).optional(),
 });
 
 export const JobParams = z.object({ id: uuidParam('id'), jobId: uuidParam('jobId') });

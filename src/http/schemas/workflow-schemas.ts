@@ -2,7 +2,6 @@
 // the OpenAPI document, so the two cannot drift. Limits are the original Chronoverse's.
 import { z } from '@hono/zod-openapi';
 import type { CatchUpPolicy, OverlapPolicy, WorkflowSchedule } from '../../events/workflow-events.ts';
-import { jitterProblem } from '../../scheduler/due-times.ts';
 import { scheduleSpecProblem } from '../../scheduler/schedule.ts';
 import { ContainerPayload, HeartbeatPayload } from '../../workflows/payload-schemas.ts';
 import { uuidParam } from './id-schemas.ts';
@@ -128,12 +127,6 @@ function toSchedule(
     ...pick('max_runs', b.max_runs ?? keep?.max_runs),
     ...pick('jitter_seconds', b.jitter_seconds ?? keep?.jitter_seconds),
   };
-  const jitter =
-    scheduleSpecProblem(schedule) === undefined ? jitterProblem(schedule, new Date()) : undefined;
-  if (jitter) {
-    addIssue(['jitter_seconds'], jitter);
-    return undefined;
-  }
   const problem = scheduleSpecProblem(schedule);
   if (problem) {
     const field = problem.startsWith('unknown time zone')

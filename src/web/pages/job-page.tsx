@@ -6,6 +6,7 @@ import { Badge, durationWords, Time } from '../components.tsx';
 import { Layout } from '../layout.tsx';
 
 const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELED']);
+const TRIGGER_WORDS = { AUTOMATIC: 'Scheduled', MANUAL: 'Manual (run now)', BACKFILL: 'Backfill' } as const;
 
 export function JobPage(props: { email: string; w: WorkflowRow; job: JobRow }) {
   const { w, job } = props;
@@ -72,7 +73,7 @@ export function JobPage(props: { email: string; w: WorkflowRow; job: JobRow }) {
           <h2>Result</h2>
           <dl class="facts">
             <dt>Trigger</dt>
-            <dd>{job.trigger === 'MANUAL' ? 'Manual (run now)' : 'Scheduled'}</dd>
+            <dd>{TRIGGER_WORDS[job.trigger]}</dd>
             <dt>Attempt</dt>
             <dd>{String(job.attempt)}</dd>
             <dt>Exit code</dt>

@@ -35,7 +35,7 @@ export function JobRowView(props: { workflowId: string; job: JobRow }) {
       <td>
         <Badge status={j.status} live={{ 'data-job-status': j.id }} />
       </td>
-      <td>{j.trigger === 'MANUAL' ? 'Manual' : 'Scheduled'}</td>
+      <td>{{ AUTOMATIC: 'Scheduled', MANUAL: 'Manual', BACKFILL: 'Backfill' }[j.trigger]}</td>
       <td>
         <Time at={j.scheduled_at} />
       </td>
@@ -297,6 +297,9 @@ export function WorkflowPage(props: {
               </option>
               <option value="MANUAL" selected={query.trigger === 'MANUAL'}>
                 Manual
+              </option>
+              <option value="BACKFILL" selected={query.trigger === 'BACKFILL'}>
+                Backfill
               </option>
             </select>
           </label>

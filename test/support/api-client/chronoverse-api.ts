@@ -431,13 +431,15 @@ export interface Job {
     | "COMPLETED"
     | "FAILED"
     | "CANCELED";
-  trigger: "AUTOMATIC" | "MANUAL";
+  trigger: "AUTOMATIC" | "MANUAL" | "BACKFILL";
   attempt: number;
   /**
    * A scheduled job's nominal time (its tick); a run-now's: when it was asked for
    * @format date-time
    */
   scheduled_at: string;
+  /** Trigger BACKFILL: the backfill that fired it (GET /workflows/{id}/backfills) */
+  backfill_id: string | null;
   /**
    * With the schedule's jitter: when the job is to start (scheduled_at plus the workflow's offset); lateness counts from it. Null: at scheduled_at
    * @format date-time
@@ -496,6 +498,57 @@ export interface PreviewTick {
   /** Wall time in the schedule’s zone, with its offset */
   local: string;
   dst: "shifted" | "repeated" | "skipped";
+}
+
+export interface BackfillStarted {
+  backfill_id: string;
+  /** Ticks fired by this request */
+  jobs: number;
+  /** Ticks of the range an earlier backfill fired already */
+  covered: number;
+  job_ids: string[];
+}
+
+export interface BackfillRequest {
+  /**
+   * First nominal time included
+   * @format date-time
+   * @maxLength 64
+   * @pattern ^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$
+   */
+  from: string;
+  /**
+   * End, excluded; not after now
+   * @format date-time
+   * @maxLength 64
+   * @pattern ^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$
+   */
+  to: string;
+  /**
+   * For this backfill alone: allow, all at once; buffer (default), one after another
+   * @default "buffer"
+   */
+  overlap?: "allow" | "buffer";
+}
+
+export interface BackfillList {
+  items: Backfill[];
+}
+
+export interface Backfill {
+  id: string;
+  from: string;
+  to: string;
+  overlap: "allow" | "buffer";
+  jobs: number;
+  covered: number;
+  /** Jobs not started yet (pending or queued) */
+  pending: number;
+  running: number;
+  completed: number;
+  failed: number;
+  canceled: number;
+  created_at: string;
 }
 
 export interface NotificationPage {
@@ -1378,7 +1431,7 @@ export class Api<
           | "COMPLETED"
           | "FAILED"
           | "CANCELED";
-        trigger?: "AUTOMATIC" | "MANUAL";
+        trigger?: "AUTOMATIC" | "MANUAL" | "BACKFILL";
       },
       params: RequestParams = {},
     ) =>
@@ -1542,6 +1595,48 @@ export class Api<
         path: `/workflows/${id}/schedule/preview`,
         method: "GET",
         query: query,
+        secure: true,
+        format: "json",
+        ...params,
+      }),
+
+    /**
+     * @description Every nominal tick of the workflow's schedule in [from, to) runs now as a job with trigger BACKFILL (also ticks before the workflow was created; jitter and the catch-up window do not apply). Ticks an earlier backfill of the workflow fired are left out, so the same range asked twice fires nothing the second time. At most 1000 ticks (CV_BACKFILL_MAX_TICKS): more is a 422 (backfill_too_large); `to` after now is a 422 (backfill_in_future); a terminated workflow is a 409.
+     *
+     * @tags schedule
+     * @name BackfillWorkflow
+     * @summary Fire the schedule’s past ticks in a range
+     * @request POST:/workflows/{id}/backfill
+     * @secure
+     */
+    backfillWorkflow: (
+      id: string,
+      data: BackfillRequest,
+      params: RequestParams = {},
+    ) =>
+      this.request<BackfillStarted, Problem>({
+        path: `/workflows/${id}/backfill`,
+        method: "POST",
+        body: data,
+        secure: true,
+        type: "application/json",
+        format: "json",
+        ...params,
+      }),
+
+    /**
+     * No description
+     *
+     * @tags schedule
+     * @name ListBackfills
+     * @summary The workflow’s backfills, with progress
+     * @request GET:/workflows/{id}/backfills
+     * @secure
+     */
+    listBackfills: (id: string, params: RequestParams = {}) =>
+      this.request<BackfillList, Problem>({
+        path: `/workflows/${id}/backfills`,
+        method: "GET",
         secure: true,
         format: "json",
         ...params,

@@ -1,16 +1,11 @@
 // The Ed25519 key pair that signs access tokens: from the configuration when set, otherwise generated
 // once into CV_JWT_KEY_DIR and shared by every process of this installation. Only the private key is
 // stored; the public key is derived from it, so the two can never disagree.
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomUUID,
-} from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
+import { createFileOnce } from '../infra/write-once.ts';
 
 export interface JwtKeyPair {
   readonly privateKey: KeyObject;
@@ -36,19 +31,8 @@ async function loadOrGenerate(dir: string): Promise<JwtKeyPair> {
   const file = join(dir, PRIVATE_KEY_FILE);
   const existing = await readPrivateKey(file);
   if (existing) return existing;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
   const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' });
-  // Written whole under a private name, then linked into place: link fails if another process got
-  // there first, so the file is never half-written and exactly one generated key wins.
-  const tmp = join(dir, `.${PRIVATE_KEY_FILE}.${process.pid}.${randomUUID()}`);
-  await writeFile(tmp, pem, { mode: 0o600, flag: 'wx' });
-  try {
-    await link(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    await unlink(tmp);
-  }
+  await createFileOnce(file, String(pem));
   const winner = await readPrivateKey(file);
   if (!winner) throw new Error(`JWT key ${file} vanished right after it was written`);
   return winner;

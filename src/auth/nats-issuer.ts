@@ -1,12 +1,8 @@
-// The account nkey that signs integrators' NATS user JWTs (the auth callout's `issuer`): from
-// CV_NATS_ISSUER_SEED when set, otherwise generated once into CV_NATS_ISSUER_KEY_DIR and shared by
-// every API process of the installation, as the JWT keys are. nats-server is told its public key
-// (`chronoverse nats-config` prints a configuration with it).
-import { randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAccount, fromSeed, type KeyPair } from '@nats-io/nkeys';
 import type { Config } from '../config/config.ts';
+import { createFileOnce } from '../infra/write-once.ts';
 
 export const ISSUER_SEED_FILE = 'account.nk';
 
@@ -25,18 +21,8 @@ export async function loadNatsIssuer(config: IssuerConfig): Promise<KeyPair> {
   const file = join(dir, ISSUER_SEED_FILE);
   const existing = await readSeed(file);
   if (existing) return existing;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
   const seed = new TextDecoder().decode(createAccount().getSeed());
-  // Written whole under a private name, then linked into place: exactly one generated key wins.
-  const tmp = join(dir, `.${ISSUER_SEED_FILE}.${process.pid}.${randomUUID()}`);
-  await writeFile(tmp, `${seed}\n`, { mode: 0o600, flag: 'wx' });
-  try {
-    await link(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    await unlink(tmp);
-  }
+  await createFileOnce(file, `${seed}\n`);
   const winner = await readSeed(file);
   if (!winner) throw new Error(`NATS issuer key ${file} vanished right after it was written`);
   return winner;

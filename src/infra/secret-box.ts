@@ -4,9 +4,10 @@
 // ("id:base64key,…", the first seals, all open: rotation is adding a new key in front and keeping
 // the old ones until every workflow has been saved again), or, when that is unset, from one key
 // generated once into CV_SECRETS_KEY_DIR and shared by every process of a local installation.
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createFileOnce } from './write-once.ts';
 
 const PREFIX = 'cvsecret:v1:';
 const IV_BYTES = 12;
@@ -96,17 +97,7 @@ export async function loadSecretBox(config: {
   const read = async () => parseSecretKeys(await readFile(file, 'utf8').catch(() => ''));
   const existing = await read();
   if (existing.length > 0) return new SecretBox(existing);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  // Written whole under a private name, then linked into place: one generated key wins a race.
-  const tmp = join(dir, `.${KEY_FILE}.${process.pid}.${randomUUID()}`);
-  await writeFile(tmp, `local:${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  try {
-    await link(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    await unlink(tmp);
-  }
+  await createFileOnce(file, `local:${randomBytes(32).toString('base64')}\n`);
   return new SecretBox(await read());
 }
 

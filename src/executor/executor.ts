@@ -19,7 +19,7 @@ import type { Nats } from '../infra/nats-connection.ts';
 import type { SecretBox } from '../infra/secret-box.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { processMessage } from '../telemetry/messaging.ts';
-import { meters } from '../telemetry/metrics.ts';
+import { meters, observeDispatchPending } from '../telemetry/metrics.ts';
 import { activeTraceId, failSpan, type Span, withSpan } from '../telemetry/tracing.ts';
 import type { ExecutorLimits } from './container-limits.ts';
 import { runContainer } from './container-runner.ts';
@@ -76,6 +76,7 @@ export class Executor {
   private readonly running = new Map<string, { cancel: AbortController; done: Promise<void> }>();
   private slotWaiters: (() => void)[] = [];
   private stopPull: (() => void) | undefined;
+  private unobservePending: (() => void) | undefined;
   private begun = 0;
 
   private readonly heartbeats: HeartbeatClient;
@@ -94,6 +95,13 @@ export class Executor {
   async start(): Promise<void> {
     await ensureDispatchConsumer(this.deps.nats, this.options);
     meters().slotLimit.add(this.options.concurrency, this.poolAttributes);
+    this.unobservePending = observeDispatchPending(this.options.pool, async () => {
+      const consumer = await this.deps.nats.js.consumers.get(
+        streamNames.dispatch,
+        dispatchConsumerName(this.options.pool),
+      );
+      return (await consumer.info()).num_pending;
+    });
     this.loop = this.run();
   }
 
@@ -442,6 +450,7 @@ export class Executor {
     for (const w of this.slotWaiters.splice(0)) w();
     await Promise.all([...this.running.values()].map((r) => r.done));
     await this.loop;
+    this.unobservePending?.();
     meters().slotLimit.add(-this.options.concurrency, this.poolAttributes);
   }
 }

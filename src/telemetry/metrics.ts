@@ -50,6 +50,11 @@ function create() {
       unit: '{slot}',
       valueType: ValueType.INT,
     }),
+    dispatchPending: meter.createObservableGauge('chronoverse.dispatch.pending', {
+      description: 'Job attempts waiting in a pool’s dispatch queue, not yet delivered to an executor',
+      unit: '{job}',
+      valueType: ValueType.INT,
+    }),
     projectionLag: meter.createObservableGauge('chronoverse.projection.lag', {
       description: 'Commits of the event log a projection has yet to apply',
       unit: '{commit}',
@@ -92,6 +97,23 @@ export function observeProjectionLag(read: () => readonly { name: string; lag: n
   const gauge = meters().projectionLag;
   const callback = (result: ObservableResult<Attributes>) => {
     for (const p of read()) result.observe(p.lag, { 'chronoverse.projection.name': p.name });
+  };
+  gauge.addCallback(callback);
+  return () => gauge.removeCallback(callback);
+}
+
+/**
+ * Reports the pool's dispatch backlog at each collection (one consumer-info request per export
+ * interval, not per job); a failed read reports nothing rather than a wrong zero.
+ */
+export function observeDispatchPending(pool: string, read: () => Promise<number>): () => void {
+  const gauge = meters().dispatchPending;
+  const callback = async (result: ObservableResult<Attributes>) => {
+    try {
+      result.observe(await read(), { 'chronoverse.executor.pool': pool });
+    } catch {
+      // NATS unreachable: nothing to say this time.
+    }
   };
   gauge.addCallback(callback);
   return () => gauge.removeCallback(callback);

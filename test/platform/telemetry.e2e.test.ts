@@ -40,7 +40,8 @@ beforeAll(async () => {
   endpoint = createServer((req, res) => {
     const path = req.url ?? '/';
     received.set(path, [...(received.get(path) ?? []), req.headers]);
-    res.writeHead(200).end('ok');
+    // /slow holds an executor slot for 3 s (to make ticks late on purpose).
+    setTimeout(() => res.writeHead(200).end('ok'), path.startsWith('/slow') ? 3000 : 0);
   });
   await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
@@ -366,5 +367,53 @@ describe('metrics', () => {
     );
     expect(text).toMatch(/^chronoverse_tick_lateness_count\{[^}]*\} [1-9]/m);
     expect(text).toMatch(/^chronoverse_job_queue_duration_bucket\{/m);
+    expect(text).toMatch(
+      /^chronoverse_dispatch_pending\{[^}]*chronoverse_executor_pool="default"[^}]*\} \d+$/m,
+    );
+  });
+
+  it('records a tick that fired late on purpose in the lateness histogram, and the dispatch backlog', async () => {
+    /** Ticks later than `le` seconds so far: the count minus the bucket up to `le`. */
+    const lateBeyond = async (le: string) => {
+      const text = await (await fetch(prometheus)).text();
+      const count = Number(/^chronoverse_tick_lateness_count\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+      const bucket = new RegExp(`^chronoverse_tick_lateness_bucket\\{[^}]*le="${le}"[^}]*\\} (\\d+)`, 'm');
+      const upTo = bucket.exec(text);
+      if (count === 0) return 0;
+      if (!upTo) throw new Error(`no lateness bucket le="${le}" in /metrics`);
+      return count - Number(upTo[1]);
+    };
+    const before = await lateBeyond('1');
+    const slow = await user.post<{ id: string }>('/workflows', {
+      name: 'slow',
+      kind: 'HEARTBEAT',
+      payload: { endpoint: `${base}/slow`, timeout: '10s' },
+      interval: 10_080,
+    });
+    const ticking = await user.post<{ id: string }>('/workflows', {
+      name: 'every second',
+      kind: 'HEARTBEAT',
+      payload: { endpoint: `${base}/tick`, timeout: '10s' },
+      schedule: { cron: '* * * * * *', timezone: 'UTC' },
+      overlap_policy: 'allow',
+    });
+    // The executor's four slots held for 3 s by run-nows: the ticks due meanwhile wait for a slot.
+    for (let i = 0; i < 4; i++) await user.post(`/workflows/${slow.body.id}/jobs/schedule`);
+    let backlog = 0;
+    await waitUntil(
+      'a late tick observed',
+      async () => {
+        const text = await (await fetch(prometheus)).text();
+        backlog = Math.max(
+          backlog,
+          Number(/^chronoverse_dispatch_pending\{[^}]*\} (\d+)$/m.exec(text)?.[1] ?? 0),
+        );
+        return (await lateBeyond('1')) > before;
+      },
+      20_000,
+    );
+    await user.post(`/workflows/${ticking.body.id}/terminate`);
+    // The ticks that waited behind the slow jobs sat in the dispatch queue meanwhile.
+    expect(backlog).toBeGreaterThan(0);
   });
 });

@@ -104,6 +104,14 @@ export async function runContainer(
   const timeoutMs = parseDuration(spec.timeout) ?? 30_000;
   const l = limitsFor(spec, limits);
 
+  const engine = await untilEngineAnswers(docker, ctx.canceled);
+  if (engine === 'canceled') return { outcome: 'canceled' };
+  if (engine === 'gone')
+    return systemFailure(
+      'docker_unavailable',
+      `the Docker engine did not answer for ${ENGINE_PATIENCE_MS / 1000} s`,
+    );
+
   let container: Docker.Container;
   try {
     container = await dockerCall('create', () =>
@@ -152,7 +160,7 @@ export async function runContainer(
     if (ctx.canceled.aborted) onCancel();
     let status: { StatusCode: number };
     try {
-      status = (await dockerCall('wait', () => container.wait())) as { StatusCode: number };
+      status = await dockerCall('wait', () => waitForExit(container, ended));
     } finally {
       clearTimeout(timer);
       ctx.canceled.removeEventListener('abort', onCancel);
@@ -187,6 +195,85 @@ export async function runContainer(
     return systemFailure('docker_error', `the container could not run: ${errorMessage(err)}`);
   } finally {
     await dockerCall('remove', () => container.remove({ force: true, v: true })).catch(() => {});
+  }
+}
+
+/** How long an attempt waits for an engine that does not answer before it fails (and is retried). */
+const ENGINE_PATIENCE_MS = 120_000;
+
+/**
+ * Waits for the engine before a container is created. An engine that is restarting or stopped for a
+ * while would fail every attempt at once, and the job's retries (1 s, then 2 s later) would all be
+ * spent before it is back, each failure counting towards the workflow's consecutive failures: a
+ * restart of Docker would end every job due meanwhile as FAILED and terminate a frequent workflow.
+ * Instead the attempt waits here (its dispatch message kept alive by the executor, its slot held),
+ * and runs once the engine answers.
+ */
+async function untilEngineAnswers(
+  docker: Docker,
+  canceled: AbortSignal,
+): Promise<'up' | 'canceled' | 'gone'> {
+  const deadline = Date.now() + ENGINE_PATIENCE_MS;
+  // dockerode takes an abort signal on every call; its types leave it out of ping's.
+  const ping = docker.ping.bind(docker) as unknown as (opts: {
+    abortSignal: AbortSignal;
+  }) => Promise<unknown>;
+  for (;;) {
+    if (canceled.aborted) return 'canceled';
+    try {
+      await ping({ abortSignal: AbortSignal.any([canceled, AbortSignal.timeout(2000)]) });
+      return 'up';
+    } catch {
+      if (canceled.aborted) return 'canceled';
+      if (Date.now() > deadline) return 'gone';
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/** How long a container's exit may follow the end of its output before the engine is asked again. */
+const EXIT_AFTER_OUTPUT_MS = 5000;
+
+/**
+ * The container's exit status, from a wait on the engine. An engine that dies while the container
+ * runs (SIGKILL, a crash) ends the output stream but leaves that wait without an answer forever:
+ * docker-modem does not notice its socket closing once the response has begun. So when the output
+ * has ended and no exit follows within EXIT_AFTER_OUTPUT_MS, the engine is asked afresh: one that
+ * does not answer, or answers that the container is over although the wait never said so (it died
+ * and came back meanwhile), has lost the run, whose output and exit can no longer be trusted; that is
+ * thrown, and the attempt fails as SYSTEM `docker_error` and is retried. A container that closed its
+ * output and still runs is waited for again.
+ */
+async function waitForExit(
+  container: Docker.Container,
+  ended: Promise<void>,
+): Promise<{ StatusCode: number }> {
+  for (;;) {
+    const abort = new AbortController();
+    const waited = container.wait({ abortSignal: abort.signal }) as Promise<{ StatusCode: number }>;
+    let timer: NodeJS.Timeout | undefined;
+    let answered = false;
+    const quiet = ended.then(
+      () =>
+        new Promise<'quiet'>((resolve) => {
+          if (!answered) timer = setTimeout(() => resolve('quiet'), EXIT_AFTER_OUTPUT_MS);
+        }),
+    );
+    try {
+      const first = await Promise.race([waited, quiet]);
+      if (first !== 'quiet') return first;
+    } finally {
+      answered = true;
+      clearTimeout(timer);
+    }
+    abort.abort();
+    waited.catch(() => {});
+    const info = await container.inspect();
+    if (!info.State.Running) {
+      throw new Error(
+        `lost the Docker engine while the container ran (it is ${info.State.Status} now, exit code ${info.State.ExitCode})`,
+      );
+    }
   }
 }
 

@@ -1,13 +1,24 @@
 // A mutation answers once the read model has caught up with it, so the client's next GET sees its
-// own write. Bounded: past the deadline the answer goes out anyway (the write is in the log).
+// own write. Bounded: past the deadline the answer goes out anyway (the write is in the log). So
+// does it when PostgreSQL is down: the command was appended, and answering 503 would tell the client
+// to send it again (a run-now without an Idempotency-Key would then run twice).
+import { storeOutage } from '../infra/store-outage.ts';
 import type { Db } from './db.ts';
 
-/** Polls `done` with a growing pause (5 → 50 ms) until it holds or `timeoutMs` has passed. */
+/**
+ * Polls `done` with a growing pause (5 → 50 ms) until it holds or `timeoutMs` has passed; false at
+ * once when the read side is down.
+ */
 async function pollUntil(done: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let pause = 5;
   while (Date.now() < deadline) {
-    if (await done()) return true;
+    try {
+      if (await done()) return true;
+    } catch (err) {
+      if (storeOutage(err)) return false;
+      throw err;
+    }
     await new Promise((r) => setTimeout(r, pause));
     pause = Math.min(50, pause * 2);
   }

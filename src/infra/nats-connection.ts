@@ -38,6 +38,17 @@ export function parseNatsServers(urls: string): NatsServers {
   return auth ? { servers, ...auth } : { servers };
 }
 
+/**
+ * How long each pull of a long-running `consume()` lasts. It is also how long nats.js waits before it
+ * looks again for a consumer it could not find after a reconnect: its backoff there is this value,
+ * 30 s by default. A nats-server restarted under load may answer the first look before JetStream is
+ * back: with the default, the projector's consumer stalled for 46 s after a restart of 0.2 s (the
+ * read models frozen meanwhile; test/platform/store-faults-nats.e2e.test.ts), and the reactors'
+ * durable consumers take the same path. With 5 s the pull is renewed a little more often while idle,
+ * and a lost consumer is found again within seconds.
+ */
+export const CONSUME_EXPIRES_MS = 5000;
+
 export async function connectNats(urls: string, name: string): Promise<Nats> {
   const { servers, user, pass } = parseNatsServers(urls);
   const nc = await connect({

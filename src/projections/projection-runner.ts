@@ -9,6 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { orderedFilter } from '../events/filter-subjects.ts';
 import { streamNames } from '../events/stream-definitions.ts';
+import { CONSUME_EXPIRES_MS } from '../infra/nats-connection.ts';
 import { messageSpanContext } from '../telemetry/messaging.ts';
 import { observeProjectionLag } from '../telemetry/metrics.ts';
 import type { Projection } from './projection.ts';
@@ -99,7 +100,10 @@ export class ProjectionRunner {
           deliver_policy: DeliverPolicy.StartSequence,
           opt_start_seq: from,
         });
-        const messages = await consumer.consume({ max_messages: this.batchSize * 2 });
+        const messages = await consumer.consume({
+          max_messages: this.batchSize * 2,
+          expires: CONSUME_EXPIRES_MS,
+        });
         this.stopConsumer = () => messages.stop();
         if (this.stopping) messages.stop();
         for await (const m of messages) {

@@ -12,7 +12,7 @@ import { EVENT_TYPES_HEADER, type ObservedCommit, observedCommit } from '../even
 import { filterFields } from '../events/filter-subjects.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import { subjectTemplate } from '../events/subjects.ts';
-import type { Nats } from '../infra/nats-connection.ts';
+import { CONSUME_EXPIRES_MS, type Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { processMessage } from '../telemetry/messaging.ts';
 import { failSpan, type Span } from '../telemetry/tracing.ts';
@@ -117,7 +117,10 @@ export class ReactorRunner {
           this.reactor.stream ?? streamNames.events,
           this.reactor.name,
         );
-        const messages = await consumer.consume({ max_messages: this.concurrency * 2 });
+        const messages = await consumer.consume({
+          max_messages: this.concurrency * 2,
+          expires: CONSUME_EXPIRES_MS,
+        });
         this.stopConsumer = () => messages.stop();
         for await (const m of messages) {
           if (this.stopping) break;

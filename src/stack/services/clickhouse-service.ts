@@ -8,16 +8,35 @@ import { httpOk, type LocalService } from './local-service.ts';
 const chDir = join(dataDir, 'clickhouse');
 const configFile = join(chDir, 'config.xml');
 
-/** Rewrites the packaged config.xml: our ports, our data and log folders, IPv4 loopback only. */
-export function localClickhouseConfig(packaged: string, dir: string): string {
+export interface ClickhousePorts {
+  readonly http: number;
+  readonly tcp: number;
+  readonly interserver: number;
+}
+
+const stackClickhousePorts: ClickhousePorts = {
+  http: stackPorts.clickhouseHttp,
+  tcp: stackPorts.clickhouseTcp,
+  interserver: stackPorts.clickhouseInterserver,
+};
+
+/**
+ * Rewrites the packaged config.xml: our ports (the stack's unless given: the fault tests run servers
+ * of their own), our data and log folders, IPv4 loopback only.
+ */
+export function localClickhouseConfig(
+  packaged: string,
+  dir: string,
+  ports: ClickhousePorts = stackClickhousePorts,
+): string {
   let xml = packaged
     .replaceAll('/var/log/clickhouse-server/', `${dir}/log/`)
     .replaceAll('/var/lib/clickhouse/', `${dir}/data/`)
-    .replace(/<http_port>\d+<\/http_port>/, `<http_port>${stackPorts.clickhouseHttp}</http_port>`)
-    .replace(/<tcp_port>\d+<\/tcp_port>/, `<tcp_port>${stackPorts.clickhouseTcp}</tcp_port>`)
+    .replace(/<http_port>\d+<\/http_port>/, `<http_port>${ports.http}</http_port>`)
+    .replace(/<tcp_port>\d+<\/tcp_port>/, `<tcp_port>${ports.tcp}</tcp_port>`)
     .replace(
       /<interserver_http_port>\d+<\/interserver_http_port>/,
-      `<interserver_http_port>${stackPorts.clickhouseInterserver}</interserver_http_port>`,
+      `<interserver_http_port>${ports.interserver}</interserver_http_port>`,
     )
     .replace(/<mysql_port>\d+<\/mysql_port>/, '')
     .replace(/<postgresql_port>\d+<\/postgresql_port>/, '');

@@ -46,6 +46,57 @@ async function userIds(name: string): Promise<{ uid: number; gid: number }> {
   return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
 }
 
+/**
+ * A cluster in `dir` (created and handed to the `postgres` user when needed; initdb when empty):
+ * trust auth, UTF-8. Used by the stack and by the tests that need a server of their own to kill.
+ */
+export async function initPostgresCluster(dir: string, announce: () => void = () => {}): Promise<void> {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql');
+  mkdirSync(dir, { recursive: true });
+  if (isRoot()) {
+    const { uid, gid } = await userIds('postgres');
+    chownSync(dir, uid, gid);
+  }
+  if (existsSync(join(dir, 'PG_VERSION'))) return;
+  announce();
+  await asPostgres(`${bin}/initdb`, ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+}
+
+/**
+ * Starts the cluster in `dir` on 127.0.0.1:`port` (its socket in `dir`), waits for it; returns its
+ * pid. `settings` override the defaults below (`-c name=value`).
+ */
+export async function startPostgresCluster(
+  dir: string,
+  port: number,
+  settings: Record<string, string> = {},
+): Promise<number> {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql');
+  const logFile = join(dir, 'server.log');
+  // fsync off: this is a disposable development and test store; it roughly doubles write speed here.
+  // synchronous_commit off as well, which loses the last commits when the server itself crashes.
+  const all = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', ...settings };
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 ${Object.entries(
+    all,
+  )
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(' ')}`;
+  await asPostgres(`${bin}/pg_ctl`, ['-D', dir, '-l', logFile, '-o', opts, '-w', '-t', '60', 'start']);
+  return Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+}
+
+/** `pg_ctl stop` in the given mode (`fast`: roll back open transactions, disconnect, shut down cleanly). */
+export async function stopPostgresCluster(
+  dir: string,
+  mode: 'smart' | 'fast' | 'immediate' = 'fast',
+): Promise<void> {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql');
+  await asPostgres(`${bin}/pg_ctl`, ['-D', dir, '-m', mode, '-w', '-t', '60', 'stop']);
+}
+
 export const postgresService: LocalService = {
   name: 'postgres',
   get marker() {
@@ -71,31 +122,8 @@ export const postgresService: LocalService = {
   },
   async start(log) {
     const pgDir = postgresDataDir();
-    const bin = postgresBinDir();
-    if (!bin) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql');
-    mkdirSync(pgDir, { recursive: true });
-    if (isRoot()) {
-      const { uid, gid } = await userIds('postgres');
-      chownSync(pgDir, uid, gid);
-    }
-    if (!existsSync(join(pgDir, 'PG_VERSION'))) {
-      log('initialising PostgreSQL in .data/postgres …');
-      await asPostgres(`${bin}/initdb`, [
-        '-D',
-        pgDir,
-        '-U',
-        'postgres',
-        '--auth=trust',
-        '-E',
-        'UTF8',
-        '--no-sync',
-      ]);
-    }
-    const logFile = join(pgDir, 'server.log');
-    // fsync off: this is a disposable development and test store; it roughly doubles write speed here.
-    const opts = `-p ${stackPorts.postgres} -k ${pgDir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
-    await asPostgres(`${bin}/pg_ctl`, ['-D', pgDir, '-l', logFile, '-o', opts, '-w', '-t', '60', 'start']);
-    return Number(readFileSync(join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    await initPostgresCluster(pgDir, () => log('initialising PostgreSQL in .data/postgres …'));
+    return startPostgresCluster(pgDir, stackPorts.postgres);
   },
   async afterReady() {
     const client = new pg.Client({

@@ -16,8 +16,15 @@ export interface TestSystem {
   dispose(): Promise<void>;
 }
 
+/** Servers to use instead of the stack's (a test's private ones, to kill and restart). */
+export type StoreOverrides = Partial<Record<'DATABASE_URL' | 'CLICKHOUSE_URL' | 'DOCKER_HOST', string>>;
+
 /** `roles` is `all` or a comma-separated list, e.g. `api,projector,scheduler` (no executor). */
-export async function startSystem(env: Record<string, string> = {}, roles = 'all'): Promise<TestSystem> {
+export async function startSystem(
+  env: Record<string, string> = {},
+  roles = 'all',
+  stores: StoreOverrides = {},
+): Promise<TestSystem> {
   const nats = await startNatsServer();
   const keyDir = mkdtempSync(join(tmpdir(), 'cv-e2e-keys-'));
   const port = await freePort();
@@ -25,6 +32,7 @@ export async function startSystem(env: Record<string, string> = {}, roles = 'all
     NATS_URL: nats.url,
     CV_HTTP_PORT: String(port),
     CV_JWT_KEY_DIR: keyDir,
+    ...stores,
   });
   const child = startRole(roles, dbs.config, { CV_JWT_KEY_DIR: keyDir, CV_LOG_LEVEL: 'warn', ...env });
   const baseUrl = `http://127.0.0.1:${port}`;

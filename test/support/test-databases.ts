@@ -1,5 +1,6 @@
 // A fresh PostgreSQL database and ClickHouse database per test file, on the local stack's servers
-// (or those named by DATABASE_URL / CLICKHOUSE_URL), dropped afterwards.
+// (or those named by DATABASE_URL / CLICKHOUSE_URL, in the environment or the overrides), dropped
+// afterwards.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config/config.ts';
@@ -13,7 +14,8 @@ export interface TestDatabases {
 export async function createTestDatabases(
   overrides: Partial<Record<keyof Config, string>> = {},
 ): Promise<TestDatabases> {
-  const base = loadConfig();
+  // The servers are the stack's, or those the overrides name (a test's private PostgreSQL or ClickHouse).
+  const base = loadConfig({ ...process.env, ...overrides });
   const name = `cv_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   const adminUrl = new URL(base.DATABASE_URL);
   adminUrl.pathname = '/postgres';
@@ -25,9 +27,9 @@ export async function createTestDatabases(
   dbUrl.pathname = `/${name}`;
   const config = loadConfig({
     ...process.env,
+    ...overrides,
     DATABASE_URL: dbUrl.toString(),
     CLICKHOUSE_DATABASE: name,
-    ...overrides,
   });
   return {
     config,

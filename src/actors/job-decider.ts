@@ -77,8 +77,8 @@ function create(
     if (same) return [];
     throw new ConflictError('job_already_exists', 'A different job already has this id');
   }
-  if (data.trigger !== 'AUTOMATIC' && data.trigger !== 'MANUAL' && data.trigger !== 'BACKFILL') {
-    throw new ValidationError('invalid_trigger', 'trigger must be AUTOMATIC, MANUAL or BACKFILL', {
+  if (!['AUTOMATIC', 'MANUAL', 'BACKFILL', 'CHAIN'].includes(data.trigger)) {
+    throw new ValidationError('invalid_trigger', 'trigger must be AUTOMATIC, MANUAL, BACKFILL or CHAIN', {
       field: 'trigger',
     });
   }

@@ -4,7 +4,7 @@
 // with the next attempt. Guards on `attempt` make events of a stale attempt impossible.
 import { assign, type SnapshotFrom, setup } from 'xstate';
 import type { FailureKind, FailureReason, JobEvent } from '../events/job-events.ts';
-import type { JobTrigger, JsonObject, WorkflowKind } from '../events/workflow-events.ts';
+import type { ChainCause, JobTrigger, JsonObject, WorkflowKind } from '../events/workflow-events.ts';
 
 export type JobStatus = 'PENDING' | 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED';
 
@@ -16,6 +16,7 @@ export type JobContext = {
   /** With jitter: when the job is to start; absent: at scheduled_at. */
   readonly fire_at?: string;
   readonly backfill_id?: string;
+  readonly caused_by?: ChainCause;
   readonly trigger: JobTrigger;
   readonly kind: WorkflowKind;
   readonly payload: JsonObject;

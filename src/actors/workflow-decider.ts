@@ -4,18 +4,21 @@
 import { assertNever } from '../assert.ts';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
-import type {
-  Backfill,
-  RecordJobOutcome,
-  TicksWithdrawn,
-  WorkflowCommand,
-  WorkflowDefinitionChanges,
-  WorkflowEvent,
+import {
+  type Backfill,
+  CHAIN_MAX_DEPTH,
+  type ChainSkipped,
+  type RecordJobOutcome,
+  type TicksWithdrawn,
+  type WorkflowCommand,
+  type WorkflowDefinitionChanges,
+  type WorkflowEvent,
 } from '../events/workflow-events.ts';
 import { jitteredTime } from '../workflows/jitter.ts';
 import { type DecideContext, evolve, makeDecider } from './aggregate.ts';
 import { requireInstant, requireText, sameJson } from './decision-input.ts';
 import {
+  checkChain,
   checkChanges,
   checkKind,
   checkLogRetention,
@@ -56,6 +59,7 @@ function decideWorkflow(
         ),
         // Always written, so that a reader of the event never has to know the default.
         log_retention: checkLogRetention(command.data.log_retention),
+        ...(command.data.chain === undefined ? {} : { chain: checkChain(command.data.chain) }),
       },
     };
     // A HEARTBEAT has no image: its build is complete once its definition is valid, which it now is.
@@ -237,6 +241,27 @@ function decideWorkflow(
     }
     case 'Backfill':
       return backfill(state, command, ctx.now);
+    case 'ChainRun': {
+      const { job_id, caused_by } = command.data;
+      requireText('job_id', job_id, 'invalid_id');
+      // Redelivered (or asked twice): the chained job is already known.
+      if (isKnownJob(state, job_id)) return [];
+      const skip = (reason: ChainSkipped['data']['reason']): readonly WorkflowEvent[] => [
+        { type: 'ChainSkipped', data: { caused_by, target: context.workflow_id, reason } },
+      ];
+      if (terminated) return skip('terminated');
+      if (lifecycle === 'paused') return skip('paused');
+      if (build !== 'COMPLETED') return skip('not_built');
+      if (caused_by.depth > CHAIN_MAX_DEPTH) return skip('depth_exceeded');
+      return [
+        {
+          type: 'JobScheduled',
+          data: { job_id, scheduled_at: ctx.now.toISOString(), trigger: 'CHAIN', caused_by },
+        },
+      ];
+    }
+    case 'RecordChainSkip':
+      return [{ type: 'ChainSkipped', data: command.data }];
     case 'RecordJobOutcome':
       return recordOutcome(state, command, ctx.now);
     case 'RecordJobOutcomes': {
@@ -447,6 +472,7 @@ function changedFields(
     ...(changes.log_retention === undefined || changes.log_retention === c.log_retention
       ? {}
       : { log_retention: changes.log_retention }),
+    ...(changes.chain === undefined || sameJson(changes.chain, c.chain ?? {}) ? {} : { chain: changes.chain }),
   };
 }
 

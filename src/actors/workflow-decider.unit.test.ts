@@ -17,7 +17,7 @@ import {
 } from '../../test/support/workflow-fixtures.ts';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
-import type { WorkflowEvent } from '../events/workflow-events.ts';
+import { CHAIN_MAX_DEPTH, type WorkflowEvent } from '../events/workflow-events.ts';
 import { jitteredTime } from '../workflows/jitter.ts';
 import { evolveAll } from './aggregate.ts';
 import { backfillJobId, workflowDecider } from './workflow-decider.ts';
@@ -1002,5 +1002,69 @@ describe('Backfill', () => {
     given(builtContainer)
       .when(range(B1, '2026-03-01T12:00:00.001Z', [B1]))
       .thenThrows(ValidationError, 'backfill_in_future');
+  });
+});
+
+describe('ChainRun', () => {
+  const caused_by = { workflow_id: 'parent', job_id: 'pj1', depth: 1 };
+  const run = { type: 'ChainRun' as const, data: { job_id: 'c1', caused_by } };
+
+  it('runs the workflow now as a CHAIN job naming its cause', () => {
+    given(builtContainer)
+      .when(run)
+      .then([
+        {
+          type: 'JobScheduled',
+          data: { job_id: 'c1', scheduled_at: now.toISOString(), trigger: 'CHAIN', caused_by },
+        },
+      ]);
+  });
+
+  it('starts nothing twice when the same end is delivered again', () => {
+    given([
+      ...builtContainer,
+      { type: 'JobScheduled', data: { job_id: 'c1', scheduled_at: T1, trigger: 'CHAIN', caused_by } },
+    ])
+      .when(run)
+      .then([]);
+  });
+
+  it.each([
+    ['paused', [...builtContainer, paused]],
+    ['terminated', [...builtContainer, terminatedByUser]],
+    ['not_built', [containerCreated, buildQueued]],
+  ] as [string, WorkflowEvent[]][])(
+    'records a skip, not an error, when the target is %s',
+    (reason, history) => {
+      given(history)
+        .when(run)
+        .then([
+          { type: 'ChainSkipped', data: { caused_by, target: containerCreated.data.workflow_id, reason } },
+        ] as never);
+    },
+  );
+
+  it('records a skip past the depth cap', () => {
+    const deep = { ...caused_by, depth: CHAIN_MAX_DEPTH + 1 };
+    given(builtContainer)
+      .when({ type: 'ChainRun', data: { job_id: 'c1', caused_by: deep } })
+      .then([
+        {
+          type: 'ChainSkipped',
+          data: { caused_by: deep, target: containerCreated.data.workflow_id, reason: 'depth_exceeded' },
+        },
+      ]);
+  });
+
+  it('refuses a chain that is not lists of distinct ids', () => {
+    given([])
+      .when({ type: 'CreateWorkflow', data: { ...containerCreated.data, chain: { on_success: ['a', 'a'] } } })
+      .thenThrows(ValidationError, 'invalid_chain');
+    given([])
+      .when({
+        type: 'CreateWorkflow',
+        data: { ...containerCreated.data, chain: { on_retry: ['a'] } as never },
+      })
+      .thenThrows(ValidationError, 'invalid_chain');
   });
 });

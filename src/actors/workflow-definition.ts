@@ -4,6 +4,7 @@ import { ValidationError } from '../errors.ts';
 import type {
   JsonObject,
   SchedulePolicies,
+  WorkflowChain,
   WorkflowDefinitionChanges,
   WorkflowKind,
   WorkflowSchedule,
@@ -195,5 +196,41 @@ export function checkChanges(
     ...(changes.log_retention === undefined
       ? {}
       : { log_retention: checkLogRetention(changes.log_retention) }),
+    ...(changes.chain === undefined ? {} : { chain: checkChain(changes.chain) }),
   };
+}
+
+/** The most workflows one outcome may start. */
+export const CHAIN_TARGETS_MAX = 20;
+
+/**
+ * A chain's shape: lists of workflow ids per outcome, no duplicates within a list. That the ids are
+ * the same user's workflows and form no cycle is checked where all of them are known (the API).
+ */
+export function checkChain(chain: unknown): WorkflowChain {
+  if (!isPlainObject(chain)) {
+    throw new ValidationError('invalid_chain', 'chain must be an object', { field: 'chain' });
+  }
+  const out: { -readonly [K in keyof WorkflowChain]: WorkflowChain[K] } = {};
+  for (const [key, value] of Object.entries(chain)) {
+    if (key !== 'on_success' && key !== 'on_failure' && key !== 'on_end') {
+      throw new ValidationError('invalid_chain', 'chain has on_success, on_failure and on_end only', {
+        field: `chain.${key}`,
+      });
+    }
+    if (
+      !Array.isArray(value) ||
+      value.length > CHAIN_TARGETS_MAX ||
+      value.some((v) => typeof v !== 'string' || v === '') ||
+      new Set(value).size !== value.length
+    ) {
+      throw new ValidationError(
+        'invalid_chain',
+        `chain.${key} is a list of at most ${CHAIN_TARGETS_MAX} distinct workflow ids`,
+        { field: `chain.${key}` },
+      );
+    }
+    if (value.length > 0) out[key] = [...(value as string[])];
+  }
+  return out;
 }

@@ -4,6 +4,7 @@
 import { and, assign, type SnapshotFrom, setup, stateIn } from 'xstate';
 import type {
   JsonObject,
+  WorkflowChain,
   WorkflowDefinitionChanges,
   WorkflowEvent,
   WorkflowKind,
@@ -57,6 +58,8 @@ export type WorkflowContext = {
   readonly terminated_reason: 'user' | 'consecutive_failures' | 'run_limit' | null;
   /** Scheduled fires so far (JobScheduled AUTOMATIC; run-nows are not counted): max_runs counts these. */
   readonly runs_fired: number;
+  /** Other workflows to run when a job of this one ends (absent in events before chains: none). */
+  readonly chain?: WorkflowChain;
   /** The ranges earlier backfills covered, [from, to) as ISO instants: their ticks never fire again. */
   readonly backfilled: readonly { readonly from: string; readonly to: string }[];
 };
@@ -98,6 +101,7 @@ function applyChanges(
     max_consecutive_job_failures_allowed:
       changes.max_consecutive_job_failures_allowed ?? context.max_consecutive_job_failures_allowed,
     log_retention: changes.log_retention ?? context.log_retention,
+    chain: changes.chain ?? context.chain,
     definition_version: context.definition_version + 1,
   };
 }
@@ -168,6 +172,8 @@ export const workflowMachine = setup({
             };
           }),
         },
+        // A chained run that did not happen: history only.
+        ChainSkipped: { actions: assign(() => ({})) },
         BackfillRequested: {
           actions: assign(({ context, event }) => ({
             backfilled: [...context.backfilled, { from: event.data.from, to: event.data.to }],

@@ -1,5 +1,5 @@
 // The job aggregate's events and commands: one union each, past-tense events, imperative commands.
-import type { JobTrigger, JsonObject, WorkflowKind } from './workflow-events.ts';
+import type { ChainCause, JobTrigger, JsonObject, WorkflowKind } from './workflow-events.ts';
 
 export type FailureKind = 'USER' | 'SYSTEM';
 /** Why an attempt failed; the known reasons are listed, executors may report others. */
@@ -31,6 +31,8 @@ export type JobCreated = {
     readonly fire_at?: string;
     /** Trigger BACKFILL: the backfill that fired it. */
     readonly backfill_id?: string;
+    /** Trigger CHAIN: the job whose end started it. */
+    readonly caused_by?: ChainCause;
     readonly trigger: JobTrigger;
     readonly kind: WorkflowKind;
     readonly payload: JsonObject;

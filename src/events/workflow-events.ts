@@ -1,8 +1,25 @@
 // The workflow aggregate's events and commands: one union each, past-tense events, imperative commands.
 
 export type WorkflowKind = 'HEARTBEAT' | 'CONTAINER';
-/** AUTOMATIC: a tick of the schedule; MANUAL: a run-now; BACKFILL: a past tick asked for by a backfill. */
-export type JobTrigger = 'AUTOMATIC' | 'MANUAL' | 'BACKFILL';
+/**
+ * AUTOMATIC: a tick of the schedule; MANUAL: a run-now; BACKFILL: a past tick asked for by a
+ * backfill; CHAIN: another workflow's job ended (see WorkflowChain).
+ */
+export type JobTrigger = 'AUTOMATIC' | 'MANUAL' | 'BACKFILL' | 'CHAIN';
+
+/** Other workflows of the same user to run when one of this workflow's jobs ends, by outcome. */
+export type WorkflowChain = {
+  readonly on_success?: readonly string[];
+  readonly on_failure?: readonly string[];
+  /** Any end: completed, failed or canceled. */
+  readonly on_end?: readonly string[];
+};
+
+/** The job whose end started a chained run, and how deep in a chain that run is (1: a direct child). */
+export type ChainCause = { readonly workflow_id: string; readonly job_id: string; readonly depth: number };
+
+/** How many runs deep a chain may go: a deeper one is a recorded skip (depth_exceeded). */
+export const CHAIN_MAX_DEPTH = 10;
 export type JsonObject = Readonly<Record<string, unknown>>;
 
 /** What happens to a tick while an earlier job of the workflow is still pending or running. */
@@ -47,6 +64,7 @@ export type WorkflowDefinitionChanges = {
   readonly schedule?: WorkflowSchedule;
   readonly max_consecutive_job_failures_allowed?: number;
   readonly log_retention?: boolean;
+  readonly chain?: WorkflowChain;
 };
 
 /** `dst_skipped`: a local time that did not exist (spring forward) under the DST policy `skip`. */
@@ -75,6 +93,8 @@ export type WorkflowCreated = {
      * Written on every new event; absent (events from before the field existed) means true.
      */
     readonly log_retention?: boolean;
+    /** Absent: no chain. */
+    readonly chain?: WorkflowChain;
   };
 };
 /** Only the fields that changed. `rebuild` is true when a CONTAINER's payload (image, cmd…) changed. */
@@ -141,6 +161,20 @@ export type JobScheduled = {
     readonly waits_for?: readonly string[];
     /** Trigger BACKFILL: the backfill that asked for this tick. */
     readonly backfill_id?: string;
+    /** Trigger CHAIN: the job whose end started it. */
+    readonly caused_by?: ChainCause;
+  };
+};
+/**
+ * A chained run that did not happen: this workflow was paused, terminated or not built, the chain
+ * too deep (recorded on the child), or the child no longer exists (recorded on the parent, `target`).
+ */
+export type ChainSkipped = {
+  readonly type: 'ChainSkipped';
+  readonly data: {
+    readonly caused_by: ChainCause;
+    readonly target: string;
+    readonly reason: 'paused' | 'terminated' | 'not_built' | 'depth_exceeded' | 'not_found';
   };
 };
 /**
@@ -195,6 +229,7 @@ export type JobOutcomeRecorded = {
 
 export type WorkflowEvent =
   | BackfillRequested
+  | ChainSkipped
   | WorkflowCreated
   | WorkflowUpdated
   | WorkflowBuildQueued
@@ -286,6 +321,16 @@ export type Backfill = {
     readonly nominal_ats: readonly string[];
   };
 };
+/** Run the workflow because another's job ended (its chain names this one). */
+export type ChainRun = {
+  readonly type: 'ChainRun';
+  readonly data: { readonly job_id: string; readonly caused_by: ChainCause };
+};
+/** The chain could not reach its target (it no longer exists): recorded on the parent. */
+export type RecordChainSkip = {
+  readonly type: 'RecordChainSkip';
+  readonly data: ChainSkipped['data'];
+};
 /** Run the workflow now; the job's nominal time is the decision's `now`. */
 export type RunNow = { readonly type: 'RunNow'; readonly data: { readonly job_id: string } };
 export type RecordJobOutcome = {
@@ -316,6 +361,8 @@ export type WorkflowCommand =
   | FireTick
   | SkipTick
   | RunNow
+  | ChainRun
+  | RecordChainSkip
   | Backfill
   | RecordJobOutcome
   | RecordJobOutcomes;

@@ -17,6 +17,9 @@ export function workflowJson(w: WorkflowRow) {
     build_error: w.build_error,
     max_consecutive_job_failures_allowed: w.max_consecutive_job_failures_allowed,
     log_retention: w.log_retention,
+    chain: w.chain
+      ? Object.fromEntries(Object.entries(w.chain).map(([outcome, ids]) => [outcome, [...(ids as string[])]]))
+      : null,
     consecutive_job_failures: w.consecutive_job_failures,
     last_fired_at: iso(w.last_fired_at),
     terminated_at: iso(w.terminated_at),
@@ -38,6 +41,10 @@ export function jobJson(j: JobRow) {
     scheduled_at: j.scheduled_at.toISOString(),
     fire_at: iso(j.fire_at),
     backfill_id: j.backfill_id,
+    caused_by:
+      j.caused_by_job_id && j.caused_by_workflow_id
+        ? { workflow_id: j.caused_by_workflow_id, job_id: j.caused_by_job_id, depth: j.chain_depth ?? 1 }
+        : null,
     queued_at: iso(j.queued_at),
     started_at: iso(j.started_at),
     completed_at: iso(j.completed_at),

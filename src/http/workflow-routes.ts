@@ -7,12 +7,14 @@ import { workflowDecider } from '../actors/workflow-decider.ts';
 import type { Config } from '../config/config.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { aggregateHistory } from '../events/history.ts';
-import type { WorkflowCommand, WorkflowSchedule } from '../events/workflow-events.ts';
+import type { WorkflowChain, WorkflowCommand, WorkflowSchedule } from '../events/workflow-events.ts';
 import { loadSecretBox, type SecretBox, sealSecrets } from '../infra/secret-box.ts';
+import type { Db } from '../queries/db.ts';
 import { mapPage } from '../queries/paging.ts';
 import { waitForReadModel } from '../queries/read-your-writes.ts';
-import { findWorkflow, listWorkflows, workflowFromLog } from '../queries/workflows.ts';
+import { chainsOf, findWorkflow, listWorkflows, workflowFromLog } from '../queries/workflows.ts';
 import { jitterProblem } from '../scheduler/due-times.ts';
+import { chainCycle } from '../workflows/chain-graph.ts';
 import { ContainerPayload, HeartbeatPayload } from '../workflows/payload-schemas.ts';
 import { type AppEnv, createRouter, validationErrorFrom } from './app-env.ts';
 import { endpointPolicyOf, refuseBlockedEndpoint } from './endpoint-check.ts';
@@ -37,6 +39,43 @@ import { workflowJson } from './serialize.ts';
 const tags = ['workflows'];
 const IdempotencyHeader = z.object({ 'idempotency-key': idempotencyKey });
 const IfMatchHeader = z.object({ 'if-match': z.string().optional() });
+
+/**
+ * A chain names workflows of the caller's only, and closes no cycle (which would run for ever): both
+ * need every workflow of the user, so they are checked here rather than by the workflow actor.
+ */
+async function refuseBadChain(
+  db: Db,
+  userId: string,
+  chain: WorkflowChain,
+  workflowId?: string,
+): Promise<void> {
+  const workflows = await chainsOf(db, userId);
+  for (const [outcome, ids] of Object.entries(chain) as [string, string[]][]) {
+    const unknown = ids.find((t) => t !== workflowId && !workflows.has(t));
+    if (unknown) {
+      throw new ValidationError(
+        'chain_target_not_found',
+        `chain.${outcome} names ${unknown}, which is no workflow of yours`,
+        {
+          field: `chain.${outcome}`,
+        },
+      );
+    }
+  }
+  if (workflowId === undefined) return;
+  const chains = new Map([...workflows].map(([id, w]) => [id, w.chain]));
+  const cycle = chainCycle(workflowId, chain, chains);
+  if (cycle) {
+    const names = cycle.map((id) =>
+      id === workflowId ? 'this workflow' : `“${workflows.get(id)?.name ?? id}”`,
+    );
+    throw new ValidationError('chain_cycle', `The chain would run in a circle: ${names.join(' → ')}`, {
+      field: 'chain',
+      details: { cycle },
+    });
+  }
+}
 
 /**
  * Jitter is at most the schedule's shortest gap between ticks (so jittered ticks keep their order),
@@ -112,6 +151,8 @@ export function workflowRoutes(
       const body = c.req.valid('json');
       const userId = c.var.userId;
       refuseJitterBeyondGap(body.schedule);
+      // A new workflow closes no cycle (nothing names it yet): only its targets are checked.
+      if (body.chain) await refuseBadChain(deps.db, userId, body.chain);
       if (body.kind === 'HEARTBEAT') await refuseBlockedEndpoint(body.payload, endpoints);
       const payload = body.kind === 'CONTAINER' ? sealSecrets(body.payload, await secretBox()) : body.payload;
       const idem = await claimIdempotencyKey(deps.db, userId, c.req.valid('header')['idempotency-key'], {
@@ -180,6 +221,7 @@ export function workflowRoutes(
       const { changes, issues } = parseUpdate(current.kind, current.schedule, body);
       if (issues.length) throw validationErrorFrom('body', issues);
       if (changes.schedule) refuseJitterBeyondGap(changes.schedule);
+      if (changes.chain) await refuseBadChain(deps.db, userId, changes.chain, id);
       if (current.kind === 'HEARTBEAT') await refuseBlockedEndpoint(changes.payload, endpoints);
       if (current.kind === 'CONTAINER' && changes.payload) {
         // A payload that does not name secret_env keeps the secrets it had (a client cannot send

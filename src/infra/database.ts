@@ -1,7 +1,7 @@
 // The PostgreSQL schema as Kysely sees it: one interface per table. Migrations in migrations/postgres
 // create these tables; keep the two in step. Rows of the read models are written only by projections.
 import type { Generated, Insertable, Selectable } from 'kysely';
-import type { WorkflowSchedule } from '../events/workflow-events.ts';
+import type { WorkflowChain, WorkflowSchedule } from '../events/workflow-events.ts';
 
 export interface ProjectionCheckpointTable {
   projection: string;
@@ -42,6 +42,8 @@ export interface WorkflowTable {
   last_tick_at: Date | null;
   /** Pauses that withdrew ticks decided ahead, each moving last_tick_at back (migration 0008). */
   tick_withdrawals: number;
+  /** Workflows to run when a job of this one ends, by outcome (migration 0014); null: none. */
+  chain: WorkflowChain | null;
   terminated_at: Date | null;
   terminated_reason: string | null;
   created_at: Date;
@@ -55,13 +57,17 @@ export interface JobTable {
   user_id: string;
   kind: 'HEARTBEAT' | 'CONTAINER';
   status: 'PENDING' | 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED';
-  trigger: 'AUTOMATIC' | 'MANUAL' | 'BACKFILL';
+  trigger: 'AUTOMATIC' | 'MANUAL' | 'BACKFILL' | 'CHAIN';
   attempt: number;
   scheduled_at: Date;
   /** With jitter: when the job is to start (null: at scheduled_at). */
   fire_at: Date | null;
   /** Trigger BACKFILL: the backfill that fired it. */
   backfill_id: string | null;
+  /** Trigger CHAIN: the job whose end started it, its workflow, and how deep in the chain it is. */
+  caused_by_workflow_id: string | null;
+  caused_by_job_id: string | null;
+  chain_depth: number | null;
   queued_at: Date | null;
   started_at: Date | null;
   completed_at: Date | null;

@@ -225,6 +225,7 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
         last_fired_at: null,
         last_tick_at: null,
         tick_withdrawals: 0,
+        chain: d.chain ?? null,
         terminated_at: null,
         terminated_reason: null,
         created_at: at,
@@ -263,6 +264,9 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
         scheduled_at: new Date(d.scheduled_at),
         fire_at: d.fire_at ? new Date(d.fire_at) : null,
         backfill_id: d.backfill_id ?? null,
+        caused_by_workflow_id: d.caused_by?.workflow_id ?? null,
+        caused_by_job_id: d.caused_by?.job_id ?? null,
+        chain_depth: d.caused_by?.depth ?? null,
         queued_at: null,
         started_at: null,
         completed_at: null,
@@ -299,6 +303,7 @@ export function applyEvent(ws: ReadModelWorkingSet, e: EventEnvelope, sequence: 
     case 'JobReleased':
     case 'JobOutcomeRecorded':
     case 'BackfillRequested':
+    case 'ChainSkipped':
       applyWorkflowEvent(ws, e, sequence);
       return;
     case 'JobQueued':
@@ -335,6 +340,7 @@ function applyWorkflowEvent(
       if (c.max_consecutive_job_failures_allowed !== undefined)
         wf.max_consecutive_job_failures_allowed = c.max_consecutive_job_failures_allowed;
       if (c.log_retention !== undefined) wf.log_retention = c.log_retention;
+      if (c.chain !== undefined) wf.chain = c.chain;
       break;
     }
     case 'WorkflowBuildQueued':
@@ -442,6 +448,9 @@ function applyWorkflowEvent(
       break;
     case 'JobReleased':
       // The job's own JobQueued moves its row.
+      break;
+    case 'ChainSkipped':
+      // In the workflow's history (and a notification); no row changes.
       break;
     case 'BackfillRequested':
       ws.backfills.push({

@@ -65,3 +65,16 @@ export async function listWorkflows(db: Db, userId: string, f: WorkflowFilter): 
     .execute();
   return keysetPage(rows, f.limit, newestFirst.key);
 }
+
+/** Every chain of the caller's workflows that are not deleted, with their names (to name a cycle). */
+export async function chainsOf(
+  db: Db,
+  userId: string,
+): Promise<Map<string, { name: string; chain: WorkflowRow['chain'] }>> {
+  const rows = await db
+    .selectFrom('workflows')
+    .select(['id', 'name', 'chain'])
+    .where('user_id', '=', userId)
+    .execute();
+  return new Map(rows.map((r) => [r.id, { name: r.name, chain: r.chain }]));
+}

@@ -158,6 +158,7 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
                 scheduled_at: e.data.scheduled_at,
                 ...(e.data.fire_at === undefined ? {} : { fire_at: e.data.fire_at }),
                 ...(e.data.backfill_id === undefined ? {} : { backfill_id: e.data.backfill_id }),
+                ...(e.data.caused_by === undefined ? {} : { caused_by: e.data.caused_by }),
                 trigger: e.data.trigger,
                 kind,
                 payload,

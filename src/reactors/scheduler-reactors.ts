@@ -1,12 +1,14 @@
 // The scheduler's reactors, on one durable consumer of the log (one delivery per commit, not one per
 // reactor): a scheduled job becomes a job actor and is queued, a queued attempt is dispatched to the
-// executors, a job's end is recorded on its workflow, and a queued build goes to the build queue.
+// executors, a job's end is recorded on its workflow, the workflows its chain names then run, and a
+// queued build goes to the build queue.
 // (A deployment from before keeps durable consumers `reactor_dispatch` and `reactor_build` that
 // nothing reads any more.)
 import type { CommandHandler } from '../actors/command-handler.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { buildRequestReactor } from './build-reactor.ts';
+import { chainReactor } from './chain-reactor.ts';
 import { dispatchReactor } from './dispatch-reactor.ts';
 import { jobLifecycleReactor } from './job-lifecycle-reactor.ts';
 import { combinedReactor, JOB_REACTORS, ReactorRunner } from './reactor.ts';
@@ -22,6 +24,7 @@ export function schedulerReactors(deps: {
     nats,
     combinedReactor(JOB_REACTORS, [
       jobLifecycleReactor(commands),
+      chainReactor(commands),
       dispatchReactor({ nats, commands, pool }),
       buildRequestReactor({ nats, pool }),
     ]),

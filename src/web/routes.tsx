@@ -69,7 +69,7 @@ const JOB_STATUSES: readonly JobTable['status'][] = [
   'FAILED',
   'CANCELED',
 ];
-const TRIGGERS: readonly JobTable['trigger'][] = ['AUTOMATIC', 'MANUAL', 'BACKFILL'];
+const TRIGGERS: readonly JobTable['trigger'][] = ['AUTOMATIC', 'MANUAL', 'BACKFILL', 'CHAIN'];
 
 /** The value if it is one of the allowed ones; a filter the page does not know is no filter. */
 function oneOf<T extends string>(allowed: readonly T[], value: string | undefined): T | undefined {

@@ -40,8 +40,9 @@ const RELATION_CODES: Record<string, string[]> = {
   // An expiry must lie ahead of the moment the request arrives, which no schema can state.
   createApiKey: ['expires_at_in_past'],
   // jitter_seconds at most the schedule's shortest gap between ticks; none on a one-off.
-  createWorkflow: ['invalid_jitter'],
-  updateWorkflow: ['invalid_jitter'],
+  // A chain names workflows of the caller's (not just any UUID) and closes no cycle.
+  createWorkflow: ['invalid_jitter', 'chain_target_not_found'],
+  updateWorkflow: ['invalid_jitter', 'chain_target_not_found', 'chain_cycle'],
   // from before to, to not after now, at most CV_BACKFILL_MAX_TICKS ticks between them.
   backfillWorkflow: ['invalid_range', 'backfill_in_future', 'backfill_too_large'],
 };

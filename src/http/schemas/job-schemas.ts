@@ -11,11 +11,17 @@ export const Job = z
     workflow_id: z.string(),
     kind: z.enum(['HEARTBEAT', 'CONTAINER']),
     status: JobStatus,
-    trigger: z.enum(['AUTOMATIC', 'MANUAL', 'BACKFILL']),
+    trigger: z.enum(['AUTOMATIC', 'MANUAL', 'BACKFILL', 'CHAIN']),
     attempt: z.number().int(),
     scheduled_at: Timestamp.openapi({
       description: "A scheduled job's nominal time (its tick); a run-now's: when it was asked for",
     }),
+    caused_by: z
+      .object({ workflow_id: z.string(), job_id: z.string(), depth: z.number().int() })
+      .nullable()
+      .openapi({
+        description: 'Trigger CHAIN: the job whose end started this one, and how deep in the chain it is',
+      }),
     backfill_id: z.string().nullable().openapi({
       description: 'Trigger BACKFILL: the backfill that fired it (GET /workflows/{id}/backfills)',
     }),
@@ -46,7 +52,7 @@ export const JobListQuery = z.object({
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(10),
   status: JobStatus.optional(),
-  trigger: z.enum(['AUTOMATIC', 'MANUAL', 'BACKFILL']).optional(),
+  trigger: z.enum(['AUTOMATIC', 'MANUAL', 'BACKFILL', 'CHAIN']).optional(),
 });
 
 export const JobParams = z.object({ id: uuidParam('id'), jobId: uuidParam('jobId') });

@@ -1,7 +1,12 @@
 // Request and response shapes of the workflow API, as zod schemas: they validate requests and are
 // the OpenAPI document, so the two cannot drift. Limits are the original Chronoverse's.
 import { z } from '@hono/zod-openapi';
-import type { CatchUpPolicy, OverlapPolicy, WorkflowSchedule } from '../../events/workflow-events.ts';
+import type {
+  CatchUpPolicy,
+  OverlapPolicy,
+  WorkflowChain,
+  WorkflowSchedule,
+} from '../../events/workflow-events.ts';
 import { scheduleSpecProblem } from '../../scheduler/schedule.ts';
 import { ContainerPayload, HeartbeatPayload } from '../../workflows/payload-schemas.ts';
 import { uuidParam } from './id-schemas.ts';
@@ -240,6 +245,21 @@ const EXACTLY_ONE_SCHEDULE_KIND = [
   { title: 'once', required: ['at'] },
 ];
 
+const ChainTargets = z.array(z.uuid()).max(20).optional();
+/** Other workflows of the caller's to run when one of this workflow's jobs ends, by outcome. */
+const Chain = z
+  .strictObject({
+    on_success: ChainTargets.openapi({ description: 'Run when a job completes' }),
+    on_failure: ChainTargets.openapi({ description: 'Run when a job fails (after its retries)' }),
+    on_end: ChainTargets.openapi({
+      description: 'Run when a job ends in any way (completed, failed, canceled)',
+    }),
+  })
+  .openapi('WorkflowChain', {
+    description:
+      "Workflow ids of the caller's, at most 20 per outcome. Each run they start is a job with trigger CHAIN and caused_by naming the job that ended. A chain that would come back to a workflow it started from (a cycle) is refused with 422 chain_cycle naming it; an id that names no workflow of the caller's with 422 chain_target_not_found. A paused, terminated or deleted target is a recorded skip (ChainSkipped in its or the parent's history); runs deeper than 10 in a chain are skipped too.",
+  });
+
 export const CreateWorkflowBody = z
   .strictObject({
     name: Name,
@@ -248,6 +268,7 @@ export const CreateWorkflowBody = z
     ...scheduleFields,
     max_consecutive_job_failures_allowed: MaxFailures.default(3),
     log_retention: LogRetention.default(true),
+    chain: Chain.optional(),
   })
   .transform((body, ctx) => {
     const payload = parsePayload(body.kind, body.payload, issuesOf(ctx));
@@ -260,6 +281,7 @@ export const CreateWorkflowBody = z
       schedule,
       max_consecutive_job_failures_allowed: body.max_consecutive_job_failures_allowed,
       log_retention: body.log_retention,
+      ...(body.chain === undefined ? {} : { chain: body.chain }),
     };
   })
   .openapi('CreateWorkflow', {
@@ -284,6 +306,7 @@ export const UpdateWorkflowBody = z
     ...scheduleFields,
     max_consecutive_job_failures_allowed: MaxFailures.optional(),
     log_retention: LogRetention.optional(),
+    chain: Chain.optional().openapi({ description: 'Replaces the chain; {} removes it' }),
   })
   .openapi('UpdateWorkflow', {
     description:
@@ -304,6 +327,7 @@ export type WorkflowChanges = {
   schedule?: WorkflowSchedule;
   max_consecutive_job_failures_allowed?: number;
   log_retention?: boolean;
+  chain?: WorkflowChain;
 };
 
 /** The payload of an update depends on the workflow's kind, known only once it is loaded. */
@@ -320,6 +344,7 @@ export function parseUpdate(
     changes.max_consecutive_job_failures_allowed = body.max_consecutive_job_failures_allowed;
   }
   if (body.log_retention !== undefined) changes.log_retention = body.log_retention;
+  if (body.chain !== undefined) changes.chain = body.chain;
   if (body.payload !== undefined) {
     const payload = parsePayload(kind, body.payload, addIssue);
     if (payload) changes.payload = payload;
@@ -331,7 +356,7 @@ export function parseUpdate(
   if (issues.length === 0 && Object.keys(changes).length === 0) {
     addIssue(
       [],
-      'nothing to update: give name, payload, interval, schedule, max_consecutive_job_failures_allowed or log_retention',
+      'nothing to update: give name, payload, interval, schedule, max_consecutive_job_failures_allowed, log_retention or chain',
     );
   }
   return { changes, issues };
@@ -372,6 +397,7 @@ export const Workflow = z
     build_error: z.string().nullable(),
     max_consecutive_job_failures_allowed: z.number().int(),
     log_retention: z.boolean().openapi({ description: "false: the jobs' log lines are not stored" }),
+    chain: Chain.nullable(),
     consecutive_job_failures: z.number().int(),
     last_fired_at: Timestamp.nullable(),
     terminated_at: Timestamp.nullable(),

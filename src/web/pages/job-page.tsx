@@ -6,7 +6,12 @@ import { Badge, durationWords, Time } from '../components.tsx';
 import { Layout } from '../layout.tsx';
 
 const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELED']);
-const TRIGGER_WORDS = { AUTOMATIC: 'Scheduled', MANUAL: 'Manual (run now)', BACKFILL: 'Backfill' } as const;
+const TRIGGER_WORDS = {
+  AUTOMATIC: 'Scheduled',
+  MANUAL: 'Manual (run now)',
+  BACKFILL: 'Backfill',
+  CHAIN: 'Chain',
+} as const;
 
 export function JobPage(props: { email: string; w: WorkflowRow; job: JobRow }) {
   const { w, job } = props;
@@ -73,7 +78,18 @@ export function JobPage(props: { email: string; w: WorkflowRow; job: JobRow }) {
           <h2>Result</h2>
           <dl class="facts">
             <dt>Trigger</dt>
-            <dd>{TRIGGER_WORDS[job.trigger]}</dd>
+            <dd>
+              {TRIGGER_WORDS[job.trigger]}
+              {job.caused_by_job_id && job.caused_by_workflow_id && (
+                <>
+                  {' '}
+                  after job{' '}
+                  <a class="mono" href={`/w/${job.caused_by_workflow_id}/jobs/${job.caused_by_job_id}`}>
+                    {job.caused_by_job_id.slice(0, 8)}
+                  </a>
+                </>
+              )}
+            </dd>
             <dt>Attempt</dt>
             <dd>{String(job.attempt)}</dd>
             <dt>Exit code</dt>

@@ -35,7 +35,7 @@ export function JobRowView(props: { workflowId: string; job: JobRow }) {
       <td>
         <Badge status={j.status} live={{ 'data-job-status': j.id }} />
       </td>
-      <td>{{ AUTOMATIC: 'Scheduled', MANUAL: 'Manual', BACKFILL: 'Backfill' }[j.trigger]}</td>
+      <td>{{ AUTOMATIC: 'Scheduled', MANUAL: 'Manual', BACKFILL: 'Backfill', CHAIN: 'Chain' }[j.trigger]}</td>
       <td>
         <Time at={j.scheduled_at} />
       </td>

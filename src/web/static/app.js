@@ -475,7 +475,11 @@ function upsertJobRow(wf, job, fields) {
   link.textContent = job.slice(0, 8);
   cell(link);
   cell(Cv.makeBadge(fields.status, { 'data-job-status': job }));
-  cell(document.createTextNode({ MANUAL: 'Manual', BACKFILL: 'Backfill' }[fields.trigger] ?? 'Scheduled'));
+  cell(
+    document.createTextNode(
+      { MANUAL: 'Manual', BACKFILL: 'Backfill', CHAIN: 'Chain' }[fields.trigger] ?? 'Scheduled',
+    ),
+  );
   const slot = (attr) => {
     const s = document.createElement('span');
     s.className = 'muted';

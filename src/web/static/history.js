@@ -47,13 +47,15 @@
       case 'WorkflowBuildFailed':
         return d.reason ?? '';
       case 'JobScheduled':
-        return `job ${String(d.job_id ?? '').slice(0, 8)} · ${{ MANUAL: 'run now', BACKFILL: 'backfill' }[d.trigger] ?? 'scheduled'}`;
+        return `job ${String(d.job_id ?? '').slice(0, 8)} · ${{ MANUAL: 'run now', BACKFILL: 'backfill', CHAIN: 'chain' }[d.trigger] ?? 'scheduled'}`;
       case 'JobOutcomeRecorded':
         return `job ${String(d.job_id ?? '').slice(0, 8)} ${String(d.outcome ?? '').toLowerCase()} · streak ${d.consecutive_failures ?? 0}`;
       case 'JobReleased':
         return `job ${String(d.job_id ?? '').slice(0, 8)}`;
       case 'TickSkipped':
         return `reason: ${d.reason ?? ''}`;
+      case 'ChainSkipped':
+        return `chained run after job ${String(d.caused_by?.job_id ?? '').slice(0, 8)} skipped: ${d.reason ?? ''}`;
       case 'BackfillRequested':
         return `${d.jobs ?? 0} tick(s) of ${d.from ?? ''} → ${d.to ?? ''} (${d.overlap ?? ''})`;
       case 'TicksWithdrawn':

@@ -268,7 +268,7 @@ export const CreateWorkflowBody = z
     ...scheduleFields,
     max_consecutive_job_failures_allowed: MaxFailures.default(3),
     log_retention: LogRetention.default(true),
-    chain: Chain.optional(),
+    chain: Chain.nullable().optional().openapi({ description: 'null or absent: no chain' }),
   })
   .transform((body, ctx) => {
     const payload = parsePayload(body.kind, body.payload, issuesOf(ctx));
@@ -281,7 +281,7 @@ export const CreateWorkflowBody = z
       schedule,
       max_consecutive_job_failures_allowed: body.max_consecutive_job_failures_allowed,
       log_retention: body.log_retention,
-      ...(body.chain === undefined ? {} : { chain: body.chain }),
+      ...(body.chain ? { chain: body.chain } : {}),
     };
   })
   .openapi('CreateWorkflow', {
@@ -306,7 +306,7 @@ export const UpdateWorkflowBody = z
     ...scheduleFields,
     max_consecutive_job_failures_allowed: MaxFailures.optional(),
     log_retention: LogRetention.optional(),
-    chain: Chain.optional().openapi({ description: 'Replaces the chain; {} removes it' }),
+    chain: Chain.nullable().optional().openapi({ description: 'Replaces the chain; null or {} removes it' }),
   })
   .openapi('UpdateWorkflow', {
     description:
@@ -344,7 +344,7 @@ export function parseUpdate(
     changes.max_consecutive_job_failures_allowed = body.max_consecutive_job_failures_allowed;
   }
   if (body.log_retention !== undefined) changes.log_retention = body.log_retention;
-  if (body.chain !== undefined) changes.chain = body.chain;
+  if (body.chain !== undefined) changes.chain = body.chain ?? {};
   if (body.payload !== undefined) {
     const payload = parsePayload(kind, body.payload, addIssue);
     if (payload) changes.payload = payload;

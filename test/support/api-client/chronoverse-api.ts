@@ -186,6 +186,8 @@ export interface Workflow {
   max_consecutive_job_failures_allowed: number;
   /** false: the jobs' log lines are not stored */
   log_retention: boolean;
+  /** Workflow ids of the caller's, at most 20 per outcome. Each run they start is a job with trigger CHAIN and caused_by naming the job that ended. A chain that would come back to a workflow it started from (a cycle) is refused with 422 chain_cycle naming it; an id that names no workflow of the caller's with 422 chain_target_not_found. A paused, terminated or deleted target is a recorded skip (ChainSkipped in its or the parent's history); runs deeper than 10 in a chain are skipped too. */
+  chain: WorkflowChain;
   consecutive_job_failures: number;
   /** @format date-time */
   last_fired_at: string | null;
@@ -216,6 +218,25 @@ export interface Schedule {
   catch_up?: "latest" | "all" | "none";
   max_runs?: number;
   jitter_seconds?: number;
+}
+
+/** Workflow ids of the caller's, at most 20 per outcome. Each run they start is a job with trigger CHAIN and caused_by naming the job that ended. A chain that would come back to a workflow it started from (a cycle) is refused with 422 chain_cycle naming it; an id that names no workflow of the caller's with 422 chain_target_not_found. A paused, terminated or deleted target is a recorded skip (ChainSkipped in its or the parent's history); runs deeper than 10 in a chain are skipped too. */
+export interface WorkflowChain {
+  /**
+   * Run when a job completes
+   * @maxItems 20
+   */
+  on_success?: string[];
+  /**
+   * Run when a job fails (after its retries)
+   * @maxItems 20
+   */
+  on_failure?: string[];
+  /**
+   * Run when a job ends in any way (completed, failed, canceled)
+   * @maxItems 20
+   */
+  on_end?: string[];
 }
 
 export interface Created {
@@ -306,6 +327,24 @@ export type CreateWorkflow = (
    * @default true
    */
   log_retention?: boolean;
+  /** null or absent: no chain */
+  chain?: {
+    /**
+     * Run when a job completes
+     * @maxItems 20
+     */
+    on_success?: string[];
+    /**
+     * Run when a job fails (after its retries)
+     * @maxItems 20
+     */
+    on_failure?: string[];
+    /**
+     * Run when a job ends in any way (completed, failed, canceled)
+     * @maxItems 20
+     */
+    on_end?: string[];
+  };
 };
 
 export interface CronSchedule {
@@ -395,6 +434,24 @@ export type UpdateWorkflow = {
   max_consecutive_job_failures_allowed?: number;
   /** Default true: the jobs' log lines are stored (for CV_LOG_RETENTION_DAYS). false: they are not; the live tail still shows them while a job runs. A change applies to jobs created after it. */
   log_retention?: boolean;
+  /** Replaces the chain; null or {} removes it */
+  chain?: {
+    /**
+     * Run when a job completes
+     * @maxItems 20
+     */
+    on_success?: string[];
+    /**
+     * Run when a job fails (after its retries)
+     * @maxItems 20
+     */
+    on_failure?: string[];
+    /**
+     * Run when a job ends in any way (completed, failed, canceled)
+     * @maxItems 20
+     */
+    on_end?: string[];
+  };
 };
 
 export interface HistoryPage {
@@ -431,13 +488,19 @@ export interface Job {
     | "COMPLETED"
     | "FAILED"
     | "CANCELED";
-  trigger: "AUTOMATIC" | "MANUAL" | "BACKFILL";
+  trigger: "AUTOMATIC" | "MANUAL" | "BACKFILL" | "CHAIN";
   attempt: number;
   /**
    * A scheduled job's nominal time (its tick); a run-now's: when it was asked for
    * @format date-time
    */
   scheduled_at: string;
+  /** Trigger CHAIN: the job whose end started this one, and how deep in the chain it is */
+  caused_by: {
+    workflow_id: string;
+    job_id: string;
+    depth: number;
+  };
   /** Trigger BACKFILL: the backfill that fired it (GET /workflows/{id}/backfills) */
   backfill_id: string | null;
   /**
@@ -1431,7 +1494,7 @@ export class Api<
           | "COMPLETED"
           | "FAILED"
           | "CANCELED";
-        trigger?: "AUTOMATIC" | "MANUAL" | "BACKFILL";
+        trigger?: "AUTOMATIC" | "MANUAL" | "BACKFILL" | "CHAIN";
       },
       params: RequestParams = {},
     ) =>

@@ -10,7 +10,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('caused_by_job_id', 'text')
     .addColumn('chain_depth', 'integer')
     .execute();
-  await sql`create index jobs_caused_by on jobs (caused_by_job_id) where caused_by_job_id is not null`.execute(db);
+  await sql`create index jobs_caused_by on jobs (caused_by_job_id) where caused_by_job_id is not null`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

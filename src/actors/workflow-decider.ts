@@ -472,7 +472,9 @@ function changedFields(
     ...(changes.log_retention === undefined || changes.log_retention === c.log_retention
       ? {}
       : { log_retention: changes.log_retention }),
-    ...(changes.chain === undefined || sameJson(changes.chain, c.chain ?? {}) ? {} : { chain: changes.chain }),
+    ...(changes.chain === undefined || sameJson(changes.chain, c.chain ?? {})
+      ? {}
+      : { chain: changes.chain }),
   };
 }
 

@@ -182,6 +182,7 @@ interface Answer {
   key: string | undefined;
   workflowId: string;
   sentAt: number;
+  answeredAt: number;
   status: number;
   retryAfter: string | null;
   jobId?: string;
@@ -218,6 +219,8 @@ export interface FaultRun {
     end: number;
   };
   readonly answers: Answer[];
+  /** Run-nows not sent because 64 were already waiting for their answer. */
+  readonly heldBack: number;
   readonly retried: Answer[];
   readonly readiness: ReadySample[];
   /** Answers of requests made while the store was down that only read (ClickHouse: a job's log). */
@@ -241,7 +244,11 @@ export interface FaultReport {
   down_ms: number;
   requests: {
     sent: number;
+    /** Not sent: 64 were already waiting for their answer. */
+    held_back: number;
     by_status: Record<string, number>;
+    /** How long the answers took, by status. */
+    latency_ms: Record<string, { p50: number; p99: number; max: number }>;
     failed: number;
     retried_after_recovery: number;
     retried_accepted: number;
@@ -367,19 +374,29 @@ export async function runFault(
             key,
             workflowId,
             sentAt,
+            answeredAt: Date.now(),
             status: res.status,
             retryAfter: res.headers.get('retry-after'),
             ...(res.body?.job_id ? { jobId: res.body.job_id } : {}),
             ...(res.body?.code ? { code: res.body.code } : {}),
           }),
         (err: unknown) =>
-          void answers.push({ key, workflowId, sentAt, status: 0, retryAfter: null, code: String(err) }),
+          void answers.push({
+            key,
+            workflowId,
+            sentAt,
+            answeredAt: Date.now(),
+            status: 0,
+            retryAfter: null,
+            code: String(err),
+          }),
       )
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
   };
   let loading = true;
   let sent = 0;
+  let heldBack = 0;
   const start = Date.now();
   // The event log down makes an append's answer unknowable (the server may have stored a commit
   // whose acknowledgement it never sent), so requests without a key are only sent where it stays up.
@@ -393,7 +410,7 @@ export async function runFault(
       if (inFlight.size < 64) {
         if (keyed) send(runNow, `${label}-${sent++}`);
         else send(keyless, undefined);
-      }
+      } else heldBack++;
       await sleep(Math.max(0, start + (i + 1) * every - Date.now()));
     }
   })();
@@ -466,6 +483,7 @@ export async function runFault(
         key: undefined,
         workflowId: job.workflow_id,
         sentAt,
+        answeredAt: Date.now(),
         status: res.status,
         retryAfter: res.headers.get('retry-after'),
         ...(res.body?.code ? { code: res.body.code } : {}),
@@ -497,7 +515,13 @@ export async function runFault(
 
   // Recovery, measured from the instant the store answers again.
   const recovery: Record<string, number | undefined> = {};
-  // This process's own connection may still be reconnecting (NATS): asked until it answers.
+  const ready = waitUntil('ready', async () => (await user.get('/readyz')).status === 200, 120_000).then(
+    () => {
+      recovery.readyz = Date.now() - up;
+    },
+  );
+  // This process's own connection may still be reconnecting (NATS): asked until it answers (the
+  // projections are then measured against the log's end as of that answer).
   let lastAtUp: number | undefined;
   await waitUntil(
     'the log answers this process',
@@ -508,9 +532,7 @@ export async function runFault(
     60_000,
   );
   const watchers = [
-    waitUntil('ready', async () => (await user.get('/readyz')).status === 200, 120_000).then(() => {
-      recovery.readyz = Date.now() - up;
-    }),
+    ready,
     waitUntil(
       'projections caught up',
       async () =>
@@ -574,6 +596,7 @@ export async function runFault(
         key: a.key,
         workflowId: a.workflowId,
         sentAt,
+        answeredAt: Date.now(),
         status: res.status,
         retryAfter: res.headers.get('retry-after'),
         ...(res.body?.job_id ? { jobId: res.body.job_id } : {}),
@@ -616,6 +639,7 @@ export async function runFault(
     kind: world.kind,
     times: { start, fault, down, namedDown, up, terminated, end: Date.now() },
     answers,
+    heldBack,
     retried,
     readiness,
     readsDuringOutage,
@@ -948,7 +972,16 @@ export async function assess(
     down_ms: times.up - times.down,
     requests: {
       sent: run.answers.length,
+      held_back: run.heldBack,
       by_status: count(statuses),
+      latency_ms: Object.fromEntries(
+        Object.keys(count(statuses)).map((status) => {
+          const took = run.answers
+            .filter((a) => String(a.status) === status)
+            .map((a) => a.answeredAt - a.sentAt);
+          return [status, { p50: percentile(took, 50), p99: percentile(took, 99), max: Math.max(...took) }];
+        }),
+      ),
       failed: run.answers.filter((a) => a.status !== 201).length,
       retried_after_recovery: run.retried.length,
       retried_accepted: run.retried.filter((a) => a.status === 201).length,

@@ -1,10 +1,12 @@
 // `npm run bench`: runs the selected benchmarks one after the other, each in its own private world
 // (nats-server, databases), and prints one JSON document on stdout. Progress goes to stderr.
-//   --only append,rebuild   run only these (default: all)
+//   --only append,rebuild   run only these (default: all but the soaks, such as chaos)
 //   --scale small|full      sizes (default: full; small finishes in well under a minute)
 import { parseArgs } from 'node:util';
+import { disposeOpenChaosWorlds } from '../test/support/store-chaos.ts';
 import { apiReadsBenchmark } from './api-reads.ts';
 import { appendBenchmark } from './append.ts';
+import { chaosBenchmark } from './chaos.ts';
 import { dashboardLogBenchmark } from './dashboard-log.ts';
 import { executorOverheadBenchmark } from './executor-overhead.ts';
 import { heartbeatThroughputBenchmark } from './heartbeat-throughput.ts';
@@ -31,6 +33,7 @@ const benchmarks: readonly Benchmark[] = [
   sseLatencyBenchmark,
   dashboardLogBenchmark,
   telemetryOverheadBenchmark,
+  chaosBenchmark,
 ];
 
 // stdout carries the report alone: anything else that writes there (a library, a default logger) is
@@ -62,7 +65,7 @@ function selected(): { chosen: Benchmark[]; scale: Scale } {
   }
   const scale = values.scale as Scale;
   if (!scales.includes(scale)) usage(`unknown scale "${values.scale}"`);
-  if (values.only === undefined) return { chosen: [...benchmarks], scale };
+  if (values.only === undefined) return { chosen: benchmarks.filter((b) => !b.onlyWhenNamed), scale };
   const names = values.only
     .split(',')
     // dashboard-log names dashboard_log: a hyphen is taken for the underscore.
@@ -79,7 +82,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     interrupted = true;
     progress(`${signal}: removing the private servers and databases`);
-    void Promise.all([disposeOpenEnvironments(), disposeOpenSystems()]).finally(() => process.exit(130));
+    void Promise.all([disposeOpenEnvironments(), disposeOpenSystems(), disposeOpenChaosWorlds()]).finally(
+      () => process.exit(130),
+    );
   });
 }
 

@@ -10,5 +10,7 @@ export type Progress = (message: string) => void;
 export interface Benchmark {
   readonly name: string;
   readonly description: string;
+  /** Run only when named with --only (a soak of many minutes), not as part of every benchmark. */
+  readonly onlyWhenNamed?: boolean;
   run(scale: Scale, progress: Progress): Promise<object>;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
-import { isAlive } from '../../src/stack/process-control.ts';
+import { isAlive, waitUntil } from '../../src/stack/process-control.ts';
 import { cli } from '../support/role-process.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cv-stack-cluster-'));
@@ -50,10 +50,19 @@ describe('local stack, NATS cluster mode', () => {
     const started = pids();
     expect(started.map(([k]) => k)).toEqual(['nats-n1', 'nats-n2', 'nats-n3']);
 
-    // One JetStream meta group of the three named nodes.
-    const jsz = (await (await fetch('http://127.0.0.1:19022/jsz')).json()) as {
-      meta_cluster: { name: string; cluster_size: number; replicas?: { name: string }[] };
-    };
+    // One JetStream meta group of the three named nodes (on a loaded machine the third may join a
+    // moment after `up` returns).
+    type Jsz = { meta_cluster: { name: string; cluster_size: number; replicas?: { name: string }[] } };
+    let jsz: Jsz | undefined;
+    await waitUntil(
+      'a meta group of three',
+      async () => {
+        jsz = (await (await fetch('http://127.0.0.1:19022/jsz')).json()) as Jsz;
+        return jsz.meta_cluster.cluster_size === 3;
+      },
+      30_000,
+    ).catch(() => {});
+    if (!jsz) throw new Error('no /jsz answer');
     expect(jsz.meta_cluster.name).toBe('chronoverse');
     expect(jsz.meta_cluster.cluster_size).toBe(3);
     for (const port of [19022, 19023, 19024]) {

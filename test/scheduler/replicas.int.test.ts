@@ -87,7 +87,22 @@ describe('scheduler replicas', () => {
     const schedulers = [0, 1, 2].map(() =>
       startRole('scheduler', env.config, { CV_SCHEDULER_LOOKAHEAD_MS: '1000' }),
     );
-    await sleep(10_000);
+    // Until every replica is up and deciding ticks (on a loaded machine three processes take a while to
+    // start: a tick still undecided at the pause would rightly be recorded as paused).
+    await waitUntil(
+      'every workflow ticking',
+      async () => {
+        const since = new Date(Date.now() - 2000);
+        const rows = await db
+          .selectFrom('workflows')
+          .select('id')
+          .where('last_tick_at', '>=', since)
+          .execute();
+        return rows.length === WORKFLOWS;
+      },
+      60_000,
+    );
+    await sleep(3000);
     const pausedFrom = Date.now();
     await lifecycle('PauseWorkflow');
     await sleep(15_000);

@@ -33,11 +33,13 @@ describe('role health endpoints', () => {
   it("check each role's own dependencies and go unready before a graceful stop", {
     timeout: 120_000,
   }, async () => {
-    const healthPort = await freePort();
-    const apiPort = await freePort();
+    // Three distinct ports: two free ports asked one after the other can be the same one.
+    const ports = new Set<number>();
+    while (ports.size < 3) ports.add(await freePort());
+    const [healthPort, apiPort, executorHttpPort] = [...ports] as [number, number, number];
     const executor = startRole('executor', dbs.config, {
       CV_HEALTH_PORT: String(healthPort),
-      CV_HTTP_PORT: String(await freePort()),
+      CV_HTTP_PORT: String(executorHttpPort),
       CV_SHUTDOWN_DELAY_SECONDS: '3',
     });
     const api = startRole('api', dbs.config, { CV_HTTP_PORT: String(apiPort) });
@@ -49,7 +51,11 @@ describe('role health endpoints', () => {
         throw new Error(`${String(err)}\n${executor.output()}`);
       },
     );
-    await waitUntil('api health', async () => (await fetch(`${apiBase}/healthz`)).ok, 60_000);
+    await waitUntil('api health', async () => (await fetch(`${apiBase}/healthz`)).ok, 60_000).catch(
+      (err: unknown) => {
+        throw new Error(`${String(err)}\n${api.output()}`);
+      },
+    );
 
     const ex = await readyz(executorBase);
     expect(ex.status, JSON.stringify(ex.body)).toBe(200);

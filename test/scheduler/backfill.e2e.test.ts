@@ -58,14 +58,13 @@ describe('POST /workflows/{id}/backfill', () => {
     });
     expect(created.status).toBe(201);
     const id = created.body.id;
-    // The schedule as it was: every second (its past ticks are what the backfill fires).
-    expect(
-      (
-        await user.request('PUT', `/workflows/${id}`, {
-          body: { schedule: { cron: '* * * * * *', timezone: 'UTC' } },
-        })
-      ).status,
-    ).toBe(200);
+    // Paused, so that the schedule's own fires do not reach the endpoint beside the backfill's (a
+    // paused workflow can be backfilled); then every second (its past ticks are what is backfilled).
+    expect((await user.post(`/workflows/${id}/pause`)).status).toBe(200);
+    const reschedule = await user.request('PUT', `/workflows/${id}`, {
+      body: { schedule: { cron: '* * * * * *', timezone: 'UTC' } },
+    });
+    expect(reschedule.status).toBe(200);
     const now = Math.floor(Date.now() / 1000) * 1000;
     const from = new Date(now - 300_000).toISOString();
     const to = new Date(now - 200_000).toISOString();
@@ -131,7 +130,7 @@ describe('POST /workflows/{id}/backfill', () => {
       to: new Date(now + 60_000).toISOString(),
     });
     expect([future.status, future.body.code]).toEqual([422, 'backfill_in_future']);
-    await user.post(`/workflows/${id}/terminate`);
+    expect((await user.post(`/workflows/${id}/terminate`)).status).toBe(200);
     const refused = await user.post<{ code: string }>(`/workflows/${id}/backfill`, {
       from: new Date(now - 100_000).toISOString(),
       to: new Date(now - 90_000).toISOString(),

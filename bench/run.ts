@@ -19,6 +19,7 @@ import { disposeOpenSystems } from './support/api-system.ts';
 import { type Benchmark, type Scale, scales } from './support/benchmark.ts';
 import { disposeOpenEnvironments } from './support/environment.ts';
 import { machineInfo } from './support/machine.ts';
+import { telemetryModesBenchmark } from './telemetry-modes.ts';
 import { telemetryOverheadBenchmark } from './telemetry-overhead.ts';
 
 const benchmarks: readonly Benchmark[] = [
@@ -33,6 +34,7 @@ const benchmarks: readonly Benchmark[] = [
   sseLatencyBenchmark,
   dashboardLogBenchmark,
   telemetryOverheadBenchmark,
+  telemetryModesBenchmark,
   chaosBenchmark,
 ];
 

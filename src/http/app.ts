@@ -61,7 +61,16 @@ export function createApp(deps: AppDeps) {
   // conventions' http.server.request.duration, only when the telemetry bootstrap started the SDK: off,
   // requests pay nothing. The span ends when the handler returns its response, so an event stream's
   // span is its opening, not its hours.
-  if (telemetryStarted()) app.use('*', httpInstrumentationMiddleware());
+  if (telemetryStarted()) {
+    app.use('*', httpInstrumentationMiddleware());
+    // The middleware marks its span failed whenever a handler threw, and a refusal (404, 422…) is
+    // thrown as an AppError: the semantic conventions keep a SERVER span's error status for 5xx, so a
+    // refusal answered below 500 is not passed on to it as an error.
+    app.use('*', async (c, next) => {
+      await next();
+      if (c.error && c.res.status < 500) c.error = undefined;
+    });
+  }
   for (const h of securityHeaders({ publicUrl: deps.api?.config.CV_PUBLIC_URL })) app.use('*', h);
   for (const limit of requestLimits()) app.use('*', limit);
   app.route('/', healthRoutes(deps.readinessProbes));

@@ -4,6 +4,7 @@
 // processes. A run-now request and a scheduled tick each make one trace, from the HTTP request (or
 // the tick) through the append, the reactors, the dispatch and the executor's job span to the
 // HEARTBEAT request, which reaches the endpoint with the trace's traceparent; the metrics arrive too.
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -305,6 +306,22 @@ describe('one trace per job', () => {
       10_000,
     );
     controller.abort();
+  });
+
+  it('a refused request is not a failed SERVER span; the semantic conventions keep errors for 5xx', async () => {
+    const missing = await user.get(`/workflows/${randomUUID()}`);
+    expect(missing.status).toBe(404);
+    const invalid = await user.post('/workflows', { name: '' });
+    expect(invalid.status).toBe(422);
+    const refused = () =>
+      receiver.spans.filter(
+        (s) =>
+          s.kind === SpanKinds.server &&
+          [404, 422].includes(Number(s.attributes['http.response.status_code'])),
+      );
+    await waitUntil('the two SERVER spans', async () => refused().length >= 2, 10_000);
+    const spans = refused();
+    for (const s of spans) expect(s.statusCode, s.name).toBe(0);
   });
 
   it('projection batches are traces of their own, linked to the appends they apply', () => {

@@ -16,6 +16,8 @@ export interface ReceivedSpan {
   readonly links: readonly { traceId: string; spanId: string }[];
   readonly startNanos: bigint;
   readonly endNanos: bigint;
+  /** OTLP status code: 0 unset, 1 ok, 2 error. */
+  readonly statusCode: number;
 }
 
 export interface ReceivedMetric {
@@ -112,6 +114,7 @@ function collectSpans(body: { resourceSpans?: unknown[] }, into: ReceivedSpan[])
           })),
           startNanos: BigInt(String(s.startTimeUnixNano)),
           endNanos: BigInt(String(s.endTimeUnixNano)),
+          statusCode: Number((s.status as { code?: number } | undefined)?.code ?? 0),
         });
       }
     }

@@ -3,6 +3,9 @@
 // grace period, so no tick is missed. Some workflows are paused across the kill and resumed after it.
 // Afterwards every nominal second of every workflow appears in its ledger exactly once — fired or
 // skipped — with no gap and no duplicate, and `paused` only within a pause, as its catch-up policy says.
+// A share of the workflows are jittered (overlap allow, so each of their ticks fires a job): every
+// replica, before and after the kill, fires each of their ticks at the one time the pure jitter
+// function gives for (workflow, nominal time), in the decision and on the job.
 import { describe, expect, it } from 'vitest';
 import { workflowDecider } from '../../src/actors/workflow-decider.ts';
 import { aggregateHistory } from '../../src/events/history.ts';
@@ -11,6 +14,7 @@ import { postgresReadModels } from '../../src/projections/postgres-read-models.t
 import { ProjectionRunner } from '../../src/projections/projection-runner.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
+import { jitteredTime } from '../../src/workflows/jitter.ts';
 import { newId } from '../support/fixtures.ts';
 import { startRole } from '../support/role-process.ts';
 import { useTestEnvironment } from '../support/test-environment.ts';
@@ -19,6 +23,8 @@ const env = useTestEnvironment();
 const WORKFLOWS = 300;
 // Paused from 10 s to 45 s, across the SIGKILL at 25 s; the run ends at 70 s.
 const PAUSED_PER_POLICY = 10;
+// The last ones (never paused): jitter_seconds 1, the most a per-second cron allows.
+const JITTERED = 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('scheduler replicas', () => {
@@ -41,6 +47,7 @@ describe('scheduler replicas', () => {
           .map((id): [string, CatchUpPolicy] => [id, p]),
       ),
     );
+    const jittered = new Set(ids.slice(-JITTERED));
     const lifecycle = (type: 'PauseWorkflow' | 'ResumeWorkflow') =>
       Promise.all(
         [...pausedPolicy.keys()].map((id) =>
@@ -71,6 +78,7 @@ describe('scheduler replicas', () => {
                 cron: '* * * * * *',
                 timezone: 'UTC',
                 catch_up: pausedPolicy.get(id) ?? 'latest',
+                ...(jittered.has(id) ? { jitter_seconds: 1, overlap: 'allow' as const } : {}),
               },
               max_consecutive_job_failures_allowed: 100,
             },
@@ -128,6 +136,7 @@ describe('scheduler replicas', () => {
       )
       .join('\n');
     let fired = 0;
+    let firedJittered = 0;
     let skipped = 0;
     const pauseSeconds = Math.floor((resumedFrom - pausedFrom) / 1000);
     for (const id of ids) {
@@ -137,8 +146,13 @@ describe('scheduler replicas', () => {
       const paused: number[] = [];
       for (const { event } of history.entries) {
         if (event.type === 'JobScheduled') {
-          nominals.push(Date.parse((event.data as { scheduled_at: string }).scheduled_at));
+          const { scheduled_at, fire_at } = event.data as { scheduled_at: string; fire_at?: string };
+          nominals.push(Date.parse(scheduled_at));
           fired++;
+          if (jittered.has(id)) {
+            firedJittered++;
+            expect(fire_at, `${id} ${scheduled_at}`).toBe(jitteredTime(id, scheduled_at, 1));
+          } else expect(fire_at).toBeUndefined();
         } else if (event.type === 'TickSkipped') {
           const { nominal_at, reason } = event.data as { nominal_at: string; reason: string };
           nominals.push(Date.parse(nominal_at));
@@ -171,8 +185,23 @@ describe('scheduler replicas', () => {
         outputs,
       ).toEqual(expected);
     }
-    // Overlap policy `skip`: nothing runs these jobs here, so after the first each tick is skipped.
-    expect(fired).toBe(WORKFLOWS);
+    // Overlap policy `skip`: nothing runs these jobs here, so after the first each tick is skipped;
+    // the jittered ones (allow) fire every tick.
+    expect(fired - firedJittered).toBe(WORKFLOWS - JITTERED);
+    expect(firedJittered).toBeGreaterThan(JITTERED * 60);
+    // Their jobs, created by whichever replica's reactors, start at the same jittered time.
+    const jobs = await db
+      .selectFrom('jobs')
+      .select(['workflow_id', 'scheduled_at', 'fire_at'])
+      .where('workflow_id', 'in', [...jittered])
+      .execute();
+    expect(jobs.length).toBeGreaterThan(JITTERED * 60);
+    for (const j of jobs) {
+      const nominal = j.scheduled_at.toISOString();
+      expect(j.fire_at?.toISOString(), `${j.workflow_id} ${nominal}`).toBe(
+        jitteredTime(j.workflow_id, nominal, 1),
+      );
+    }
     expect(skipped).toBeGreaterThan(WORKFLOWS * 60);
   });
 });

@@ -88,3 +88,23 @@ export function Select(props: {
     </label>
   );
 }
+
+/** Where a client script puts the API's error for `field` (data-error-for), as text. */
+export function FieldError(props: { field: string }) {
+  return <span class="field-error" data-error-for={props.field} role="alert" />;
+}
+
+/** A labelled control with its hint and its error slot. */
+export function Field(props: { label: string; field: string; hint?: string; children?: Child }) {
+  return (
+    <div class="field">
+      {/* biome-ignore lint/a11y/noLabelWithoutControl: the control is props.children, inside the label */}
+      <label>
+        <span class="field-label">{props.label}</span>
+        {props.children}
+      </label>
+      {props.hint && <span class="hint">{props.hint}</span>}
+      <FieldError field={props.field} />
+    </div>
+  );
+}

@@ -10,13 +10,14 @@ import type { AuthServices } from '../auth/auth-services.ts';
 import { AppError, NotFoundError, UnavailableError } from '../errors.ts';
 import type { JobTable, WorkflowRow, WorkflowTable } from '../infra/database.ts';
 import { storeOutage } from '../infra/store-outage.ts';
+import { listBackfills } from '../queries/backfills.ts';
 import type { Db } from '../queries/db.ts';
 import { findJob, lastJobs, listJobs } from '../queries/jobs.ts';
 import { listNotifications } from '../queries/notifications.ts';
 import { mapPage } from '../queries/paging.ts';
 import { listTicks } from '../queries/ticks.ts';
 import { currentUser } from '../queries/users.ts';
-import { findWorkflow, listWorkflows } from '../queries/workflows.ts';
+import { chainsOf, findWorkflow, listWorkflows } from '../queries/workflows.ts';
 import { preview } from '../scheduler/preview.ts';
 import { specOf } from '../scheduler/tick-plan.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -25,7 +26,7 @@ import { UnreadContext, type UnreadCount } from './layout.tsx';
 import { AnalyticsPage } from './pages/analytics-page.tsx';
 import { AuthPage, ErrorPage, ResumePage } from './pages/auth-pages.tsx';
 import { JobPage } from './pages/job-page.tsx';
-import { WorkflowForm } from './pages/workflow-form.tsx';
+import { type ChainTarget, WorkflowForm } from './pages/workflow-form.tsx';
 import { WorkflowPage } from './pages/workflow-page.tsx';
 import { WorkflowsPage } from './pages/workflows-page.tsx';
 import { pageSession, safeNext } from './session.ts';
@@ -219,14 +220,26 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
         cursor: text(c.req.query('cursor'), 512),
         ticks_cursor: text(c.req.query('ticks_cursor'), 512),
       };
-      const [jobs, ticks] = await Promise.all([
+      const [jobs, ticks, backfills, chains] = await Promise.all([
         listJobs(deps.db, userId, id, { ...query, limit: 25 }),
         listTicks(deps.db, userId, id, { cursor: query.ticks_cursor, limit: 20 }),
+        listBackfills(deps.db, userId, id, 20),
+        w.chain ? chainsOf(deps.db, userId) : new Map<string, { name: string }>(),
       ]);
       const upcoming = w.status === 'ACTIVE' ? safePreview(w, now(), 5) : [];
+      const names = new Map([...chains].map(([wid, { name }]) => [wid, name]));
       return html(
         c,
-        <WorkflowPage email={email} w={w} jobs={jobs} ticks={ticks} upcoming={upcoming} query={query} />,
+        <WorkflowPage
+          email={email}
+          w={w}
+          jobs={jobs}
+          ticks={ticks}
+          upcoming={upcoming}
+          backfills={backfills}
+          names={names}
+          query={query}
+        />,
       );
     }),
   );
@@ -252,7 +265,9 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
 
   app.get(
     '/new',
-    page(async (c, _userId, email) => html(c, <WorkflowForm email={email} />)),
+    page(async (c, userId, email) =>
+      html(c, <WorkflowForm email={email} chainTargets={await chainTargets(deps.db, userId)} />),
+    ),
   );
 
   app.get(
@@ -260,7 +275,11 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     page(async (c, userId, email) => {
       const id = c.req.param('id') ?? '';
       if (!UUID.test(id)) throw new NotFoundError('workflow_not_found', 'No such workflow');
-      return html(c, <WorkflowForm email={email} workflow={await findWorkflow(deps.db, userId, id)} />);
+      const [workflow, targets] = await Promise.all([
+        findWorkflow(deps.db, userId, id),
+        chainTargets(deps.db, userId, id),
+      ]);
+      return html(c, <WorkflowForm email={email} workflow={workflow} chainTargets={targets} />);
     }),
   );
 
@@ -277,6 +296,15 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
   );
 
   return app;
+}
+
+/** The workflows a chain may name: the user's others, by name. */
+async function chainTargets(db: Db, userId: string, self?: string): Promise<ChainTarget[]> {
+  const all = await chainsOf(db, userId);
+  return [...all]
+    .filter(([id]) => id !== self)
+    .map(([id, { name }]) => ({ id, name }))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
 /** The next fires of a workflow, as GET /workflows/{id}/schedule/preview computes them. */

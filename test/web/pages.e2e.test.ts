@@ -276,6 +276,93 @@ describe.skipIf(!hasChromium)('dashboard pages in Chromium', () => {
     expect(title).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
   });
 
+  it('chains a workflow to another and backfills it through their pages, with the API refusals beside the fields', async () => {
+    const errors = collectErrors(page);
+    const weekly = async (name: string) => {
+      const res = await api<{ id: string }>(page, 'POST', '/workflows', {
+        name,
+        kind: 'HEARTBEAT',
+        payload: { endpoint: okUrl },
+        interval: 10_080,
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body.id;
+    };
+    const first = await weekly('first step');
+    const second = await weekly('second <b>step</b>');
+    const submit = () => page.click('#workflow-form button[type=submit]');
+
+    // first → second on success, chosen by name among the user's other workflows.
+    await page.goto(`${system.baseUrl}/w/${first}/edit`);
+    await page.selectOption('select[name=chain_on_success]', second);
+    await Promise.all([page.waitForURL(`**/w/${first}`), submit()]);
+    expect(await page.textContent('#chain-facts')).toBe('on success: second <b>step</b>');
+    expect(await page.getAttribute('#chain-facts a', 'href')).toBe(`/w/${second}`);
+
+    // second → first would close a circle: the API's 422 beside the chain, naming it.
+    await page.goto(`${system.baseUrl}/w/${second}/edit`);
+    await page.selectOption('select[name=chain_on_end]', first);
+    await submit();
+    const chainError = page.locator('[data-error-for="chain"]');
+    await chainError.filter({ hasText: /circle/ }).waitFor({ timeout: 10_000 });
+    expect(await chainError.textContent()).toBe(
+      'The chain would run in a circle: this workflow → “first step” → this workflow',
+    );
+    await screenshot(page, 'chain-cycle-light');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // A run of first starts second, whose job page links the job that caused it.
+    const cause = await runNow(page, first);
+    let chained: { id: string; trigger: string } | undefined;
+    await waitUntil(
+      'second ran',
+      async () => {
+        const jobs = await api<{ items: { id: string; trigger: string }[] }>(
+          page,
+          'GET',
+          `/workflows/${second}/jobs`,
+        );
+        chained = jobs.body.items[0];
+        return chained !== undefined;
+      },
+      30_000,
+    );
+    expect(chained?.trigger).toBe('CHAIN');
+    await page.goto(`${system.baseUrl}/w/${second}/jobs/${chained!.id}`);
+    expect(await page.textContent('.facts')).toContain(`Chain after job ${cause.slice(0, 8)}`);
+    expect(await page.getAttribute(`a[href="/w/${first}/jobs/${cause}"]`, 'href')).toBeTruthy();
+
+    // A backfill of first's last four weeks (its ticks before it existed count): a range reaching
+    // past now is refused beside its field; then the four run, and the list shows them done.
+    await page.goto(`${system.baseUrl}/w/${first}`);
+    const now = Date.now();
+    await page.fill('#backfill-form input[name=from]', new Date(now - 29 * 86_400_000).toISOString());
+    await page.fill('#backfill-form input[name=to]', new Date(now + 3_600_000).toISOString());
+    await page.click('#backfill-form button[type=submit]');
+    await page
+      .locator('#backfill-form [data-error-for="to"]')
+      .filter({ hasText: /now/ })
+      .waitFor({ timeout: 10_000 });
+    await page.fill('#backfill-form input[name=to]', new Date(now - 60_000).toISOString());
+    await page.selectOption('#backfill-form select[name=overlap]', 'allow');
+    await Promise.all([page.waitForLoadState('load'), page.click('#backfill-form button[type=submit]')]);
+    const row = page.locator('#backfill-list tbody tr');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.count()).toBe(1);
+    await page
+      .locator('[data-backfill-progress]')
+      .filter({ hasText: '4 of 4 done' })
+      .waitFor({ timeout: 30_000 });
+    expect(await row.locator('td').nth(2).textContent()).toBe('4');
+    await page.goto(`${system.baseUrl}/w/${first}?trigger=BACKFILL`);
+    expect(await page.locator('tbody[data-jobs-of] tr').count()).toBe(4);
+    await page.goto(`${system.baseUrl}/w/${first}`);
+    await screenshot(page, 'workflow-backfill-light');
+    expect(await seriousViolations(page)).toEqual([]);
+    // Chromium logs each refused request (the two 422s); nothing else went wrong.
+    expect(errors.filter((e) => !e.includes('status of 422'))).toEqual([]);
+  }, 90_000);
+
   it('passes axe-core with no serious or critical violation on every page, light and dark, and captures each', async () => {
     const state = await dana.storageState();
     const pages: [string, string, (p: Page) => Promise<unknown>][] = [

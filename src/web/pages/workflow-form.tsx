@@ -1,27 +1,10 @@
 // Create and edit a workflow: every field of POST /workflows and PUT /workflows/{id}, for both kinds.
 // form.js turns the form into the API's JSON body, sends it with the CSRF header, and shows each
 // validation error of the API beside the field it names (data-error-for), or above the form.
-import type { Child } from 'hono/jsx';
+import type { WorkflowChain } from '../../events/workflow-events.ts';
 import type { WorkflowRow } from '../../infra/database.ts';
+import { Field, FieldError } from '../components.tsx';
 import { Layout } from '../layout.tsx';
-
-function FieldError(props: { field: string }) {
-  return <span class="field-error" data-error-for={props.field} role="alert" />;
-}
-
-function Field(props: { label: string; field: string; hint?: string; children?: Child }) {
-  return (
-    <div class="field">
-      {/* biome-ignore lint/a11y/noLabelWithoutControl: the control is props.children, inside the label */}
-      <label>
-        <span class="field-label">{props.label}</span>
-        {props.children}
-      </label>
-      {props.hint && <span class="hint">{props.hint}</span>}
-      <FieldError field={props.field} />
-    </div>
-  );
-}
 
 function Choice(props: {
   name: string;
@@ -58,7 +41,62 @@ function envLines(env: unknown): string {
     .join('\n');
 }
 
-export function WorkflowForm(props: { email: string; workflow?: WorkflowRow }) {
+/** A workflow the chain may name: another of the user's. */
+export interface ChainTarget {
+  readonly id: string;
+  readonly name: string;
+}
+
+const OUTCOMES = [
+  ['on_success', 'On success', 'when a job completes'],
+  ['on_failure', 'On failure', 'when a job fails for good'],
+  ['on_end', 'On any end', 'canceled included'],
+] as const;
+
+/**
+ * The chain: per outcome, a multiple choice among the user's other workflows (form.js sends the chosen
+ * ids). The API's refusals land beside it: chain_target_not_found on the outcome's list,
+ * chain_cycle (naming the circle) on the chain as a whole.
+ */
+function ChainFields(props: { chain: WorkflowChain | null | undefined; targets: readonly ChainTarget[] }) {
+  return (
+    <fieldset id="chain">
+      <legend>Chain</legend>
+      <p class="hint">
+        When a job of this workflow ends, run these other workflows of yours (Ctrl- or ⌘-click to choose
+        several, or to leave one out).
+      </p>
+      {props.targets.length === 0 ? (
+        <p class="muted" id="chain-none">
+          No other workflow to chain yet.
+        </p>
+      ) : (
+        <div class="row">
+          {OUTCOMES.map(([outcome, label, hint]) => (
+            <Field label={label} field={`chain.${outcome}`} hint={hint}>
+              <select name={`chain_${outcome}`} multiple size={Math.min(5, props.targets.length)}>
+                {props.targets.map((t) => (
+                  <option value={t.id} selected={(props.chain?.[outcome] ?? []).includes(t.id)}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          ))}
+        </div>
+      )}
+      <div class="field">
+        <FieldError field="chain" />
+      </div>
+    </fieldset>
+  );
+}
+
+export function WorkflowForm(props: {
+  email: string;
+  workflow?: WorkflowRow;
+  chainTargets: readonly ChainTarget[];
+}) {
   const w = props.workflow;
   const p = (w?.payload ?? {}) as Record<string, unknown>;
   const resources = (p.resources ?? {}) as Record<string, unknown>;
@@ -277,6 +315,8 @@ export function WorkflowForm(props: { email: string; workflow?: WorkflowRow }) {
             </Field>
           </div>
         </fieldset>
+
+        <ChainFields chain={w?.chain} targets={props.chainTargets} />
 
         <div class="row">
           <Field label="Failures in a row before it terminates" field="max_consecutive_job_failures_allowed">

@@ -1,13 +1,16 @@
 // One workflow: its definition, run now / pause / resume / terminate (through the JSON API, from
-// app.js), its upcoming fires, its jobs (status and trigger filters, keyset paging) and its tick ledger.
+// app.js), its upcoming fires, its chain, its jobs (status and trigger filters, keyset paging), its
+// backfills (a form and their progress) and its tick ledger.
 import type { JobRow, WorkflowRow } from '../../infra/database.ts';
 import { maskSecrets } from '../../infra/secret-box.ts';
+import type { BackfillProgress } from '../../queries/backfills.ts';
 import type { Page } from '../../queries/paging.ts';
 import type { TickRow } from '../../queries/ticks.ts';
 import type { PreviewItem } from '../../scheduler/preview.ts';
 import { Badge, durationWords, Pager, Select, Time, withQuery } from '../components.tsx';
 import { Layout } from '../layout.tsx';
 import { scheduleWords } from '../schedule-words.ts';
+import { Backfills } from './backfills.tsx';
 
 export interface WorkflowPageQuery {
   status?: string | undefined;
@@ -56,7 +59,34 @@ const TERMINATED_BECAUSE: Record<string, string> = {
   run_limit: 'after its last scheduled run (max_runs)',
 };
 
-function Definition(props: { w: WorkflowRow }) {
+const CHAIN_WORDS = { on_success: 'on success', on_failure: 'on failure', on_end: 'on any end' } as const;
+
+/** The workflows the chain runs, per outcome, each linked by its name (or id, if gone). */
+function ChainFacts(props: { w: WorkflowRow; names: ReadonlyMap<string, string> }) {
+  const chain = props.w.chain ?? {};
+  const outcomes = (['on_success', 'on_failure', 'on_end'] as const).filter((o) => (chain[o] ?? []).length);
+  if (outcomes.length === 0) return null;
+  return (
+    <>
+      <dt>Chain</dt>
+      <dd id="chain-facts">
+        {outcomes.map((o) => (
+          <div>
+            {CHAIN_WORDS[o]}:{' '}
+            {(chain[o] ?? []).map((id, i) => (
+              <>
+                {i > 0 && ', '}
+                <a href={`/w/${id}`}>{props.names.get(id) ?? id.slice(0, 8)}</a>
+              </>
+            ))}
+          </div>
+        ))}
+      </dd>
+    </>
+  );
+}
+
+function Definition(props: { w: WorkflowRow; names: ReadonlyMap<string, string> }) {
   const { w } = props;
   const s = w.schedule;
   const policies = [
@@ -86,6 +116,7 @@ function Definition(props: { w: WorkflowRow }) {
             <dd>{policies.join(', ')}</dd>
           </>
         )}
+        <ChainFacts w={w} names={props.names} />
         <dt>Build</dt>
         <dd>
           <Badge status={w.build_status} live={{ 'data-wf-build': w.id }} />
@@ -231,12 +262,15 @@ export function WorkflowPage(props: {
   jobs: Page<JobRow>;
   ticks: Page<TickRow>;
   upcoming: readonly PreviewItem[];
+  backfills: readonly BackfillProgress[];
+  /** The names of the user's workflows, for the chain's links. */
+  names: ReadonlyMap<string, string>;
   query: WorkflowPageQuery;
 }) {
   const { w, jobs, query } = props;
   const firstPage = !query.cursor && !query.status && !query.trigger;
   return (
-    <Layout title={w.name} page="workflow" email={props.email} scripts={['history.js']}>
+    <Layout title={w.name} page="workflow" email={props.email} scripts={['history.js', 'backfill.js']}>
       <p class="crumbs">
         <a href="/">Workflows</a> /
       </p>
@@ -276,7 +310,7 @@ export function WorkflowPage(props: {
         <span id="action-error" class="error" role="alert" />
       </div>
       <div class="grid">
-        <Definition w={w} />
+        <Definition w={w} names={props.names} />
         <Upcoming items={props.upcoming} active={w.status === 'ACTIVE'} />
       </div>
       <section class="card">
@@ -300,6 +334,9 @@ export function WorkflowPage(props: {
               </option>
               <option value="BACKFILL" selected={query.trigger === 'BACKFILL'}>
                 Backfill
+              </option>
+              <option value="CHAIN" selected={query.trigger === 'CHAIN'}>
+                Chain
               </option>
             </select>
           </label>
@@ -340,6 +377,7 @@ export function WorkflowPage(props: {
           label="Older jobs"
         />
       </section>
+      <Backfills workflowId={w.id} terminated={w.status === 'TERMINATED'} backfills={props.backfills} />
       <Ticks w={w} ticks={props.ticks} query={query} />
       <History w={w} />
     </Layout>

@@ -179,6 +179,45 @@ const Cv = (() => {
     setTimeout(() => t.remove(), 8000);
   }
 
+  // ---- a form's errors beside its fields -------------------------------------------------------
+
+  /** Empties a form's error slots (data-error-for) and its general error line. */
+  function clearFieldErrors(form, general) {
+    for (const el of form.querySelectorAll('[data-error-for]')) el.textContent = '';
+    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    general.textContent = '';
+  }
+
+  /** The error slot for a field the API named, or of the nearest field above it (payload.headers.X → payload.headers). */
+  function slotFor(form, name) {
+    let path = String(name || '');
+    while (path) {
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(path)}"]`);
+      if (slot && !slot.closest('[hidden]')) return slot;
+      path = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
+    }
+    return undefined;
+  }
+
+  /** Puts each error of a refusal beside the field it names, as text; the rest in `general`. */
+  function showFieldErrors(form, general, res) {
+    const p = res.body || {};
+    const errors =
+      Array.isArray(p.errors) && p.errors.length ? p.errors : [{ field: p.field, message: p.detail }];
+    const rest = [];
+    for (const e of errors) {
+      const slot = slotFor(form, e.field);
+      if (!slot) {
+        rest.push(e.field && e.field !== 'body' ? `${e.field}: ${e.message}` : e.message);
+        continue;
+      }
+      slot.textContent = slot.textContent ? `${slot.textContent}; ${e.message}` : e.message;
+      slot.closest('.field')?.querySelector('input, select, textarea')?.setAttribute('aria-invalid', 'true');
+    }
+    if (rest.length) general.textContent = rest.join(' ');
+    form.querySelector('[aria-invalid="true"]')?.focus();
+  }
+
   return {
     STATUS,
     cookie,
@@ -193,6 +232,8 @@ const Cv = (() => {
     setTime,
     formatTimes,
     toast,
+    clearFieldErrors,
+    showFieldErrors,
   };
 })();
 

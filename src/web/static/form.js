@@ -27,6 +27,17 @@
       .filter((l) => l.trim() !== '');
   }
 
+  /** The chain's chosen workflows per outcome, or null when none is chosen. */
+  function chosenChain() {
+    const chain = {};
+    for (const outcome of ['on_success', 'on_failure', 'on_end']) {
+      const select = field(`chain_${outcome}`);
+      const ids = select ? [...select.selectedOptions].map((o) => o.value) : [];
+      if (ids.length) chain[outcome] = ids;
+    }
+    return Object.keys(chain).length ? chain : null;
+  }
+
   function body() {
     const kind = field('kind').value;
     const b = { name: value('name') };
@@ -72,47 +83,15 @@
     if (Object.keys(dst).length) b.dst = dst;
     b.max_consecutive_job_failures_allowed = number(value('max_consecutive_job_failures_allowed'));
     b.log_retention = field('log_retention').checked;
+    const chain = chosenChain();
+    // On an edit, no choice removes the chain (null); on a create it is simply left out.
+    if (chain || editing) b.chain = chain;
     return b;
-  }
-
-  function clearErrors() {
-    for (const el of form.querySelectorAll('[data-error-for]')) el.textContent = '';
-    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
-    document.getElementById('form-error').textContent = '';
-  }
-
-  /** The error slot for a field the API named, or of the nearest field above it (payload.headers.X → payload.headers). */
-  function slotFor(name) {
-    let path = String(name || '');
-    while (path) {
-      const slot = form.querySelector(`[data-error-for="${CSS.escape(path)}"]`);
-      if (slot && !slot.closest('[hidden]')) return slot;
-      path = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
-    }
-    return undefined;
-  }
-
-  function showErrors(res) {
-    const p = res.body || {};
-    const errors =
-      Array.isArray(p.errors) && p.errors.length ? p.errors : [{ field: p.field, message: p.detail }];
-    const general = [];
-    for (const e of errors) {
-      const slot = slotFor(e.field);
-      if (!slot) {
-        general.push(e.field && e.field !== 'body' ? `${e.field}: ${e.message}` : e.message);
-        continue;
-      }
-      slot.textContent = slot.textContent ? `${slot.textContent}; ${e.message}` : e.message;
-      slot.closest('.field')?.querySelector('input, select, textarea')?.setAttribute('aria-invalid', 'true');
-    }
-    if (general.length) document.getElementById('form-error').textContent = general.join(' ');
-    form.querySelector('[aria-invalid="true"]')?.focus();
   }
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    clearErrors();
+    Cv.clearFieldErrors(form, document.getElementById('form-error'));
     const button = form.querySelector('button[type=submit]');
     button.disabled = true;
     try {
@@ -130,7 +109,7 @@
           `${Cv.problemText(res)} The workflow changed since this page was loaded: reload it to edit the current version.`;
         return;
       }
-      showErrors(res);
+      Cv.showFieldErrors(form, document.getElementById('form-error'), res);
     } catch (err) {
       document.getElementById('form-error').textContent = err.message;
     } finally {

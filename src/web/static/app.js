@@ -772,6 +772,8 @@ function setLive(state, label) {
   el.dataset.state = state;
   el.querySelector('.live-label').textContent = label;
   document.documentElement.dataset.live = state;
+  // Page scripts of their own (backfill.js) read what they show once more when the stream opens.
+  document.dispatchEvent(new CustomEvent('cv:live', { detail: state }));
 }
 
 /** A workflow as GET /workflows/{id} has it, onto the page. */

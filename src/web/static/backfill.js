@@ -1,7 +1,8 @@
 // The backfill form of a workflow's page: sends POST /workflows/{id}/backfill with the CSRF header,
 // puts the API's refusals beside the field they name (as text), and on success reloads the page, whose
 // list of backfills then holds the new one. While a listed backfill has jobs not ended, its progress
-// is read again from GET /workflows/{id}/backfills every 2 s (set as text).
+// is read again from GET /workflows/{id}/backfills (set as text) whenever the page's live stream
+// reports an event of the workflow (a job's end is recorded on it), and once as the stream opens.
 (() => {
   const section = document.getElementById('backfills');
   if (!section) return;
@@ -24,7 +25,6 @@
   async function refresh() {
     if (!workflow || Cv.isLeaving()) return;
     const res = await Cv.api('GET', `/workflows/${workflow}/backfills`).catch(() => undefined);
-    let open = !res?.ok;
     for (const b of res?.ok ? res.body.items : []) {
       const row = section.querySelector(`tr[data-backfill="${CSS.escape(b.id)}"]`);
       if (!row) continue;
@@ -34,11 +34,23 @@
       bar.max = b.jobs || 1;
       bar.value = ended;
       row.dataset.open = ended < b.jobs ? 'yes' : 'no';
-      if (ended < b.jobs) open = true;
     }
-    if (open) setTimeout(refresh, 2000);
   }
-  if (section.querySelector('tr[data-open="yes"]')) setTimeout(refresh, 2000);
+  const open = () => section.querySelector('tr[data-open="yes"]') !== null;
+  let timer;
+  document.addEventListener('cv:event', (ev) => {
+    const e = ev.detail;
+    if (e.aggregate !== 'workflow' || e.aggregate_id !== workflow || timer || !open()) return;
+    // The list is a read model, a moment behind the log: read it shortly after the event.
+    timer = setTimeout(() => {
+      timer = undefined;
+      void refresh();
+    }, 500);
+  });
+  // What changed between the rendering and the stream's start (which begins with new events).
+  document.addEventListener('cv:live', (ev) => {
+    if (ev.detail === 'open' && open()) void refresh();
+  });
 
   const form = document.getElementById('backfill-form');
   if (!form) return;

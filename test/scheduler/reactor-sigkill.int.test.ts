@@ -5,6 +5,7 @@
 // acked only once every event of it has been reacted to. The process is killed when some but not all
 // of the jobs exist, a new one is started (it gets the unacked commits again once their ack wait has
 // run out), and every tick / every parent end must then have exactly one job (or recorded skip).
+import { setPriority } from 'node:os';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { jobDecider } from '../../src/actors/job-decider.ts';
@@ -107,8 +108,13 @@ function watch(subject: string, type: string, onCount: (n: number, m: Msg) => vo
   return () => n;
 }
 
+/**
+ * A scheduler process, at the lowest CPU priority: it makes the 500 jobs in about 0.6 s on an idle
+ * machine, and on a busy one this process must still see the count and kill it before it is done.
+ */
 async function startScheduler(): Promise<RoleProcess> {
   const s = startRole('scheduler', env.config);
+  if (s.child.pid !== undefined) setPriority(s.child.pid, 19);
   await s.waitFor('scheduler started');
   return s;
 }
@@ -135,10 +141,10 @@ describe('the scheduler SIGKILLed mid-reaction', () => {
     scheduler = await startScheduler();
     const dispatchedBefore = (await nats.jsm.streams.info(streamNames.dispatch)).state.messages;
 
-    // Killed at the 150th job created of the 500: the commit of the backfill is not acked yet.
+    // Killed at the 100th job created of the 500: the commit of the backfill is not acked yet.
     let killedAt = 0;
     const created = watch(`cv.evt.${userId}.job.>`, 'JobCreated', (n) => {
-      if (n === 150) {
+      if (n === 100) {
         scheduler!.child.kill('SIGKILL');
         killedAt = Date.now();
       }
@@ -149,7 +155,7 @@ describe('the scheduler SIGKILLed mid-reaction', () => {
     await sleep(500);
     const createdAtKill = created();
     // Midway: some but not all of the 500 were turned into jobs when the process died.
-    expect(createdAtKill).toBeGreaterThanOrEqual(150);
+    expect(createdAtKill).toBeGreaterThanOrEqual(100);
     expect(createdAtKill).toBeLessThan(500);
 
     scheduler = await startScheduler();
@@ -209,10 +215,10 @@ describe('the scheduler SIGKILLed mid-reaction', () => {
     await waitUntil('the parents queued', async () => (await parentJobs()).length === PARENT_JOBS, 60_000);
     const parents = (await parentJobs()).map((j) => j.id).sort();
 
-    // Killed when 60 of the 200 chained runs of C are in the log.
+    // Killed when 40 of the 200 chained runs of C are in the log.
     let killedAt = 0;
     const chained = watch(`cv.evt.${userId}.workflow.${c}`, 'JobScheduled', (n) => {
-      if (n === 60) {
+      if (n === 40) {
         scheduler!.child.kill('SIGKILL');
         killedAt = Date.now();
       }
@@ -227,7 +233,7 @@ describe('the scheduler SIGKILLed mid-reaction', () => {
     await scheduler.exited;
     await sleep(500);
     const chainedAtKill = chained();
-    expect(chainedAtKill).toBeGreaterThanOrEqual(60);
+    expect(chainedAtKill).toBeGreaterThanOrEqual(40);
     expect(chainedAtKill).toBeLessThan(PARENT_JOBS);
 
     scheduler = await startScheduler();

@@ -15,6 +15,7 @@ import * as apiKeys from './20261206_0011_api_keys.ts';
 import * as jitterFireAt from './20261206_0012_jitter_fire_at.ts';
 import * as backfills from './20261206_0013_backfills.ts';
 import * as chains from './20261206_0014_chains.ts';
+import * as webhooks from './20261206_0015_webhooks.ts';
 
 export const postgresMigrations: Record<string, Migration> = {
   '20261127_0001_projection_checkpoints': projectionCheckpoints,
@@ -31,4 +32,5 @@ export const postgresMigrations: Record<string, Migration> = {
   '20261206_0012_jitter_fire_at': jitterFireAt,
   '20261206_0013_backfills': backfills,
   '20261206_0014_chains': chains,
+  '20261206_0015_webhooks': webhooks,
 };

@@ -126,6 +126,17 @@ const configFields = z.object({
   CV_SIGNUP_LIMIT_PER_HOUR: positiveInt.max(1_000_000).default(20),
   // The most ticks one backfill may fire (a longer range is refused with 422, naming this cap).
   CV_BACKFILL_MAX_TICKS: positiveInt.max(100_000).default(1000),
+  // Outbound webhooks (docs/webhooks.md), delivered by the projector: a failed delivery is tried again
+  // after base, 2·base, 4·base … (at most the cap) until it is older than the max age, then given up;
+  // this many failed attempts in a row (over all of a subscription's workflows) disable a subscription.
+  CV_WEBHOOK_BACKOFF_BASE_MS: positiveInt.max(3_600_000).default(5000),
+  CV_WEBHOOK_BACKOFF_CAP_MS: positiveInt.max(86_400_000).default(3_600_000),
+  CV_WEBHOOK_MAX_AGE_SECONDS: positiveInt.max(7 * 86_400).default(86_400),
+  CV_WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt.max(100_000).default(100),
+  // How long a receiver may take to answer one delivery.
+  CV_WEBHOOK_TIMEOUT_SECONDS: positiveInt.max(120).default(10),
+  // How often the pending deliveries are looked at (a new event waits at most about this long).
+  CV_WEBHOOK_POLL_MS: positiveInt.max(60_000).default(500),
   // Keys that seal CONTAINER secret_env values: "id:base64 of 32 bytes,…", the first seals, all open.
   CV_SECRETS_KEYS: z
     .string()

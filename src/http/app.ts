@@ -32,6 +32,7 @@ import { securityHeaders } from './security-headers.ts';
 import { streamSources } from './sse-sources.ts';
 import { tickRoutes } from './tick-routes.ts';
 import { userMeRoutes } from './user-me-routes.ts';
+import { webhookRoutes } from './webhook-routes.ts';
 import { workflowRoutes } from './workflow-routes.ts';
 
 export interface ApiDeps {
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps) {
     app.route('/', backfillRoutes(api));
     app.route('/', notificationRoutes(api));
     app.route('/', apiKeyRoutes(api));
+    app.route('/', webhookRoutes(api));
     app.route('/', integrationRoutes({ auth: api.auth, nats: api.nats, log: deps.log }));
     const sources = streamSources(api.config, { nats: api.nats, clickhouse: api.clickhouse });
     app.route('/', analyticsRoutes({ ...api, sources }));

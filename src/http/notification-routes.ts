@@ -21,7 +21,7 @@ const Notification = z
     title: z.string(),
     message: z.string(),
     entity_id: z.string(),
-    entity_type: z.enum(['WORKFLOW', 'JOB']),
+    entity_type: z.enum(['WORKFLOW', 'JOB', 'WEBHOOK']),
     action_url: z.string(),
     read_at: z.string().nullable(),
     created_at: z.string(),

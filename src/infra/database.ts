@@ -92,7 +92,7 @@ export interface NotificationTable {
   title: string;
   message: string;
   entity_id: string;
-  entity_type: 'WORKFLOW' | 'JOB';
+  entity_type: 'WORKFLOW' | 'JOB' | 'WEBHOOK';
   action_url: string;
   read_at: Date | null;
   created_at: Date;
@@ -201,6 +201,44 @@ export interface IdempotencyKeyTable {
   created_at: Generated<Date>;
 }
 
+/** An outbound webhook subscription (src/http/webhook-routes.ts); its secret sealed (src/infra/secret-box.ts). */
+export interface WebhookTable {
+  id: string;
+  user_id: string;
+  url: string;
+  event_types: string[];
+  workflow_id: string | null;
+  secret_sealed: string;
+  enabled: boolean;
+  disabled_reason: string | null;
+  consecutive_failures: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One event owed to one subscription (src/reactors/webhook-intake.ts), and how sending it went. */
+export interface WebhookDeliveryTable {
+  id: string;
+  serial: Generated<string>;
+  webhook_id: string;
+  user_id: string;
+  event_id: string;
+  event_type: string;
+  workflow_id: string;
+  /** The stream sequence of the event's commit (bigint: read as a string). */
+  sequence: string | number;
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
 export interface Database {
   projection_checkpoints: ProjectionCheckpointTable;
   users: UserTable;
@@ -217,6 +255,8 @@ export interface Database {
   nats_credentials: NatsCredentialTable;
   api_keys: ApiKeyTable;
   idempotency_keys: IdempotencyKeyTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type UserRow = Selectable<UserTable>;

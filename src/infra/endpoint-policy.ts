@@ -60,13 +60,23 @@ export class EndpointPolicy {
 
   /** Whether a connection to this IP address (v4, v6 or v4-mapped v6) is refused. */
   refuses(address: string): boolean {
-    const bare = address.replace(/^\[|\]$/g, '');
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare)?.[1];
-    const ip = mapped ?? bare;
-    const type = isIP(ip) === 4 ? 'ipv4' : 'ipv6';
+    const [ip, type] = normalized(address);
     if (this.allowedList.check(ip, type)) return false;
     return this.blockedList.check(ip, type);
   }
+
+  /** Whether the address is in a network the operator named (webhooks take plain HTTP only there). */
+  operatorAllows(address: string): boolean {
+    const [ip, type] = normalized(address);
+    return this.allowedList.check(ip, type);
+  }
+}
+
+function normalized(address: string): [string, 'ipv4' | 'ipv6'] {
+  const bare = address.replace(/^\[|\]$/g, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare)?.[1];
+  const ip = mapped ?? bare;
+  return [ip, isIP(ip) === 4 ? 'ipv4' : 'ipv6'];
 }
 
 /** The host of an endpoint URL as an IP address, when it is one (IPv6 without its brackets). */

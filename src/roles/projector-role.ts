@@ -1,11 +1,13 @@
 // The projector: every projection (Postgres read models, ClickHouse analytics) and the log processor
 // (job output into ClickHouse). Each resumes from a durable position, so any number of restarts loses
-// and duplicates nothing. Log retention (dropping old daily partitions) runs here hourly.
+// and duplicates nothing. Log retention (dropping old daily partitions) runs here hourly, and outbound
+// webhooks are delivered here (a durable consumer of the log and a sender; docs/webhooks.md).
 
 import { LogProcessor } from '../logs/log-processor.ts';
 import { dropExpiredLogPartitions } from '../logs/log-retention.ts';
 import { ProjectionRunner } from '../projections/projection-runner.ts';
 import { allProjections } from '../projections/registry.ts';
+import { startWebhookDelivery } from '../reactors/webhook-delivery.ts';
 import type { RoleStarter } from './role.ts';
 
 const HOUR_MS = 3_600_000;
@@ -23,6 +25,13 @@ export const startProjector: RoleStarter = async (runtime) => {
   });
   await projections.start();
   await logs.start();
+  const webhooks = await startWebhookDelivery({
+    config: runtime.config,
+    nats: runtime.nats,
+    db: runtime.db,
+    commands: runtime.commands,
+    log: runtime.log.child('webhooks'),
+  });
   const retain = () =>
     dropExpiredLogPartitions(
       runtime.clickhouse,
@@ -40,12 +49,13 @@ export const startProjector: RoleStarter = async (runtime) => {
   runtime.log.info('projector started', {
     projections: projections.projections.map((p) => p.name),
     log_processor: true,
+    webhooks: true,
   });
   return {
     name: 'projector',
     stop: async () => {
       clearInterval(retention);
-      await Promise.all([projections.stop(), logs.stop()]);
+      await Promise.all([projections.stop(), logs.stop(), webhooks.stop()]);
     },
   };
 };

@@ -73,6 +73,12 @@ export const OPERATIONS: Record<string, { id: string; summary: string }> = {
   'POST /api-keys': { id: 'createApiKey', summary: 'Create an API key' },
   'GET /api-keys': { id: 'listApiKeys', summary: 'The caller’s API keys' },
   'DELETE /api-keys/{id}': { id: 'revokeApiKey', summary: 'Revoke an API key' },
+  'POST /webhooks': { id: 'createWebhook', summary: 'Subscribe a URL to events' },
+  'GET /webhooks': { id: 'listWebhooks', summary: 'The caller’s webhooks' },
+  'GET /webhooks/{id}': { id: 'getWebhook', summary: 'One webhook' },
+  'PATCH /webhooks/{id}': { id: 'updateWebhook', summary: 'Change a webhook, or enable or disable it' },
+  'DELETE /webhooks/{id}': { id: 'deleteWebhook', summary: 'Delete a webhook' },
+  'GET /webhooks/{id}/deliveries': { id: 'listWebhookDeliveries', summary: 'A webhook’s delivery log' },
 };
 
 const problem = (description: string, headers?: Json): Json => ({
@@ -90,6 +96,15 @@ const RETRY_AFTER = {
 
 /** The links of what a request creates, by "METHOD path" and status. */
 const LINKS: Record<string, Record<string, Record<string, Json>>> = {
+  'POST /webhooks': {
+    '201': {
+      GetWebhook: { operationId: 'getWebhook', parameters: { id: '$response.body#/id' } },
+      ListWebhookDeliveries: {
+        operationId: 'listWebhookDeliveries',
+        parameters: { id: '$response.body#/id' },
+      },
+    },
+  },
   'POST /workflows': {
     '201': {
       GetWorkflow: { operationId: 'getWorkflow', parameters: { id: '$response.body#/id' } },

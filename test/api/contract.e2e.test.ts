@@ -45,6 +45,10 @@ const RELATION_CODES: Record<string, string[]> = {
   updateWorkflow: ['invalid_jitter', 'chain_target_not_found', 'chain_cycle'],
   // from before to, to not after now, at most CV_BACKFILL_MAX_TICKS ticks between them.
   backfillWorkflow: ['invalid_range', 'backfill_in_future', 'backfill_too_large'],
+  // A webhook URL must parse as a URL (not just match its pattern), reach no address the operator has
+  // not allowed, and be https:// outside the operator's networks; workflow_id names one of the caller's.
+  createWebhook: ['invalid_url', 'url_not_allowed', 'insecure_url', 'webhook_workflow_not_found'],
+  updateWebhook: ['invalid_url', 'url_not_allowed', 'insecure_url', 'webhook_workflow_not_found'],
 };
 
 let system: TestSystem;

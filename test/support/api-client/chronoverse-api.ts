@@ -1,5 +1,36 @@
 // Generated from the OpenAPI document by `npm run generate:client`; do not edit.
 // @ts-nocheck
+/** `pending`: to be sent (again) at next_attempt_at; `delivered`: a 2xx came back; `failed`: given up after the max age */
+export type WebhookDeliveryStatus = "pending" | "delivered" | "failed";
+
+/** A workflow or job event type, as in the `type` of GET /events (docs/events.md) */
+export type WebhookEventType =
+  | "WorkflowCreated"
+  | "WorkflowUpdated"
+  | "WorkflowBuildQueued"
+  | "WorkflowBuildStarted"
+  | "WorkflowBuildCompleted"
+  | "WorkflowBuildFailed"
+  | "WorkflowBuildCanceled"
+  | "WorkflowPaused"
+  | "WorkflowResumed"
+  | "WorkflowTerminated"
+  | "WorkflowDeleted"
+  | "JobScheduled"
+  | "ChainSkipped"
+  | "BackfillRequested"
+  | "JobReleased"
+  | "TicksWithdrawn"
+  | "TickSkipped"
+  | "JobOutcomeRecorded"
+  | "JobCreated"
+  | "JobQueued"
+  | "JobStarted"
+  | "JobCompleted"
+  | "JobFailed"
+  | "JobRetryScheduled"
+  | "JobCanceled";
+
 /** `read`: GET and HEAD only; `write`: every other method too */
 export type ApiKeyScope = "read" | "write";
 
@@ -625,7 +656,7 @@ export interface Notification {
   title: string;
   message: string;
   entity_id: string;
-  entity_type: "WORKFLOW" | "JOB";
+  entity_type: "WORKFLOW" | "JOB" | "WEBHOOK";
   action_url: string;
   read_at: string | null;
   created_at: string;
@@ -686,6 +717,103 @@ export interface CreateApiKey {
 
 export interface ApiKeyList {
   items: ApiKey[];
+}
+
+export type CreatedWebhook = Webhook & {
+  /**
+   * Signs every delivery (header Chronoverse-Signature, docs/webhooks.md). Shown once; kept sealed for signing.
+   * @example "whsec_…"
+   */
+  secret: string;
+};
+
+export interface Webhook {
+  id: string;
+  url: string;
+  event_types: WebhookEventType[];
+  /** The one workflow it is for; null: all of them */
+  workflow_id: string | null;
+  enabled: boolean;
+  /** Why it is disabled: too many failed deliveries in a row, or the user */
+  disabled_reason: "consecutive_failures" | "user";
+  consecutive_failures: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CreateWebhook {
+  /**
+   * Where deliveries are POSTed. https://; http:// only to networks the operator allows (422 insecure_url); never an internal address the operator has not allowed (422 url_not_allowed); 422 invalid_url if it does not parse
+   * @maxLength 2048
+   * @pattern ^https?:\/\/\S+$
+   * @example "https://hooks.example.com/chronoverse"
+   */
+  url: string;
+  /**
+   * The event types to deliver
+   * @maxItems 25
+   * @minItems 1
+   * @example ["JobCompleted","JobFailed"]
+   */
+  event_types: WebhookEventType[];
+  /**
+   * Only this workflow’s events (one of yours: 422 webhook_workflow_not_found otherwise)
+   * @format uuid
+   * @pattern ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$
+   */
+  workflow_id?: string;
+}
+
+export interface WebhookPage {
+  items: Webhook[];
+  next_cursor: string | null;
+}
+
+export interface UpdateWebhook {
+  /**
+   * Where deliveries are POSTed. https://; http:// only to networks the operator allows (422 insecure_url); never an internal address the operator has not allowed (422 url_not_allowed); 422 invalid_url if it does not parse
+   * @maxLength 2048
+   * @pattern ^https?:\/\/\S+$
+   * @example "https://hooks.example.com/chronoverse"
+   */
+  url?: string;
+  /**
+   * The event types to deliver
+   * @maxItems 25
+   * @minItems 1
+   * @example ["JobCompleted","JobFailed"]
+   */
+  event_types?: WebhookEventType[];
+  /**
+   * null: all workflows
+   * @format uuid
+   * @pattern ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$
+   */
+  workflow_id?: string | null;
+  /** true enables a disabled subscription again: its failure count restarts and its pending deliveries are sent */
+  enabled?: boolean;
+}
+
+export interface WebhookDeliveryPage {
+  items: WebhookDelivery[];
+  next_cursor: string | null;
+}
+
+export interface WebhookDelivery {
+  /** Also sent as the Chronoverse-Delivery-Id header */
+  id: string;
+  /** The event (body `id`, header Chronoverse-Event-Id) */
+  event_id: string;
+  event_type: string;
+  workflow_id: string;
+  /** `pending`: to be sent (again) at next_attempt_at; `delivered`: a 2xx came back; `failed`: given up after the max age */
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
 }
 
 export type IssuedNatsCredential = NatsCredential & {
@@ -1945,6 +2073,153 @@ export class Api<
         path: `/api-keys/${id}`,
         method: "DELETE",
         secure: true,
+        ...params,
+      }),
+  };
+  webhooks = {
+    /**
+     * @description Every event of the chosen types (of all your workflows, or of one) that occurs from now on is POSTed to the URL as JSON, signed (docs/webhooks.md), retried with backoff for up to a day, in order per workflow. At most 25 per user (409 too_many_webhooks).
+     *
+     * @tags webhooks
+     * @name CreateWebhook
+     * @summary Subscribe a URL to events
+     * @request POST:/webhooks
+     * @secure
+     * @link `201.GetWebhook` operationId:getWebhook
+     * @link `201.ListWebhookDeliveries` operationId:listWebhookDeliveries
+     */
+    createWebhook: (data: CreateWebhook, params: RequestParams = {}) =>
+      this.request<CreatedWebhook, Problem>({
+        path: `/webhooks`,
+        method: "POST",
+        body: data,
+        secure: true,
+        type: "application/json",
+        format: "json",
+        ...params,
+      }),
+
+    /**
+     * No description
+     *
+     * @tags webhooks
+     * @name ListWebhooks
+     * @summary The caller’s webhooks
+     * @request GET:/webhooks
+     * @secure
+     */
+    listWebhooks: (
+      query?: {
+        /** @maxLength 512 */
+        cursor?: string;
+        /**
+         * @min 1
+         * @max 100
+         * @default 50
+         */
+        limit?: number;
+      },
+      params: RequestParams = {},
+    ) =>
+      this.request<WebhookPage, Problem>({
+        path: `/webhooks`,
+        method: "GET",
+        query: query,
+        secure: true,
+        format: "json",
+        ...params,
+      }),
+
+    /**
+     * No description
+     *
+     * @tags webhooks
+     * @name GetWebhook
+     * @summary One webhook
+     * @request GET:/webhooks/{id}
+     * @secure
+     */
+    getWebhook: (id: string, params: RequestParams = {}) =>
+      this.request<Webhook, Problem>({
+        path: `/webhooks/${id}`,
+        method: "GET",
+        secure: true,
+        format: "json",
+        ...params,
+      }),
+
+    /**
+     * No description
+     *
+     * @tags webhooks
+     * @name UpdateWebhook
+     * @summary Change a webhook, or enable or disable it
+     * @request PATCH:/webhooks/{id}
+     * @secure
+     */
+    updateWebhook: (
+      id: string,
+      data: UpdateWebhook,
+      params: RequestParams = {},
+    ) =>
+      this.request<Webhook, Problem>({
+        path: `/webhooks/${id}`,
+        method: "PATCH",
+        body: data,
+        secure: true,
+        type: "application/json",
+        format: "json",
+        ...params,
+      }),
+
+    /**
+     * @description Nothing more is sent for it, and its delivery log goes with it.
+     *
+     * @tags webhooks
+     * @name DeleteWebhook
+     * @summary Delete a webhook
+     * @request DELETE:/webhooks/{id}
+     * @secure
+     */
+    deleteWebhook: (id: string, params: RequestParams = {}) =>
+      this.request<void, Problem>({
+        path: `/webhooks/${id}`,
+        method: "DELETE",
+        secure: true,
+        ...params,
+      }),
+
+    /**
+     * @description One delivery per event sent (or to be sent) to the subscription: its status, attempts, last answer or error, and when it is tried next.
+     *
+     * @tags webhooks
+     * @name ListWebhookDeliveries
+     * @summary A webhook’s delivery log
+     * @request GET:/webhooks/{id}/deliveries
+     * @secure
+     */
+    listWebhookDeliveries: (
+      id: string,
+      query?: {
+        /** @maxLength 512 */
+        cursor?: string;
+        /**
+         * @min 1
+         * @max 100
+         * @default 50
+         */
+        limit?: number;
+        /** `pending`: to be sent (again) at next_attempt_at; `delivered`: a 2xx came back; `failed`: given up after the max age */
+        status?: WebhookDeliveryStatus;
+      },
+      params: RequestParams = {},
+    ) =>
+      this.request<WebhookDeliveryPage, Problem>({
+        path: `/webhooks/${id}/deliveries`,
+        method: "GET",
+        query: query,
+        secure: true,
+        format: "json",
         ...params,
       }),
   };

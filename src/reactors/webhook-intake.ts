@@ -3,8 +3,9 @@
 // all), before the event's commit is acknowledged. So the deliveries owed are in PostgreSQL before
 // NATS forgets them, and a killed worker (or a redelivered commit: the row's key is event ×
 // subscription) records each exactly once. Subscriptions see the events that occurred after they
-// were created and while they are enabled.
-import { type Kysely, sql } from 'kysely';
+// were created and while they are enabled (as of a snapshot at most a fraction of a second old:
+// webhook-subscriptions.ts).
+import type { Kysely } from 'kysely';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
@@ -12,6 +13,7 @@ import { nameBasedUuid } from '../events/name-based-id.ts';
 import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from '../events/webhook-event-types.ts';
 import type { Database } from '../infra/database.ts';
 import type { Reactor } from './reactor.ts';
+import { subscriptionsOwed, WebhookSubscriptions } from './webhook-subscriptions.ts';
 
 /** The durable consumer of the intake; its ack floor is the watermark of the sender (webhook-dispatcher.ts). */
 export const WEBHOOK_INTAKE = 'webhook_intake';
@@ -48,23 +50,17 @@ export function webhookIntake(deps: WebhookIntakeDeps): Reactor {
     const job = await deps.commands.loadAtLeast(jobDecider, e.userId, e.aggregateId, 0);
     return job.state.context.workflow_id;
   };
+  const subscriptions = new WebhookSubscriptions(deps.db, deps.now);
   return {
     name: WEBHOOK_INTAKE,
     subjects: ['cv.evt.*.workflow.>', 'cv.evt.*.job.>'],
     eventTypes: new Set(WEBHOOK_EVENT_TYPES),
     async react(e, sequence) {
       if (!isWebhookEventType(e.type)) return;
-      const subscriptions = await deps.db
-        .selectFrom('webhooks')
-        .select(['id', 'workflow_id'])
-        .where('user_id', '=', e.userId)
-        .where('enabled', '=', true)
-        .where('created_at', '<=', new Date(e.occurredAt))
-        .where(sql<boolean>`${e.type} = any(event_types)`)
-        .execute();
-      if (subscriptions.length === 0) return;
+      const snapshot = await subscriptions.for(e.occurredAt);
+      if (!snapshot.byUser.has(e.userId)) return;
       const workflowId = await workflowOf(e);
-      const owed = subscriptions.filter((s) => s.workflow_id === null || s.workflow_id === workflowId);
+      const owed = subscriptionsOwed(snapshot, e, workflowId);
       if (owed.length === 0) return;
       const now = deps.now();
       const body = deliveryBody(e, workflowId, sequence);

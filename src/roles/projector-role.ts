@@ -1,13 +1,15 @@
 // The projector: every projection (Postgres read models, ClickHouse analytics) and the log processor
 // (job output into ClickHouse). Each resumes from a durable position, so any number of restarts loses
-// and duplicates nothing. Log retention (dropping old daily partitions) runs here hourly, and outbound
-// webhooks are delivered here (a durable consumer of the log and a sender; docs/webhooks.md).
+// and duplicates nothing. Log retention (old daily partitions; webhook deliveries done with for 30
+// days) runs here hourly, and outbound webhooks are delivered here (a durable consumer of the log and
+// a sender; docs/webhooks.md).
 
 import { LogProcessor } from '../logs/log-processor.ts';
 import { dropExpiredLogPartitions } from '../logs/log-retention.ts';
 import { ProjectionRunner } from '../projections/projection-runner.ts';
 import { allProjections } from '../projections/registry.ts';
 import { startWebhookDelivery } from '../reactors/webhook-delivery.ts';
+import { pruneWebhookDeliveries } from '../reactors/webhook-log-retention.ts';
 import type { RoleStarter } from './role.ts';
 
 const HOUR_MS = 3_600_000;
@@ -44,7 +46,13 @@ export const startProjector: RoleStarter = async (runtime) => {
           dropped.length && runtime.log.info('dropped expired log partitions', { partitions: dropped }),
       )
       .catch((err: unknown) => runtime.log.warn('log retention failed; will retry', { error: err }));
+  const pruneDeliveries = () =>
+    pruneWebhookDeliveries(runtime.db, new Date()).catch((err: unknown) =>
+      runtime.log.warn('webhook delivery log retention failed; will retry', { error: err }),
+    );
   void retain();
+  void pruneDeliveries();
+  const deliveryRetention = setInterval(pruneDeliveries, HOUR_MS);
   const retention = setInterval(retain, HOUR_MS);
   runtime.log.info('projector started', {
     projections: projections.projections.map((p) => p.name),
@@ -55,6 +63,7 @@ export const startProjector: RoleStarter = async (runtime) => {
     name: 'projector',
     stop: async () => {
       clearInterval(retention);
+      clearInterval(deliveryRetention);
       await Promise.all([projections.stop(), logs.stop(), webhooks.stop()]);
     },
   };

@@ -157,7 +157,15 @@ export class WebhookDispatcher {
       .returning('attempts')
       .executeTakeFirst();
     if (!claimed) return; // another worker has it, or it changed since the read
-    const secret = this.deps.secrets.open(head.secretSealed);
+    let secret: string;
+    try {
+      secret = this.deps.secrets.open(head.secretSealed);
+    } catch {
+      // Nothing is sent unsigned: the attempt fails (and counts towards disabling) until the key is back.
+      const error = 'the signing secret cannot be opened by this process (CV_SECRETS_KEYS)';
+      await this.record(head, claimed.attempts, { ok: false, error });
+      return;
+    }
     const result = await this.deps.send({
       url: head.url,
       body: head.body,

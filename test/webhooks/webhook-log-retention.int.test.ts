@@ -1,5 +1,5 @@
 // The delivery log keeps 30 days of finished deliveries: older delivered and failed rows go, pending
-// ones stay at any age, and younger ones stay.
+// ones stay at any age, and younger ones stay; a delivery of a deleted subscription goes.
 import { describe, expect, it } from 'vitest';
 import { pruneWebhookDeliveries, WEBHOOK_LOG_DAYS } from '../../src/reactors/webhook-log-retention.ts';
 import { useTestEnvironment } from '../support/test-environment.ts';
@@ -25,15 +25,32 @@ describe('webhook delivery log retention', () => {
     });
     const old = WEBHOOK_LOG_DAYS + 1;
     await env.runtime.db
+      .insertInto('webhooks')
+      .values({
+        id: 'w',
+        user_id: 'u',
+        url: 'https://example.com/',
+        event_types: ['JobCompleted'],
+        workflow_id: null,
+        secret_sealed: 'x',
+        enabled: true,
+        disabled_reason: null,
+        consecutive_failures: 0,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    await env.runtime.db
       .insertInto('webhook_deliveries')
       .values([
         row('old-delivered', 'delivered', old),
         row('old-failed', 'failed', old),
         row('old-pending', 'pending', old),
         row('young-delivered', 'delivered', WEBHOOK_LOG_DAYS - 1),
+        { ...row('orphan-pending', 'pending', 0), webhook_id: 'deleted' },
       ])
       .execute();
-    expect(await pruneWebhookDeliveries(env.runtime.db, now)).toBe(2);
+    expect(await pruneWebhookDeliveries(env.runtime.db, now)).toBe(3);
     const left = await env.runtime.db.selectFrom('webhook_deliveries').select('id').orderBy('id').execute();
     expect(left.map((r) => r.id)).toEqual(['old-pending', 'young-delivered']);
   });

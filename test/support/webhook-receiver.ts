@@ -28,6 +28,8 @@ export interface Received {
     id: string;
     type: string;
     workflow_id: string;
+    aggregate: string;
+    aggregate_id: string;
     sequence: number;
     data: Record<string, unknown>;
   };
@@ -47,6 +49,12 @@ export class WebhookReceiver {
 
   async start(port = 0): Promise<void> {
     const server = createServer((req, res) => {
+      // Anything but a delivery (a HEARTBEAT's GET, say) is answered 200 and not recorded.
+      if (req.method !== 'POST') {
+        req.resume();
+        res.writeHead(200).end('ok');
+        return;
+      }
       let raw = '';
       req.setEncoding('utf8');
       req.on('data', (chunk: string) => (raw += chunk));

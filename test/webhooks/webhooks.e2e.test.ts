@@ -3,7 +3,8 @@
 // a bad URL, an internal or plain-HTTP address, an unknown event type, a stranger's workflow); every
 // delivery's signature checked with the snippet docs/webhooks.md gives users; a receiver that keeps
 // failing disables its subscription after CV_WEBHOOK_DISABLE_AFTER_FAILURES attempts and alerts the
-// user; enabling it again sends what was pending.
+// user; enabling it again sends what was pending; a job's events (whose workflow the worker finds
+// from the job) reach a subscription to its workflow, in order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { ApiClient, startSystem, type TestSystem } from '../support/system.ts';
@@ -38,7 +39,7 @@ beforeAll(async () => {
       CV_WEBHOOK_TIMEOUT_SECONDS: '3',
       CV_WEBHOOK_DISABLE_AFTER_FAILURES: '3',
     },
-    'api,projector',
+    'all',
   );
   alice = new ApiClient(system.baseUrl);
   await alice.signUp('alice-webhooks@example.com');
@@ -181,6 +182,33 @@ describe('deliveries', () => {
       ['delivered', 1],
     ]);
     expect(new Set(log.body.items.map((d) => d.event_id))).toEqual(new Set(got.map((r) => r.body.id)));
+    expect((await alice.request('DELETE', `/webhooks/${hook.id}`)).status).toBe(204);
+  });
+
+  it('sends a job’s events, found by their workflow, in order', async () => {
+    const res = await alice.post<{ id: string }>('/workflows', {
+      name: 'probe',
+      kind: 'HEARTBEAT',
+      payload: { endpoint: `http://127.0.0.1:${receiver.port}/health` },
+      interval: 10_080,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const wf = res.body.id;
+    const hook = await subscribe({
+      url: receiver.url,
+      event_types: ['JobCreated', 'JobQueued', 'JobStarted', 'JobCompleted', 'JobFailed'],
+      workflow_id: wf,
+    });
+    receiver.received.length = 0;
+    const run = await alice.post<{ job_id: string }>(`/workflows/${wf}/jobs/schedule`);
+    expect(run.status, JSON.stringify(run.body)).toBe(201);
+    await waitUntil('the job’s end delivered', async () => receiver.firstArrivals().length >= 4, 30_000);
+    const got = receiver.firstArrivals();
+    expect(got.map((r) => r.body.type)).toEqual(['JobCreated', 'JobQueued', 'JobStarted', 'JobCompleted']);
+    for (const r of got) {
+      expect(r.body).toMatchObject({ workflow_id: wf, aggregate: 'job', aggregate_id: run.body.job_id });
+      expect(verify(hook.secret, String(r.headers['chronoverse-signature']), r.raw)).toBe(true);
+    }
     expect((await alice.request('DELETE', `/webhooks/${hook.id}`)).status).toBe(204);
   });
 

@@ -6,11 +6,18 @@ import type { AnyStateMachine, ContextFrom, EventFromLogic, SnapshotFrom } from 
 import { PreconditionFailedError } from '../errors.ts';
 import type { AggregateKind, EventEnvelope, EventOf } from '../events/envelope.ts';
 import { toEnvelopes } from '../events/envelope.ts';
-import { ConcurrencyConflict, type EventStore, type ObservedCommit } from '../events/event-store.ts';
+import {
+  ConcurrencyConflict,
+  type EventStore,
+  type ObservedCommit,
+  type StoredCommit,
+} from '../events/event-store.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
+import type { SnapshotStore } from '../events/snapshot-bucket.ts';
 import { eventSubject, parseEventSubject } from '../events/subjects.ts';
-import { type Decider, type PersistedState, restore } from './aggregate.ts';
+import { type Decider, type PersistedState, restore, snapshotState } from './aggregate.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
+import { machineFingerprint, usableSnapshot } from './snapshot-store.ts';
 
 export interface CommandRequest<C> {
   /** Unique per intent: a retry of the same intent reuses it, so it appends at most once. */
@@ -58,6 +65,15 @@ export interface CommandHandlerOptions {
    * none: the process wires it to the active span; the core knows nothing of tracing.
    */
   readonly traceContext?: () => { readonly traceparent?: string; readonly tracestate?: string };
+  /**
+   * Persisted snapshots of the long-lived actors (`snapshotKinds`): a load that misses the cache reads
+   * the latest one and only the commits after it, and one is written every `snapshotEvery` commits
+   * this process appends or replays, so a cold load costs the same whatever the actor's age.
+   */
+  readonly snapshots?: SnapshotStore;
+  readonly snapshotEvery?: number;
+  /** Default: workflows (a job's or a user's subject stays short; asking the store would cost more). */
+  readonly snapshotKinds?: readonly AggregateKind[];
 }
 
 /** Event ids derived from the command id, so a repeated command produces byte-identical events. */
@@ -76,6 +92,11 @@ export class CommandHandler {
   /** The deciders this handler has been used with, by aggregate: what `observe` folds commits with. */
   // biome-ignore lint/suspicious/noExplicitAny: deciders of different machines share one map
   private readonly deciders = new Map<string, Decider<any, any>>();
+  private readonly snapshots: SnapshotStore | undefined;
+  private readonly snapshotEvery: number;
+  private readonly snapshotKinds: ReadonlySet<string>;
+  /** Per subject: commits appended by this process since its snapshot was last persisted. */
+  private readonly unsnapshotted = new Map<string, number>();
 
   constructor(
     readonly store: EventStore,
@@ -88,6 +109,9 @@ export class CommandHandler {
     this.cache = new SnapshotCache(options.cacheSize ?? 10_000);
     this.onConflict = options.onConflict ?? (() => {});
     this.traceContext = options.traceContext ?? (() => ({}));
+    this.snapshots = options.snapshots;
+    this.snapshotEvery = options.snapshotEvery ?? 100;
+    this.snapshotKinds = new Set(options.snapshotKinds ?? ['workflow']);
   }
 
   /** Loads an actor's current state and version; `exists` is false when its subject is empty. */
@@ -147,20 +171,94 @@ export class CommandHandler {
   ): Promise<{ state: SnapshotFrom<M>; version: number; exists: boolean }> {
     if (last === 0) return { state: decider.initialState(), version: 0, exists: false };
     const cached = this.cache.get<SnapshotFrom<M>>(subject);
-    let state = cached && cached.version <= last ? cached.state : decider.initialState();
-    const from = cached && cached.version <= last ? cached.version + 1 : 1;
+    let start: { state: SnapshotFrom<M>; version: number };
+    let commits: readonly StoredCommit[];
+    if (cached && cached.version <= last) {
+      start = cached;
+      commits = await this.store.read(subject, cached.version + 1, last);
+    } else {
+      const stored = await this.storedSnapshot(decider, subject, last);
+      // A persisted snapshot is read with the commit it stands for, which must be the one it names:
+      // otherwise the snapshot is of another history and the subject is read from its start.
+      const read = stored ? await this.store.read(subject, stored.version, last) : [];
+      const anchor = read[0];
+      if (stored && anchor?.sequence === stored.version && anchor.events.at(-1)?.id === stored.lastEventId) {
+        start = stored;
+        commits = read.slice(1);
+      } else {
+        start = { state: decider.initialState(), version: 0 };
+        commits = await this.store.read(subject, 1, last);
+      }
+    }
+    let state = start.state;
     // The version is the last commit actually folded in: were a read ever to stop short of `last`,
     // an append decided on this state names the older version and conflicts, instead of writing on
     // a state that is missing commits.
-    let version = from - 1;
-    for (const commit of await this.store.read(subject, from, last)) {
+    let version = start.version;
+    for (const commit of commits) {
       for (const e of commit.events)
         state = decider.evolve(state, { type: e.type, data: e.data } as EventFromLogic<M>);
       version = commit.sequence;
     }
     if (version === 0) return { state: decider.initialState(), version: 0, exists: false };
     this.cache.set(subject, version, state);
+    const lastEventId = commits.at(-1)?.events.at(-1)?.id;
+    if (commits.length >= this.snapshotEvery && lastEventId) {
+      this.persistSnapshot(decider, subject, version, lastEventId, state);
+    }
     return { state, version, exists: true };
+  }
+
+  /** The persisted snapshot to start a load from, when this kind has them and one is usable. */
+  private async storedSnapshot<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    subject: string,
+    last: number,
+  ): Promise<{ state: SnapshotFrom<M>; version: number; lastEventId: string } | undefined> {
+    if (!this.snapshots || !this.snapshotKinds.has(decider.aggregate)) return undefined;
+    try {
+      const stored = usableSnapshot(await this.snapshots.get(subject), decider.machine, last);
+      if (!stored) return undefined;
+      const state = restore(decider.machine, stored.state as PersistedState<ContextFrom<M>>);
+      return { state, version: stored.version, lastEventId: stored.lastEventId };
+    } catch {
+      // Unreachable or unreadable: the subject is read from its start, as without snapshots.
+      return undefined;
+    }
+  }
+
+  /** Writes the actor's snapshot in the background: a failed write only leaves the next load longer. */
+  private persistSnapshot<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    subject: string,
+    version: number,
+    lastEventId: string,
+    state: SnapshotFrom<M>,
+  ): void {
+    if (!this.snapshots || !this.snapshotKinds.has(decider.aggregate)) return;
+    this.unsnapshotted.delete(subject);
+    const fingerprint = machineFingerprint(decider.machine);
+    const snapshot = { version, fingerprint, lastEventId, state: snapshotState(state) };
+    void this.snapshots.put(subject, snapshot).catch(() => {});
+  }
+
+  /** Counts a commit this process appended; every `snapshotEvery`th persists the snapshot it led to. */
+  private countAppended<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    subject: string,
+    version: number,
+    lastEventId: string,
+    state: SnapshotFrom<M>,
+  ): void {
+    if (!this.snapshots || !this.snapshotKinds.has(decider.aggregate) || !lastEventId) return;
+    const count = (this.unsnapshotted.get(subject) ?? 0) + 1;
+    if (count >= this.snapshotEvery) {
+      this.persistSnapshot(decider, subject, version, lastEventId, state);
+      return;
+    }
+    // Bounded like the cache: a forgotten count only delays a snapshot.
+    if (this.unsnapshotted.size >= 100_000) this.unsnapshotted.clear();
+    this.unsnapshotted.set(subject, count);
   }
 
   /**
@@ -316,6 +414,7 @@ export class CommandHandler {
           return { events: [], version: current.version, state: current.state };
         }
         this.cache.set(subject, ack.sequence, decided.next);
+        this.countAppended(decider, subject, ack.sequence, envelopes.at(-1)?.id ?? '', decided.next);
         return { events: envelopes, version: ack.sequence, state: decided.next };
       } catch (err) {
         if (!(err instanceof ConcurrencyConflict)) throw err;

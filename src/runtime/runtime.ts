@@ -6,11 +6,12 @@ import { type Kysely, sql } from 'kysely';
 import { CommandHandler } from '../actors/command-handler.ts';
 import type { Config } from '../config/config.ts';
 import { EventStore } from '../events/event-store.ts';
+import { natsSnapshotStore } from '../events/snapshot-bucket.ts';
 import type { Probe } from '../health/readiness.ts';
 import { connectClickhouse } from '../infra/clickhouse-connection.ts';
 import type { Database } from '../infra/database.ts';
 import { connectDocker } from '../infra/docker-connection.ts';
-import { connectNats, type Nats } from '../infra/nats-connection.ts';
+import { connectNats, type Nats, natsReplicas } from '../infra/nats-connection.ts';
 import { connectPostgres } from '../infra/postgres-connection.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { meters } from '../telemetry/metrics.ts';
@@ -42,6 +43,8 @@ export async function openRuntime(config: Config, processName: string): Promise<
   const docker = connectDocker(config.DOCKER_HOST);
   const events = new EventStore(nats.js, nats.jsm);
   const commands = new CommandHandler(events, {
+    // A workflow's cold load reads its latest snapshot and the commits after it, not its whole life.
+    snapshots: natsSnapshotStore(nats.nc, { replicas: natsReplicas(config.CV_NATS_REPLICAS, nats.nc.info) }),
     // Events name the trace of the command that decided them (the request's, the reaction's).
     traceContext: () => activeTraceContext(),
     onConflict: (subject, _attempt, retrying) =>

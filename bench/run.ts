@@ -7,6 +7,7 @@ import { disposeOpenChaosWorlds } from '../test/support/store-chaos.ts';
 import { apiReadsBenchmark } from './api-reads.ts';
 import { appendBenchmark } from './append.ts';
 import { chaosBenchmark } from './chaos.ts';
+import { coldLoadBenchmark } from './cold-load.ts';
 import { dashboardLogBenchmark } from './dashboard-log.ts';
 import { executorOverheadBenchmark } from './executor-overhead.ts';
 import { heartbeatThroughputBenchmark } from './heartbeat-throughput.ts';
@@ -26,6 +27,7 @@ const benchmarks: readonly Benchmark[] = [
   appendBenchmark,
   projectionCatchUpBenchmark,
   rebuildBenchmark,
+  coldLoadBenchmark,
   apiReadsBenchmark,
   herdBenchmark,
   executorOverheadBenchmark,

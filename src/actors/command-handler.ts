@@ -76,6 +76,14 @@ export interface CommandHandlerOptions {
   readonly snapshotKinds?: readonly AggregateKind[];
 }
 
+/**
+ * Commits a process appends to a workflow between two persisted snapshots. A cold load reads at most
+ * about this many commits after the snapshot (more only where several processes write one workflow),
+ * which keeps it near the cost of loading a workflow of that age; a snapshot costs a KV write of the
+ * workflow's state (a few kB) in the background.
+ */
+export const SNAPSHOT_EVERY = 10;
+
 /** Event ids derived from the command id, so a repeated command produces byte-identical events. */
 export function deriveEventId(commandId: string, index: number): string {
   return nameBasedUuid(`${commandId}#${index}`);
@@ -110,7 +118,7 @@ export class CommandHandler {
     this.onConflict = options.onConflict ?? (() => {});
     this.traceContext = options.traceContext ?? (() => ({}));
     this.snapshots = options.snapshots;
-    this.snapshotEvery = options.snapshotEvery ?? 100;
+    this.snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY;
     this.snapshotKinds = new Set(options.snapshotKinds ?? ['workflow']);
   }
 

@@ -179,8 +179,11 @@ async function runRaw(
 
 async function measure(env: BenchEnvironment, s: AppendSizes, progress: Progress) {
   // The raw baseline's stream has CV_EVENTS' configuration (file storage, duplicate window, direct
-  // get) under another name, so it neither shares nor pollutes the event log.
-  const events = streamDefinitions({ logBufferMaxAgeHours: 1 }).find((d) => d.name === streamNames.events)!;
+  // get, replicas) under another name, so it neither shares nor pollutes the event log.
+  const replicas = env.config.CV_NATS_REPLICAS ?? 1;
+  const events = streamDefinitions({ logBufferMaxAgeHours: 1, replicas }).find(
+    (d) => d.name === streamNames.events,
+  )!;
   await env.nats.jsm.streams.add({ ...events, name: RAW_STREAM, subjects: [`${RAW_PREFIX}>`] });
 
   progress(`append: warm-up, ${s.warmupWorkflows} workflows`);

@@ -24,7 +24,6 @@ import {
   cpuMs,
   cpuSpentMs,
   jetStreamApiCalls,
-  natsServerPid,
   natsTraffic,
   readCommits,
   startBenchRole,
@@ -229,9 +228,10 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
         }),
       );
     }, 1000);
-    const natsPid = await natsServerPid(Number(new URL(env.config.NATS_URL).port));
+    const natsPids = env.natsPids();
     const cpuBefore = await Promise.all(roles.map((r) => cpuMs(r.pid)));
-    const natsCpuBefore = natsPid ? await cpuMs(natsPid) : 0;
+    const natsCpuOf = async () => (await Promise.all(natsPids.map(cpuMs))).reduce((a, b) => a + b, 0);
+    const natsCpuBefore = await natsCpuOf();
     const storesCpuBefore = await Promise.all(STORES.map((n) => cpuByCommand([n])));
     const apiBefore = await jetStreamApiCalls(env.nats);
     const trafficBefore = await natsTraffic(env.natsMonitorUrl);
@@ -255,7 +255,7 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
     }
     const drainedAt = Date.now();
     const cpuAfter = await Promise.all(roles.map((r) => cpuMs(r.pid)));
-    const natsCpu = natsPid ? (await cpuMs(natsPid)) - natsCpuBefore : null;
+    const natsCpu = natsPids.length > 0 ? (await natsCpuOf()) - natsCpuBefore : null;
     const storesCpu = await Promise.all(
       STORES.map(async (n, i) => cpuSpentMs(storesCpuBefore[i]!, await cpuByCommand([n]))),
     );

@@ -15,6 +15,7 @@ import { herdBenchmark } from './herd.ts';
 import { logThroughputBenchmark } from './log-throughput.ts';
 import { projectionCatchUpBenchmark } from './projection-catch-up.ts';
 import { rebuildBenchmark } from './rebuild.ts';
+import { replicationCostBenchmark } from './replication-cost.ts';
 import { sseLatencyBenchmark } from './sse-latency.ts';
 import { disposeOpenSystems } from './support/api-system.ts';
 import { type Benchmark, type Scale, scales } from './support/benchmark.ts';
@@ -37,6 +38,7 @@ const benchmarks: readonly Benchmark[] = [
   dashboardLogBenchmark,
   telemetryOverheadBenchmark,
   telemetryModesBenchmark,
+  replicationCostBenchmark,
   chaosBenchmark,
 ];
 

@@ -5,10 +5,10 @@
 // production), exporting over OTLP/HTTP protobuf to a receiver in this process that counts what
 // arrives. The modes alternate round after round (off, 100%, 10%, off, …) so the drift of a shared
 // machine falls on all of them alike; medians per mode and ratios against `off` are reported.
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Benchmark, Progress, Scale } from './support/benchmark.ts';
+import { type ChildFigures, mediansByVariant, runAppendAndHeartbeat } from './support/child-bench.ts';
 import { median, round } from './support/stats.ts';
 
 type Mode = 'off' | 'on_100' | 'on_10';
@@ -34,36 +34,12 @@ const sizes: Record<Scale, Sizes> = {
   small: { rounds: 1, childScale: 'small', heartbeatRate: 50, heartbeatSeconds: 5 },
 };
 
-interface ModeRun {
-  append_commands_per_s: number;
-  append_1_in_flight_commands_per_s: number;
-  heartbeat_completions_per_s_in_window: number;
-  heartbeat_total_cpu_ms_per_job: number;
-  heartbeat_e2e_p50_ms: number;
-  heartbeat_e2e_p99_ms: number;
-  heartbeat_completed: number;
-  heartbeat_submitted: number;
+interface ModeRun extends ChildFigures {
   otlp_requests: number;
   otlp_bytes: number;
 }
 
 /** An OTLP/HTTP endpoint that accepts everything and counts it, without decoding (cheap for this process). */
-/** The parts of a child's report (bench/append.ts, bench/heartbeat-throughput.ts) this one reads. */
-interface ChildReport {
-  results: {
-    append: { error?: string; handler: Median; handler_1_in_flight: Median };
-    heartbeat_throughput: {
-      error?: string;
-      completed: number;
-      submitted: number;
-      achieved: { completions_per_s_in_window: number };
-      cpu_percent_of_one_core: { total_ms_per_job: number };
-      latency: { end_to_end: { p50_ms: number; p99_ms: number } };
-    };
-  };
-}
-type Median = { median: { commands_per_s: number } };
-
 async function startCountingReceiver() {
   let requests = 0;
   let bytes = 0;
@@ -85,53 +61,6 @@ async function startCountingReceiver() {
   };
 }
 
-async function runChild(env: Record<string, string>, scale: Scale, progress: Progress): Promise<ChildReport> {
-  const child = spawn(
-    'node_modules/.bin/node',
-    [
-      '--import',
-      'tsx',
-      '--import',
-      './src/telemetry/bootstrap.ts',
-      'bench/run.ts',
-      '--only',
-      'append,heartbeat_throughput',
-      '--scale',
-      scale,
-    ],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let lastLine = '';
-  child.stdout.on('data', (b: Buffer) => (out += b));
-  child.stderr.on('data', (b: Buffer) => {
-    const lines = b.toString().trim().split('\n');
-    lastLine = lines.at(-1) ?? lastLine;
-    for (const l of lines) if (l.includes(': done in') || l.includes('failed')) progress(`  ${l.trim()}`);
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`child benchmark exited ${code}: ${lastLine}`);
-  return JSON.parse(out) as ChildReport;
-}
-
-function modeRun(report: ChildReport, otlp: { requests: number; bytes: number }): ModeRun {
-  const append = report.results.append;
-  const hb = report.results.heartbeat_throughput;
-  if (append?.error || hb?.error) throw new Error(`child benchmark failed: ${append?.error ?? hb?.error}`);
-  return {
-    append_commands_per_s: append.handler.median.commands_per_s,
-    append_1_in_flight_commands_per_s: append.handler_1_in_flight.median.commands_per_s,
-    heartbeat_completions_per_s_in_window: hb.achieved.completions_per_s_in_window,
-    heartbeat_total_cpu_ms_per_job: hb.cpu_percent_of_one_core.total_ms_per_job,
-    heartbeat_e2e_p50_ms: hb.latency.end_to_end.p50_ms,
-    heartbeat_e2e_p99_ms: hb.latency.end_to_end.p99_ms,
-    heartbeat_completed: hb.completed,
-    heartbeat_submitted: hb.submitted,
-    otlp_requests: otlp.requests,
-    otlp_bytes: otlp.bytes,
-  };
-}
-
 export const telemetryModesBenchmark: Benchmark = {
   name: 'telemetry_modes',
   description:
@@ -146,10 +75,6 @@ export const telemetryModesBenchmark: Benchmark = {
         for (const mode of Object.keys(runs) as Mode[]) {
           progress(`telemetry_modes: round ${r + 1}/${s.rounds}, SDK ${mode}`);
           const before = receiver.counts();
-          const common = {
-            CV_BENCH_HEARTBEAT_RATE: String(s.heartbeatRate),
-            CV_BENCH_HEARTBEAT_SECONDS: String(s.heartbeatSeconds),
-          };
           // Off is the default: no OTEL_* at all (and any the caller has set are removed).
           const otel =
             mode === 'off'
@@ -163,12 +88,18 @@ export const telemetryModesBenchmark: Benchmark = {
                   OTEL_METRICS_EXPORTER: 'otlp',
                   ...modeEnv[mode],
                 };
-          const report = await runChild({ ...common, ...otel }, s.childScale, progress);
+          const figures = await runAppendAndHeartbeat(
+            otel,
+            s.childScale,
+            { rate: s.heartbeatRate, seconds: s.heartbeatSeconds },
+            progress,
+          );
           const after = receiver.counts();
-          const run = modeRun(report, {
-            requests: after.requests - before.requests,
-            bytes: after.bytes - before.bytes,
-          });
+          const run: ModeRun = {
+            ...figures,
+            otlp_requests: after.requests - before.requests,
+            otlp_bytes: after.bytes - before.bytes,
+          };
           progress(`telemetry_modes: ${mode} ${JSON.stringify(run)}`);
           runs[mode].push(run);
         }
@@ -176,15 +107,7 @@ export const telemetryModesBenchmark: Benchmark = {
     } finally {
       await receiver.close();
     }
-    const medians = Object.fromEntries(
-      (Object.keys(runs) as Mode[]).map((mode) => {
-        const keys = Object.keys(runs[mode][0]!) as (keyof ModeRun)[];
-        return [
-          mode,
-          Object.fromEntries(keys.map((k) => [k, round(median(runs[mode].map((x) => x[k])), 2)])),
-        ];
-      }),
-    ) as unknown as Record<Mode, ModeRun>;
+    const medians = mediansByVariant(runs, median);
     const ratio = (mode: Mode, k: keyof ModeRun) => round(medians[mode][k] / medians.off[k], 3);
     const ratios = Object.fromEntries(
       (['on_100', 'on_10'] as const).map((mode) => [

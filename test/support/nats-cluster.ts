@@ -15,6 +15,8 @@ export interface TestClusterNode {
   readonly url: string;
   readonly monitorUrl: string;
   readonly running: boolean;
+  /** The node's process id while it runs (a benchmark reads its CPU time). */
+  readonly pid: number | undefined;
   start(): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -60,6 +62,9 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
       monitorUrl: `http://127.0.0.1:${spec.monitorPort}`,
       get running() {
         return child !== undefined && child.exitCode === null && child.signalCode === null;
+      },
+      get pid() {
+        return node.running ? child?.pid : undefined;
       },
       async start() {
         const c = spawn(binary, ['-c', configFile], { stdio: 'ignore', env: natsServerEnv() });

@@ -451,6 +451,22 @@ export async function runFault(
     await sleep(1500);
   }
 
+  if (world.kind === 'clickhouse' && container.length) {
+    // The read refused during the outage needs a run whose log is stored; a first CONTAINER run on a
+    // loaded machine can take longer than the lead.
+    await waitUntil(
+      'a CONTAINER run completed before the fault',
+      async () =>
+        (await world.db
+          .selectFrom('jobs')
+          .select('id')
+          .where('workflow_id', 'in', container)
+          .where('status', '=', 'COMPLETED')
+          .executeTakeFirst()) !== undefined,
+      30_000,
+    );
+  }
+
   // The fault.
   const fault = Date.now();
   progress(`${world.kind} ${plan.fault}: ${plan.fault === 'restart' ? 'SIGKILL' : 'clean stop'}`);

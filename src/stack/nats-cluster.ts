@@ -9,7 +9,11 @@ export interface NatsClusterNode {
   readonly monitorPort: number;
   readonly clusterPort: number;
   readonly storeDir: string;
+  /** The address it listens on and is reached at (default 127.0.0.1; a test isolates one behind a veth). */
+  readonly host?: string;
 }
+
+const hostOf = (node: NatsClusterNode) => node.host ?? '127.0.0.1';
 
 export interface NatsClusterOptions {
   readonly clusterName?: string;
@@ -41,7 +45,7 @@ export function natsClusterNodes(
 
 const quote = (s: string) => JSON.stringify(s);
 
-/** The nats-server configuration of one node (loopback only). */
+/** The nats-server configuration of one node (loopback only unless the nodes name other hosts). */
 export function natsClusterNodeConfig(
   node: NatsClusterNode,
   nodes: readonly NatsClusterNode[],
@@ -49,18 +53,18 @@ export function natsClusterNodeConfig(
 ): string {
   const routes = nodes
     .filter((n) => n.name !== node.name)
-    .map((n) => quote(`nats-route://127.0.0.1:${n.clusterPort}`));
+    .map((n) => quote(`nats-route://${hostOf(n)}:${n.clusterPort}`));
   return [
     `server_name: ${quote(node.name)}`,
-    `listen: "127.0.0.1:${node.clientPort}"`,
-    `http: "127.0.0.1:${node.monitorPort}"`,
+    `listen: "${hostOf(node)}:${node.clientPort}"`,
+    `http: "${hostOf(node)}:${node.monitorPort}"`,
     'jetstream {',
     `  store_dir: ${quote(node.storeDir)}`,
     ...(options.syncInterval ? [`  sync_interval: ${quote(options.syncInterval)}`] : []),
     '}',
     'cluster {',
     `  name: ${quote(options.clusterName ?? 'chronoverse')}`,
-    `  listen: "127.0.0.1:${node.clusterPort}"`,
+    `  listen: "${hostOf(node)}:${node.clusterPort}"`,
     `  routes: [${routes.join(', ')}]`,
     '}',
     '',
@@ -69,5 +73,5 @@ export function natsClusterNodeConfig(
 
 /** NATS_URL for a client: every node, so it can connect whichever node is down. */
 export function natsClusterUrl(nodes: readonly NatsClusterNode[]): string {
-  return nodes.map((n) => `nats://127.0.0.1:${n.clientPort}`).join(',');
+  return nodes.map((n) => `nats://${hostOf(n)}:${n.clientPort}`).join(',');
 }

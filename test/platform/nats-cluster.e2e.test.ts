@@ -12,18 +12,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UnavailableError } from '../../src/errors.ts';
-import { aggregateHistory } from '../../src/events/history.ts';
 import { streamNames } from '../../src/events/stream-definitions.ts';
-import { readCheckpoint } from '../../src/projections/checkpoint.ts';
-import { rebuildProjection } from '../../src/projections/projection-batch.ts';
-import { allProjections } from '../../src/projections/registry.ts';
 import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
-import { createLogger } from '../../src/telemetry/logger.ts';
+import { checkNothingLost, runNowVia, startWorkload } from '../support/load-under-fault.ts';
 import { startNatsCluster, type TestNatsCluster } from '../support/nats-cluster.ts';
 import { freePort } from '../support/nats-server.ts';
-import { dumpReadModels } from '../support/read-model-dump.ts';
 import { type RoleProcess, startRole } from '../support/role-process.ts';
 import { ApiClient } from '../support/system.ts';
 import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
@@ -82,15 +76,6 @@ afterAll(async () => {
   if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
 
-type Answer = {
-  key: string;
-  status: number;
-  jobId?: string;
-  at: number;
-  ms: number;
-  retryAfter?: string | null;
-};
-
 describe('a 3-node NATS cluster with R3 streams', () => {
   it('loses nothing when the stream leader is SIGKILLed under load and restarted', {
     timeout: 180_000,
@@ -102,60 +87,8 @@ describe('a 3-node NATS cluster with R3 streams', () => {
       expect(info.cluster?.replicas ?? [], name).toHaveLength(2);
     }
 
-    const cron: string[] = [];
-    for (let i = 0; i < CRON_WORKFLOWS; i++) {
-      const res = await user.post<{ id: string }>('/workflows', {
-        name: `every second ${i}`,
-        kind: 'HEARTBEAT',
-        payload: { endpoint: `${base}/cron/${i}` },
-        schedule: { cron: '* * * * * *', timezone: 'UTC' },
-      });
-      expect(res.status, JSON.stringify(res.body)).toBe(201);
-      cron.push(res.body.id);
-    }
-    const manual = await user.post<{ id: string }>('/workflows', {
-      name: 'run now',
-      kind: 'HEARTBEAT',
-      payload: { endpoint: `${base}/now` },
-      interval: 3600,
-    });
-    expect(manual.status).toBe(201);
-    const started = Date.now();
-
-    // Run-nows every 200 ms for the whole run, each with its own key.
-    const answers: Answer[] = [];
-    const runNow = async (key: string): Promise<Answer> => {
-      const at = Date.now();
-      try {
-        const res = await user.post<{ job_id?: string }>(
-          `/workflows/${manual.body.id}/jobs/schedule`,
-          undefined,
-          {
-            'Idempotency-Key': key,
-          },
-        );
-        const ms = Date.now() - at;
-        const retryAfter = res.headers.get('retry-after');
-        return {
-          key,
-          status: res.status,
-          at,
-          ms,
-          retryAfter,
-          ...(res.body?.job_id ? { jobId: res.body.job_id } : {}),
-        };
-      } catch {
-        return { key, status: 0, at, ms: Date.now() - at }; // no answer at all (refused or reset)
-      }
-    };
-    let load = true;
-    const inFlight: Promise<void>[] = [];
-    const loader = (async () => {
-      for (let i = 0; load; i++) {
-        inFlight.push(runNow(`now-${i}`).then((a) => void answers.push(a)));
-        await sleep(200);
-      }
-    })();
+    const workload = await startWorkload(user, base, CRON_WORKFLOWS, (id) => runNowVia(user, id));
+    const runNow = runNowVia(user, workload.manualId);
 
     await sleep(10_000);
     const leader = await cluster.leaderOf(jsm, streamNames.events);
@@ -186,107 +119,17 @@ describe('a 3-node NATS cluster with R3 streams', () => {
     );
     const caughtUpAfterMs = Date.now() - restartedAt;
     await sleep(5000);
-    load = false;
-    await loader;
-    await Promise.all(inFlight);
-    // Stop the ticks: pause every cron workflow; what was decided before the pause still ends.
-    for (const id of cron) expect((await user.post(`/workflows/${id}/pause`)).status).toBe(200);
-    const pausedAt = Date.now();
-
-    // Every request got an answer a client can act on; those refused are retried with their key.
-    const failed = answers.filter((a) => a.status !== 201);
-    expect(
-      failed.filter((a) => a.status !== 503 && a.status !== 0),
-      JSON.stringify(failed),
-    ).toEqual([]);
-    const accepted = answers.filter((a) => a.status === 201);
-    for (const a of failed) {
-      const again = await runNow(a.key);
-      expect(again.status, JSON.stringify(again)).toBe(201);
-      accepted.push(again);
-    }
-    const jobStatus = async (jobId: string) =>
-      String((await user.get<{ status: string }>(`/workflows/${manual.body.id}/jobs/${jobId}`)).body.status);
-    await waitUntil(
-      'every accepted run-now ended',
-      async () =>
-        (await Promise.all(accepted.map((a) => jobStatus(a.jobId!)))).every((s) =>
-          ['COMPLETED', 'FAILED', 'CANCELED'].includes(s),
-        ),
-      60_000,
-    );
-    for (const a of accepted) expect(await jobStatus(a.jobId!), a.key).toBe('COMPLETED');
-    const runNowJobs = new Set(accepted.map((a) => a.jobId));
-    expect(runNowJobs.size, 'one job per key').toBe(answers.length);
-
-    let historyReadRetries = 0;
-    const readHistory = async (id: string) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await aggregateHistory(runtime.events, userId, 'workflow', id, { limit: 10_000 });
-        } catch (err) {
-          if (!(err instanceof UnavailableError) || attempt === 3) throw err;
-          historyReadRetries++;
-        }
-      }
-    };
-    // Every nominal second of every cron workflow is in its log exactly once, none missed.
-    const cronJobs = new Map<string, number>();
-    for (const [i, id] of cron.entries()) {
-      // A read that times out (seen once, 15 s, well after the fault) is retried as any caller would,
-      // and counted in the figures: it is an outage to report, not a loss.
-      const history = await readHistory(id);
-      const nominals: number[] = [];
-      for (const { event } of history.entries) {
-        if (event.type === 'JobScheduled') {
-          nominals.push(Date.parse((event.data as { scheduled_at: string }).scheduled_at));
-          cronJobs.set(`/cron/${i}`, (cronJobs.get(`/cron/${i}`) ?? 0) + 1);
-        } else if (event.type === 'TickSkipped') {
-          const { nominal_at, reason } = event.data as { nominal_at: string; reason: string };
-          nominals.push(Date.parse(nominal_at));
-          expect(reason, `${id} ${nominal_at}`).not.toBe('missed');
-        }
-      }
-      expect(new Set(nominals).size, `${id}: a nominal time twice`).toBe(nominals.length);
-      const sorted = [...nominals].sort((a, b) => a - b);
-      // No gap from the first tick to one well before the pause.
-      const first = sorted[0]!;
-      expect(first).toBeLessThan(started + 3000);
-      const expected = Math.floor((pausedAt - 2000 - first) / 1000);
-      const inRange = sorted.filter((t) => t <= first + expected * 1000);
-      expect(inRange.length, `${id}: a gap`).toBe(expected + 1);
-    }
-
-    // Each job ran once: the endpoint's hits equal the jobs (no attempt is retried: it answers 200).
-    await waitUntil(
-      'every cron job ended',
-      async () =>
-        (
-          await runtime.db
-            .selectFrom('jobs')
-            .select('id')
-            .where('status', 'not in', ['COMPLETED', 'FAILED', 'CANCELED'])
-            .execute()
-        ).length === 0,
-      60_000,
-    );
-    const jobs = await runtime.db.selectFrom('jobs').select(['workflow_id', 'status', 'attempt']).execute();
-    expect(jobs.filter((j) => j.status !== 'COMPLETED' || j.attempt !== 1)).toEqual([]);
-    expect(hits.get('/now')).toBe(runNowJobs.size);
-    for (const [path, n] of cronJobs) expect(hits.get(path) ?? 0, path).toBe(n);
-
-    // The read models, caught up, equal a rebuild of the log.
-    const last = (await jsm.streams.info(streamNames.events)).state.last_seq;
-    await waitUntil(
-      'projector caught up',
-      async () => (await readCheckpoint(runtime.db, 'read_models')) >= last,
-      60_000,
-    );
-    expect(await system.kill('SIGTERM')).toBe(0);
-    const live = await dumpReadModels(runtime.db);
-    const deps = { nats: runtime.nats, db: runtime.db, log: createLogger('test', 'error') };
-    for (const p of allProjections(runtime)) await rebuildProjection(deps, p);
-    expect(await dumpReadModels(runtime.db)).toEqual(live);
+    const answers = await workload.stop();
+    const checked = await checkNothingLost({
+      user,
+      runtime,
+      userId,
+      workload,
+      answers,
+      runNow,
+      hits,
+      settle: async () => void expect(await system.kill('SIGTERM')).toBe(0),
+    });
 
     const duringFault = answers.filter((a) => a.at >= killedAt && a.at < restartedAt);
     console.log(
@@ -298,16 +141,17 @@ describe('a 3-node NATS cluster with R3 streams', () => {
         run_now_requests: answers.length,
         during_fault: duringFault.length,
         failed_during_fault: duringFault.filter((a) => a.status !== 201).length,
-        failed_total: failed.length,
-        failed_statuses: failed.map((a) => a.status),
+        failed_total: checked.refused.length,
+        failed_statuses: checked.refused.map((a) => a.status),
         slowest_answer_during_fault_ms: Math.max(0, ...duringFault.map((a) => a.ms)),
         slowest_answer_before_fault_ms: Math.max(
           0,
           ...answers.filter((a) => a.at < killedAt).map((a) => a.ms),
         ),
-        cron_jobs: [...cronJobs.values()].reduce((a, b) => a + b, 0),
-        run_now_jobs: runNowJobs.size,
-        history_read_retries: historyReadRetries,
+        cron_jobs: checked.cronJobs,
+        skipped_ticks: checked.skippedTicks,
+        run_now_jobs: checked.runNowJobs,
+        history_read_retries: checked.historyReadRetries,
       }),
     );
   });

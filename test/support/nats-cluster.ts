@@ -1,6 +1,6 @@
 // A private 3-node NATS cluster per test file (loopback ports, temporary stores), with the same 2.10
 // binary as the local stack, whose nodes can be SIGKILLed and restarted one by one on their own store.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,12 @@ export interface TestClusterNode {
   readonly running: boolean;
   /** The node's process id while it runs (a benchmark reads its CPU time). */
   readonly pid: number | undefined;
+  /**
+   * Only the partitionable node (the last, with `partitionable`): its link to the others and to every
+   * client is cut (the veth taken down: the node runs on, unreachable) and made whole again.
+   */
+  cutOff(): Promise<void>;
+  heal(): Promise<void>;
   start(): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -37,18 +43,68 @@ process.once('exit', () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
+/** Network namespaces still set up when the test worker exits are removed (with their veth pairs). */
+const namespaces = new Set<string>();
+process.once('exit', () => {
+  for (const ns of namespaces) spawnSync('ip', ['netns', 'del', ns]);
+});
+
+function ip(...args: string[]): void {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr || r.error}`);
+}
+
+/**
+ * The last node in a network namespace of its own, joined to this one by a veth pair: the other nodes
+ * listen on this side's address, it on the other side's. Taking this side's end down partitions it
+ * from the others and from every client, while its process runs on. Needs root (ip netns).
+ */
+function isolatedNetwork() {
+  const id = `${process.pid % 10_000}${Math.floor(Math.random() * 100)}`;
+  const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
+  const ns = `cvp${id}`;
+  const [hostEnd, nsEnd] = [`cvh${id}`, `cvn${id}`];
+  ip('netns', 'add', ns);
+  namespaces.add(ns);
+  ip('link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', nsEnd);
+  ip('link', 'set', nsEnd, 'netns', ns);
+  ip('addr', 'add', `${subnet}.1/24`, 'dev', hostEnd);
+  ip('link', 'set', hostEnd, 'up');
+  ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${subnet}.2/24`, 'dev', nsEnd);
+  ip('netns', 'exec', ns, 'ip', 'link', 'set', nsEnd, 'up');
+  ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
+  return {
+    ns,
+    hostSide: `${subnet}.1`,
+    nsSide: `${subnet}.2`,
+    cut: () => ip('link', 'set', hostEnd, 'down'),
+    heal: () => ip('link', 'set', hostEnd, 'up'),
+    dispose: () => {
+      spawnSync('ip', ['netns', 'del', ns]);
+      spawnSync('ip', ['link', 'del', hostEnd]);
+      namespaces.delete(ns);
+    },
+  };
+}
+
+export async function startNatsCluster(
+  size = 3,
+  options: { partitionable?: boolean } = {},
+): Promise<TestNatsCluster> {
   const binary = await resolveNatsServer(() => {});
   const root = mkdtempSync(join(tmpdir(), 'cv-nats-cluster-'));
+  const network = options.partitionable ? isolatedNetwork() : undefined;
   const specs: NatsClusterNode[] = [];
   for (let i = 0; i < size; i++) {
     const name = `n${i + 1}`;
+    const last = i === size - 1;
     specs.push({
       name,
       clientPort: await freePort(),
       monitorPort: await freePort(),
       clusterPort: await freePort(),
       storeDir: join(root, name),
+      ...(network ? { host: last ? network.nsSide : network.hostSide } : {}),
     });
   }
   const nodes = specs.map((spec): TestClusterNode => {
@@ -56,18 +112,31 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
     mkdirSync(spec.storeDir, { recursive: true });
     writeFileSync(configFile, natsClusterNodeConfig(spec, specs));
     let child: ChildProcess | undefined;
+    const host = spec.host ?? '127.0.0.1';
+    const isolated = network !== undefined && spec === specs.at(-1);
     const node: TestClusterNode = {
       name: spec.name,
-      url: `nats://127.0.0.1:${spec.clientPort}`,
-      monitorUrl: `http://127.0.0.1:${spec.monitorPort}`,
+      url: `nats://${host}:${spec.clientPort}`,
+      monitorUrl: `http://${host}:${spec.monitorPort}`,
       get running() {
         return child !== undefined && child.exitCode === null && child.signalCode === null;
       },
       get pid() {
         return node.running ? child?.pid : undefined;
       },
+      async cutOff() {
+        if (!isolated) throw new Error(`${spec.name} is not the partitionable node`);
+        network.cut();
+      },
+      async heal() {
+        if (!isolated) throw new Error(`${spec.name} is not the partitionable node`);
+        network.heal();
+      },
       async start() {
-        const c = spawn(binary, ['-c', configFile], { stdio: 'ignore', env: natsServerEnv() });
+        const [command, args] = isolated
+          ? ['ip', ['netns', 'exec', network.ns, binary, '-c', configFile]]
+          : [binary, ['-c', configFile]];
+        const c = spawn(command, args, { stdio: 'ignore', env: natsServerEnv() });
         child = c;
         children.add(c);
         c.once('exit', () => children.delete(c));
@@ -123,6 +192,7 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
     },
     async dispose() {
       await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
+      network?.dispose();
       rmSync(root, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,248 @@
+// The load and the checks of the tests that break something under a running system (a NATS node
+// killed or cut off, every role restarted): per-second cron workflows plus run-nows every 200 ms,
+// each with its own Idempotency-Key, and afterwards the promises a user relies on: every run-now
+// answered and (retried with its key where it was refused) run once to COMPLETED, every nominal second
+// of every cron decided exactly once with none missed and no gap, each job's endpoint hit once, and
+// the read models, caught up, equal to a rebuild of the log.
+import { expect } from 'vitest';
+import { UnavailableError } from '../../src/errors.ts';
+import { aggregateHistory } from '../../src/events/history.ts';
+import { streamNames } from '../../src/events/stream-definitions.ts';
+import { readCheckpoint } from '../../src/projections/checkpoint.ts';
+import { rebuildProjection } from '../../src/projections/projection-batch.ts';
+import { allProjections } from '../../src/projections/registry.ts';
+import type { Runtime } from '../../src/runtime/runtime.ts';
+import { waitUntil } from '../../src/stack/process-control.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
+import { dumpReadModels } from './read-model-dump.ts';
+import type { ApiClient } from './system.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export type RunNowAnswer = {
+  key: string;
+  status: number;
+  jobId?: string;
+  at: number;
+  ms: number;
+  retryAfter?: string | null;
+};
+
+/** Sends one run-now with `key` and tells what came back (status 0: no answer at all). */
+export type RunNow = (key: string, index: number) => Promise<RunNowAnswer>;
+
+/** A run-now through one API client. */
+export function runNowVia(user: ApiClient, workflowId: string): RunNow {
+  return async (key) => {
+    const at = Date.now();
+    try {
+      const res = await user.post<{ job_id?: string }>(`/workflows/${workflowId}/jobs/schedule`, undefined, {
+        'Idempotency-Key': key,
+      });
+      return {
+        key,
+        status: res.status,
+        at,
+        ms: Date.now() - at,
+        retryAfter: res.headers.get('retry-after'),
+        ...(res.body?.job_id ? { jobId: res.body.job_id } : {}),
+      };
+    } catch {
+      return { key, status: 0, at, ms: Date.now() - at }; // refused or reset
+    }
+  };
+}
+
+export interface Workload {
+  readonly cron: readonly string[];
+  readonly manualId: string;
+  readonly started: number;
+  /** A run-now every 200 ms until `stop`, which returns every answer. */
+  stop(): Promise<RunNowAnswer[]>;
+}
+
+/** Creates `crons` per-second HEARTBEAT workflows and a manual one, and starts the run-nows. */
+export async function startWorkload(
+  user: ApiClient,
+  endpointBase: string,
+  crons: number,
+  runNowOf: (manualId: string) => RunNow,
+): Promise<Workload> {
+  const cron: string[] = [];
+  for (let i = 0; i < crons; i++) {
+    const res = await user.post<{ id: string }>('/workflows', {
+      name: `every second ${i}`,
+      kind: 'HEARTBEAT',
+      payload: { endpoint: `${endpointBase}/cron/${i}` },
+      schedule: { cron: '* * * * * *', timezone: 'UTC' },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    cron.push(res.body.id);
+  }
+  const manual = await user.post<{ id: string }>('/workflows', {
+    name: 'run now',
+    kind: 'HEARTBEAT',
+    payload: { endpoint: `${endpointBase}/now` },
+    interval: 3600,
+  });
+  expect(manual.status).toBe(201);
+  const runNow = runNowOf(manual.body.id);
+  const answers: RunNowAnswer[] = [];
+  const inFlight: Promise<void>[] = [];
+  let load = true;
+  const loader = (async () => {
+    for (let i = 0; load; i++) {
+      inFlight.push(runNow(`now-${i}`, i).then((a) => void answers.push(a)));
+      await sleep(200);
+    }
+  })();
+  return {
+    cron,
+    manualId: manual.body.id,
+    started: Date.now(),
+    async stop() {
+      load = false;
+      await loader;
+      await Promise.all(inFlight);
+      return answers;
+    },
+  };
+}
+
+export interface Checked {
+  readonly runNowJobs: number;
+  readonly cronJobs: number;
+  readonly refused: RunNowAnswer[];
+  readonly historyReadRetries: number;
+  /** The cron ticks recorded as skipped, by reason (an overlap while a run waits out the fault). */
+  readonly skippedTicks: Record<string, number>;
+}
+
+/**
+ * Pauses the crons, then checks every promise (see the top of this file). `settle` runs once every
+ * job has ended and the read models have caught up, before the rebuild (stop the roles there, so
+ * nothing writes during the comparison).
+ */
+export async function checkNothingLost(options: {
+  user: ApiClient;
+  runtime: Runtime;
+  userId: string;
+  workload: Workload;
+  answers: RunNowAnswer[];
+  runNow: RunNow;
+  hits: ReadonlyMap<string, number>;
+  settle: () => Promise<void>;
+}): Promise<Checked> {
+  const { user, runtime, userId, workload, answers, runNow, hits } = options;
+  for (const id of workload.cron) expect((await user.post(`/workflows/${id}/pause`)).status).toBe(200);
+  const pausedAt = Date.now();
+
+  // Every request got an answer a client can act on; those refused are retried with their key.
+  const refused = answers.filter((a) => a.status !== 201);
+  expect(
+    refused.filter((a) => a.status !== 503 && a.status !== 0),
+    JSON.stringify(refused),
+  ).toEqual([]);
+  const accepted = answers.filter((a) => a.status === 201);
+  for (const a of refused) {
+    const again = await runNow(a.key, 0);
+    expect(again.status, JSON.stringify(again)).toBe(201);
+    accepted.push(again);
+  }
+  const jobStatus = async (jobId: string) =>
+    String((await user.get<{ status: string }>(`/workflows/${workload.manualId}/jobs/${jobId}`)).body.status);
+  await waitUntil(
+    'every accepted run-now ended',
+    async () =>
+      (await Promise.all(accepted.map((a) => jobStatus(a.jobId!)))).every((s) =>
+        ['COMPLETED', 'FAILED', 'CANCELED'].includes(s),
+      ),
+    60_000,
+  );
+  for (const a of accepted) expect(await jobStatus(a.jobId!), a.key).toBe('COMPLETED');
+  const runNowJobs = new Set(accepted.map((a) => a.jobId));
+  expect(runNowJobs.size, 'one job per key').toBe(answers.length);
+
+  let historyReadRetries = 0;
+  const readHistory = async (id: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await aggregateHistory(runtime.events, userId, 'workflow', id, { limit: 10_000 });
+      } catch (err) {
+        // A read that times out is retried as any caller would, and counted: an outage, not a loss.
+        if (!(err instanceof UnavailableError) || attempt === 3) throw err;
+        historyReadRetries++;
+      }
+    }
+  };
+  // Every nominal second of every cron workflow is in its log exactly once, none missed, no gap.
+  const cronJobs = new Map<string, number>();
+  const skippedTicks: Record<string, number> = {};
+  for (const [i, id] of workload.cron.entries()) {
+    const history = await readHistory(id);
+    const nominals: number[] = [];
+    for (const { event } of history.entries) {
+      if (event.type === 'JobScheduled') {
+        nominals.push(Date.parse((event.data as { scheduled_at: string }).scheduled_at));
+        cronJobs.set(`/cron/${i}`, (cronJobs.get(`/cron/${i}`) ?? 0) + 1);
+      } else if (event.type === 'TickSkipped') {
+        const { nominal_at, reason } = event.data as { nominal_at: string; reason: string };
+        nominals.push(Date.parse(nominal_at));
+        expect(reason, `${id} ${nominal_at}`).not.toBe('missed');
+        skippedTicks[reason] = (skippedTicks[reason] ?? 0) + 1;
+      }
+    }
+    expect(new Set(nominals).size, `${id}: a nominal time twice`).toBe(nominals.length);
+    const sorted = [...nominals].sort((a, b) => a - b);
+    const first = sorted[0]!;
+    expect(first).toBeLessThan(workload.started + 3000);
+    const expected = Math.floor((pausedAt - 2000 - first) / 1000);
+    expect(sorted.filter((t) => t <= first + expected * 1000).length, `${id}: a gap`).toBe(expected + 1);
+  }
+
+  // Each job ran once: the endpoint's hits equal the jobs (no attempt is retried: it answers 200).
+  await waitUntil(
+    'every job ended',
+    async () =>
+      (
+        await runtime.db
+          .selectFrom('jobs')
+          .select('id')
+          .where('status', 'not in', ['COMPLETED', 'FAILED', 'CANCELED'])
+          .execute()
+      ).length === 0,
+    120_000,
+  );
+  const jobs = await runtime.db.selectFrom('jobs').select(['id', 'status', 'attempt']).execute();
+  const retried = jobs.filter((j) => j.status !== 'COMPLETED' || j.attempt !== 1);
+  for (const j of retried) {
+    const history = await aggregateHistory(runtime.events, userId, 'job', j.id, { limit: 100 });
+    console.error(`job ${j.id} (${j.status}, attempt ${j.attempt}):`);
+    for (const { event } of history.entries)
+      console.error(`  ${event.occurredAt} ${event.type} ${JSON.stringify(event.data)}`);
+  }
+  expect(retried.map(({ status, attempt }) => ({ status, attempt }))).toEqual([]);
+  expect(hits.get('/now')).toBe(runNowJobs.size);
+  for (const [path, n] of cronJobs) expect(hits.get(path) ?? 0, path).toBe(n);
+
+  // The read models, caught up, equal a rebuild of the log.
+  const last = (await runtime.nats.jsm.streams.info(streamNames.events)).state.last_seq;
+  await waitUntil(
+    'projector caught up',
+    async () => (await readCheckpoint(runtime.db, 'read_models')) >= last,
+    60_000,
+  );
+  await options.settle();
+  const live = await dumpReadModels(runtime.db);
+  const deps = { nats: runtime.nats, db: runtime.db, log: createLogger('test', 'error') };
+  for (const p of allProjections(runtime)) await rebuildProjection(deps, p);
+  expect(await dumpReadModels(runtime.db)).toEqual(live);
+
+  return {
+    runNowJobs: runNowJobs.size,
+    cronJobs: [...cronJobs.values()].reduce((a, b) => a + b, 0),
+    refused,
+    historyReadRetries,
+    skippedTicks,
+  };
+}

@@ -8,6 +8,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 
 export const MEMBERSHIP_BUCKET = 'CV_SCHEDULERS';
 
+/** About 40 s of tries: longer than a leader election of a loaded 3-node cluster takes. */
+const FIRST_BEAT_ATTEMPTS = 25;
+
 export class SchedulerMembership {
   private kv: KV | undefined;
   private jsm: JetStreamManager | undefined;
@@ -30,7 +33,17 @@ export class SchedulerMembership {
       replicas: this.options.replicas ?? 1,
     });
     this.jsm = await jetstreamManager(this.nc);
-    await this.beat();
+    // On a cluster a bucket just created has no stream leader for a moment, and a put meanwhile is
+    // answered "jetstream not enabled" (no responder): the first beat is retried, not fatal.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.beat();
+        break;
+      } catch (err) {
+        if (attempt >= FIRST_BEAT_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 250 * Math.min(attempt, 8)));
+      }
+    }
     this.timer = setInterval(() => void this.beat().catch(() => {}), this.options.heartbeatMs);
   }
 

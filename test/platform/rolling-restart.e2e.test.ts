@@ -1,33 +1,35 @@
-// An upgrade with no lost tick (issue 17): every role runs twice as its own process (two APIs, two
-// schedulers, two projectors, two executors) while workflows fire every second and run-nows arrive
-// every 200 ms, alternating between the APIs; then each process is restarted in turn (SIGTERM, wait
-// for its exit, start a new one, wait until it is up) as a rolling deploy does. Nothing is lost: each
-// stop drains with exit code 0, every run-now is answered (a client whose API is restarting turns to
-// the other with the same Idempotency-Key) and ends COMPLETED once, every nominal second of every
-// workflow is in its log exactly once with none missed, each job hit its endpoint once, and the read
-// models equal a rebuild of the log.
+// An upgrade with no lost tick, and role processes killed (issue 17), on a 3-node NATS cluster with
+// R3 streams: every role runs twice as its own process (two APIs, two schedulers, two projectors, two
+// executors) while workflows fire every second and run-nows arrive every 200 ms, alternating between
+// the APIs. First each process is restarted in turn (SIGTERM, wait for its exit, start a new one, wait
+// until it is up) as a rolling deploy does; then one projector and one executor are SIGKILLed together,
+// their twins carry on, and they are started again. Nothing is lost: each SIGTERM drains with exit
+// code 0, every run-now is answered (a client whose API is restarting turns to the other with the same
+// Idempotency-Key) and ends COMPLETED once, every nominal second of every workflow is in its log
+// exactly once with none missed, each job hit its endpoint once (an attempt the killed executor held
+// is failed executor_lost and retried), and the read models equal a rebuild of the log
+// (test/support/load-under-fault.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aggregateHistory } from '../../src/events/history.ts';
-import { streamNames } from '../../src/events/stream-definitions.ts';
-import { readCheckpoint } from '../../src/projections/checkpoint.ts';
-import { rebuildProjection } from '../../src/projections/projection-batch.ts';
-import { allProjections } from '../../src/projections/registry.ts';
 import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
-import { createLogger } from '../../src/telemetry/logger.ts';
-import { freePort, startNatsServer, type TestNatsServer } from '../support/nats-server.ts';
-import { dumpReadModels } from '../support/read-model-dump.ts';
+import { checkNothingLost, type RunNow, startWorkload } from '../support/load-under-fault.ts';
+import { startNatsCluster, type TestNatsCluster } from '../support/nats-cluster.ts';
+import { freePort } from '../support/nats-server.ts';
 import { type RoleProcess, startRole } from '../support/role-process.ts';
 import { ApiClient } from '../support/system.ts';
 import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
 
 const CRON_WORKFLOWS = 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const testStart = Date.now();
+/** Where the test is, on stderr: a run that stalls says at which step. */
+const step = (what: string) =>
+  console.error(`[rolling ${((Date.now() - testStart) / 1000).toFixed(1)} s] ${what}`);
 
 /** One replica of a role: how to start it, how to know it is up. */
 interface Replica {
@@ -37,7 +39,7 @@ interface Replica {
   process?: RoleProcess;
 }
 
-let nats: TestNatsServer;
+let cluster: TestNatsCluster;
 let dbs: TestDatabases;
 let runtime: Runtime;
 let endpoint: Server;
@@ -57,6 +59,7 @@ async function start(replica: Replica): Promise<void> {
   replica.process = startRole(replica.role, dbs.config, {
     CV_JWT_KEY_DIR: keyDir,
     CV_LOG_LEVEL: 'info',
+    CV_NATS_REPLICAS: '3',
     ...replica.env,
   });
   await replica.process.waitFor(upLine[replica.role], 90_000);
@@ -77,11 +80,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
-  nats = await startNatsServer();
+  cluster = await startNatsCluster(3);
   keyDir = mkdtempSync(join(tmpdir(), 'cv-rolling-keys-'));
   const [portA, portB] = [await freePort(), await freePort()];
   dbs = await createTestDatabases({
-    NATS_URL: nats.url,
+    NATS_URL: cluster.url,
     CV_HTTP_PORT: String(portA),
     CV_JWT_KEY_DIR: keyDir,
   });
@@ -92,8 +95,10 @@ beforeAll(async () => {
     { role: 'scheduler', env: {} },
     { role: 'projector', env: {} },
     { role: 'projector', env: {} },
-    { role: 'executor', env: { CV_EXECUTOR_ID: 'rolling-1' } },
-    { role: 'executor', env: { CV_EXECUTOR_ID: 'rolling-2' } },
+    // A dispatch held by a killed executor is delivered again after this long; its restart (same id)
+    // fails what it held at once anyway.
+    { role: 'executor', env: { CV_EXECUTOR_ID: 'rolling-1', CV_DISPATCH_ACK_WAIT_SECONDS: '10' } },
+    { role: 'executor', env: { CV_EXECUTOR_ID: 'rolling-2', CV_DISPATCH_ACK_WAIT_SECONDS: '10' } },
   );
   // The first API migrates alone; the others start together once the schema is there.
   await start(replicas[0]!);
@@ -105,14 +110,12 @@ afterAll(async () => {
   await Promise.all(replicas.map((r) => r.process?.kill('SIGKILL')));
   await runtime?.close();
   await dbs?.dispose();
-  await nats?.dispose();
+  await cluster?.dispose();
   endpoint?.close();
   if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
 
-type Answer = { key: string; status: number; jobId?: string; turnedAway: number };
-
-describe('a rolling restart of every role under load', () => {
+describe('a rolling restart of every role, then a projector and an executor killed, on a 3-node cluster', () => {
   it('loses no tick, runs no job twice and leaves the read models equal to a rebuild', {
     timeout: 300_000,
   }, async () => {
@@ -122,65 +125,43 @@ describe('a rolling restart of every role under load', () => {
     const userId = await apis[0]!.signUp('rolling@example.com');
     for (const api of apis) api.token = apis[0]!.token;
 
-    const cron: string[] = [];
-    for (let i = 0; i < CRON_WORKFLOWS; i++) {
-      const res = await apis[0]!.post<{ id: string }>('/workflows', {
-        name: `every second ${i}`,
-        kind: 'HEARTBEAT',
-        payload: { endpoint: `${base}/cron/${i}` },
-        schedule: { cron: '* * * * * *', timezone: 'UTC' },
-      });
-      expect(res.status, JSON.stringify(res.body)).toBe(201);
-      cron.push(res.body.id);
-    }
-    const manual = await apis[0]!.post<{ id: string }>('/workflows', {
-      name: 'run now',
-      kind: 'HEARTBEAT',
-      payload: { endpoint: `${base}/now` },
-      interval: 3600,
-    });
-    expect(manual.status).toBe(201);
-    const started = Date.now();
-
-    // A run-now goes to one API; refused at the socket (it is restarting), to the other, same key.
-    const answers: Answer[] = [];
-    const runNow = async (key: string, first: number): Promise<Answer> => {
-      let turnedAway = 0;
-      for (let i = 0; ; i++) {
-        const api = apis[(first + i) % apis.length]!;
-        try {
-          const res = await api.post<{ job_id?: string }>(
-            `/workflows/${manual.body.id}/jobs/schedule`,
-            undefined,
-            {
-              'Idempotency-Key': key,
-            },
-          );
-          if (res.status === 503 && i < 20) {
+    // A run-now goes to one API; refused at the socket or 503 (it is restarting), to the other, same key.
+    let turnedAwayThenAnswered = 0;
+    const alternating =
+      (workflowId: string): RunNow =>
+      async (key, first) => {
+        const at = Date.now();
+        let turnedAway = 0;
+        for (let i = 0; ; i++) {
+          const api = apis[(first + i) % apis.length]!;
+          try {
+            const res = await api.post<{ job_id?: string }>(
+              `/workflows/${workflowId}/jobs/schedule`,
+              undefined,
+              {
+                'Idempotency-Key': key,
+              },
+            );
+            if (res.status === 503 && i < 20) {
+              turnedAway++;
+              continue;
+            }
+            if (turnedAway > 0) turnedAwayThenAnswered++;
+            return {
+              key,
+              status: res.status,
+              at,
+              ms: Date.now() - at,
+              ...(res.body?.job_id ? { jobId: res.body.job_id } : {}),
+            };
+          } catch {
             turnedAway++;
-            continue;
+            if (i >= 20) return { key, status: 0, at, ms: Date.now() - at };
+            await sleep(50);
           }
-          return {
-            key,
-            status: res.status,
-            turnedAway,
-            ...(res.body?.job_id ? { jobId: res.body.job_id } : {}),
-          };
-        } catch {
-          turnedAway++;
-          if (i >= 20) return { key, status: 0, turnedAway };
-          await sleep(50);
         }
-      }
-    };
-    let load = true;
-    const inFlight: Promise<void>[] = [];
-    const loader = (async () => {
-      for (let i = 0; load; i++) {
-        inFlight.push(runNow(`now-${i}`, i).then((a) => void answers.push(a)));
-        await sleep(200);
-      }
-    })();
+      };
+    const workload = await startWorkload(apis[0]!, base, CRON_WORKFLOWS, alternating);
 
     await sleep(5_000);
     const exits: { role: string; code: number | null; stopMs: number }[] = [];
@@ -188,96 +169,52 @@ describe('a rolling restart of every role under load', () => {
       const t0 = Date.now();
       const code = await replica.process!.kill('SIGTERM');
       exits.push({ role: replica.role, code, stopMs: Date.now() - t0 });
+      step(`${replica.role} stopped (${code}); starting it again`);
       await start(replica);
       await sleep(1_000);
     }
-    await sleep(5_000);
-    load = false;
-    await loader;
-    await Promise.all(inFlight);
-    for (const id of cron) expect((await apis[0]!.post(`/workflows/${id}/pause`)).status).toBe(200);
-    const pausedAt = Date.now();
-
     expect(
       exits.filter((e) => e.code !== 0),
       JSON.stringify(exits),
     ).toEqual([]);
+
+    // SIGKILL: one of the two projectors and one of the two executors at once; the others carry on.
+    await sleep(2_000);
+    const killed = [
+      replicas.find((r) => r.role === 'projector')!,
+      replicas.find((r) => r.role === 'executor')!,
+    ];
+    await Promise.all(killed.map((r) => r.process!.kill('SIGKILL')));
+    step('a projector and an executor SIGKILLed');
+    await sleep(8_000);
+    for (const replica of killed) await start(replica);
+    await sleep(5_000);
+
+    step('killed ones started again; stopping the load');
+    const answers = await workload.stop();
+    step(`load stopped: ${answers.length} run-nows`);
     expect(answers.filter((a) => a.status !== 201)).toEqual([]);
-    const jobStatus = async (jobId: string) =>
-      String(
-        (await apis[1]!.get<{ status: string }>(`/workflows/${manual.body.id}/jobs/${jobId}`)).body.status,
-      );
-    await waitUntil(
-      'every run-now ended',
-      async () =>
-        (await Promise.all(answers.map((a) => jobStatus(a.jobId!)))).every((s) =>
-          ['COMPLETED', 'FAILED', 'CANCELED'].includes(s),
-        ),
-      60_000,
-    );
-    for (const a of answers) expect(await jobStatus(a.jobId!), a.key).toBe('COMPLETED');
-    const runNowJobs = new Set(answers.map((a) => a.jobId));
-    expect(runNowJobs.size, 'one job per key').toBe(answers.length);
-
-    // Every nominal second of every workflow is in its log exactly once, none missed, no gap.
-    const cronJobs = new Map<string, number>();
-    for (const [i, id] of cron.entries()) {
-      const history = await aggregateHistory(runtime.events, userId, 'workflow', id, { limit: 10_000 });
-      const nominals: number[] = [];
-      for (const { event } of history.entries) {
-        if (event.type === 'JobScheduled') {
-          nominals.push(Date.parse((event.data as { scheduled_at: string }).scheduled_at));
-          cronJobs.set(`/cron/${i}`, (cronJobs.get(`/cron/${i}`) ?? 0) + 1);
-        } else if (event.type === 'TickSkipped') {
-          const { nominal_at, reason } = event.data as { nominal_at: string; reason: string };
-          nominals.push(Date.parse(nominal_at));
-          expect(reason, `${id} ${nominal_at}`).not.toBe('missed');
-        }
-      }
-      expect(new Set(nominals).size, `${id}: a nominal time twice`).toBe(nominals.length);
-      const sorted = [...nominals].sort((a, b) => a - b);
-      const first = sorted[0]!;
-      expect(first).toBeLessThan(started + 3000);
-      const expected = Math.floor((pausedAt - 2000 - first) / 1000);
-      expect(sorted.filter((t) => t <= first + expected * 1000).length, `${id}: a gap`).toBe(expected + 1);
-    }
-
-    await waitUntil(
-      'every job ended',
-      async () =>
-        (
-          await runtime.db
-            .selectFrom('jobs')
-            .select('id')
-            .where('status', 'not in', ['COMPLETED', 'FAILED', 'CANCELED'])
-            .execute()
-        ).length === 0,
-      60_000,
-    );
-    const jobs = await runtime.db.selectFrom('jobs').select(['status', 'attempt']).execute();
-    expect(jobs.filter((j) => j.status !== 'COMPLETED' || j.attempt !== 1)).toEqual([]);
-    expect(hits.get('/now')).toBe(runNowJobs.size);
-    for (const [path, n] of cronJobs) expect(hits.get(path) ?? 0, path).toBe(n);
-
-    const last = (await runtime.nats.jsm.streams.info(streamNames.events)).state.last_seq;
-    await waitUntil(
-      'projectors caught up',
-      async () => (await readCheckpoint(runtime.db, 'read_models')) >= last,
-      60_000,
-    );
-    await Promise.all(replicas.map((r) => r.process?.kill('SIGTERM')));
-    const live = await dumpReadModels(runtime.db);
-    const deps = { nats: runtime.nats, db: runtime.db, log: createLogger('test', 'error') };
-    for (const p of allProjections(runtime)) await rebuildProjection(deps, p);
-    expect(await dumpReadModels(runtime.db)).toEqual(live);
+    const checked = await checkNothingLost({
+      user: apis[1]!,
+      runtime,
+      userId,
+      workload,
+      answers,
+      runNow: alternating(workload.manualId),
+      hits,
+      executorKilled: true,
+      settle: async () => void (await Promise.all(replicas.map((r) => r.process?.kill('SIGTERM')))),
+    });
 
     console.log(
       JSON.stringify({
         restarts: exits,
         run_now_requests: answers.length,
-        turned_away_then_answered_by_the_other_api: answers.filter((a) => a.turnedAway > 0).length,
-        cron_jobs: [...cronJobs.values()].reduce((a, b) => a + b, 0),
-        run_now_jobs: runNowJobs.size,
+        turned_away_then_answered_by_the_other_api: turnedAwayThenAnswered,
+        cron_jobs: checked.cronJobs,
+        run_now_jobs: checked.runNowJobs,
+        skipped_ticks: checked.skippedTicks,
+        jobs_retried_after_the_executor_kill: checked.retriedJobs,
       }),
     );
   });

@@ -116,6 +116,7 @@ async function submitAll(
   total: number,
   rate: number,
   submits: Submit[],
+  progress: Progress,
 ): Promise<number> {
   const start = Date.now() + 100;
   const pending: Promise<void>[] = [];
@@ -153,9 +154,22 @@ async function submitAll(
     const wait = start + (next * 1000) / rate - Date.now();
     if (next < total) await new Promise((r) => setTimeout(r, Math.max(0, wait)));
   }
-  await Promise.all(pending);
+  // A command that never answers is reported, not waited for forever: the figures still come out.
+  const unanswered = await Promise.race([
+    Promise.all(pending).then(() => 0),
+    new Promise<number>((r) => setTimeout(() => r(-1), UNANSWERED_AFTER_MS).unref()),
+  ]);
+  if (unanswered < 0) {
+    const stuck = submits.filter((x) => x.ackedAt === null && x.error === null);
+    for (const x of stuck) x.error = `no answer within ${UNANSWERED_AFTER_MS / 1000} s`;
+    progress(
+      `heartbeat_throughput: ${stuck.length} RunNow unanswered ${UNANSWERED_AFTER_MS / 1000} s after the last submit (workflows ${[...new Set(stuck.map((x) => x.workflowId))].length}, first sent ${stuck.length ? new Date(Math.min(...stuck.map((x) => x.sentAt))).toISOString() : '-'})`,
+    );
+  }
   return start;
 }
+
+const UNANSWERED_AFTER_MS = 60_000;
 
 function summaryOf(values: readonly number[]) {
   return { ...latency(values), count: values.length };
@@ -238,7 +252,7 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
     const benchCpuBefore = process.cpuUsage();
 
     progress(`heartbeat_throughput: submitting ${total} RunNow at ${s.rate}/s for ${s.durationMs / 1000}s`);
-    const start = await submitAll(commands, workflowIds, total, s.rate, submits);
+    const start = await submitAll(commands, workflowIds, total, s.rate, submits, progress);
     const submittedBy = Date.now();
     const accepted = submits.filter((x) => x.ackedAt !== null);
     progress(

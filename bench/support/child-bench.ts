@@ -13,6 +13,7 @@ interface ChildReport {
       error?: string;
       completed: number;
       submitted: number;
+      rejected: number;
       achieved: { completions_per_s_in_window: number };
       cpu_percent_of_one_core: { total_ms_per_job: number };
       latency: { end_to_end: { p50_ms: number; p99_ms: number } };
@@ -30,6 +31,8 @@ export interface ChildFigures {
   heartbeat_e2e_p99_ms: number;
   heartbeat_completed: number;
   heartbeat_submitted: number;
+  /** RunNow commands refused, failed or never answered (bench/heartbeat-throughput.ts). */
+  heartbeat_rejected: number;
 }
 
 /** The child's append and heartbeat figures; `heartbeat` sets its offered rate and window. */
@@ -68,7 +71,9 @@ export async function runAppendAndHeartbeat(
   child.stderr.on('data', (b: Buffer) => {
     const lines = b.toString().trim().split('\n');
     lastLine = lines.at(-1) ?? lastLine;
-    for (const l of lines) if (l.includes(': done in') || l.includes('failed')) progress(`  ${l.trim()}`);
+    for (const l of lines)
+      if (l.includes(': done in') || l.includes('failed') || l.includes('unanswered'))
+        progress(`  ${l.trim()}`);
   });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`child benchmark exited ${code}: ${lastLine}`);
@@ -85,6 +90,7 @@ export async function runAppendAndHeartbeat(
     heartbeat_e2e_p99_ms: hb.latency.end_to_end.p99_ms,
     heartbeat_completed: hb.completed,
     heartbeat_submitted: hb.submitted,
+    heartbeat_rejected: hb.rejected,
   };
 }
 

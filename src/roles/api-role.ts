@@ -1,7 +1,8 @@
 // The HTTP API: the Hono app on a Node server, and the answers to nats-server's auth callout (a
 // server configured for integrators asks the API about every connection that is not Chronoverse's
 // own; on one that is not, nothing is ever asked). Stopping closes the listener and waits for
-// requests in flight; idle keep-alive connections are closed so the wait ends.
+// requests in flight (at most API_DRAIN_MS, a little longer than a command may take); keep-alive
+// connections are closed as they fall idle, and answers given meanwhile close theirs.
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createAuthServices } from '../auth/auth-services.ts';
@@ -11,6 +12,9 @@ import { integratorAccess } from '../events/integrator-access.ts';
 import { createApp } from '../http/app.ts';
 import { closeOpenStreams } from '../http/sse-stream.ts';
 import type { RoleStarter } from './role.ts';
+
+/** How long a stopping API waits for the requests in flight before it closes their connections. */
+const API_DRAIN_MS = 35_000;
 
 export const startApi: RoleStarter = async (runtime) => {
   const auth = await createAuthServices({
@@ -41,8 +45,24 @@ export const startApi: RoleStarter = async (runtime) => {
     },
   });
   const { CV_HTTP_HOST: hostname, CV_HTTP_PORT: port } = runtime.config;
+  // server.close() waits for every open connection, and a client that sends a request on a keep-alive
+  // connection more often than it idles keeps that connection, and the stop, going for ever (seen: an
+  // API under a run-now every 200 ms never exited after SIGTERM). While stopping, every answer closes
+  // its connection, and the client opens a new one, to another process.
+  let stopping = false;
+  const answer: typeof app.fetch = async (request, ...rest) => {
+    const response = await app.fetch(request, ...rest);
+    if (stopping) {
+      try {
+        response.headers.set('Connection', 'close');
+      } catch {
+        // A response with immutable headers: the sweep below closes its connection once idle.
+      }
+    }
+    return response;
+  };
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname, port }, () => resolve(s as Server));
+    const s = serve({ fetch: answer, hostname, port }, () => resolve(s as Server));
     // Node closes an idle keep-alive connection after 5 s, and a client that picks that connection at
     // the same instant gets ECONNRESET (seen under load). A long idle timeout, as load balancers use,
     // leaves closing to the client; headersTimeout must stay above it.
@@ -54,8 +74,15 @@ export const startApi: RoleStarter = async (runtime) => {
   return {
     name: 'api',
     stop: async () => {
+      stopping = true;
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const sweep = setInterval(() => server.closeIdleConnections(), 250);
+        const force = setTimeout(() => server.closeAllConnections(), API_DRAIN_MS);
+        server.close(() => {
+          clearInterval(sweep);
+          clearTimeout(force);
+          resolve();
+        });
         // Event streams never end by themselves; server.close() waits for them, so end them.
         closeOpenStreams();
         server.closeIdleConnections();

@@ -90,7 +90,7 @@ describe('a 3-node NATS cluster with R3 streams', () => {
     const workload = await startWorkload(user, base, CRON_WORKFLOWS, (id) => runNowVia(user, id));
     const runNow = runNowVia(user, workload.manualId);
 
-    await sleep(10_000);
+    await sleep(5_000);
     const leader = await cluster.leaderOf(jsm, streamNames.events);
     expect(leader).toBeDefined();
     const killedAt = Date.now();
@@ -118,7 +118,7 @@ describe('a 3-node NATS cluster with R3 streams', () => {
       30_000,
     );
     const caughtUpAfterMs = Date.now() - restartedAt;
-    await sleep(5000);
+    await sleep(3000);
     const answers = await workload.stop();
     const checked = await checkNothingLost({
       user,

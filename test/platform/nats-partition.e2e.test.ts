@@ -109,7 +109,7 @@ describe('a 3-node NATS cluster with R3 streams, one node cut off', () => {
 
     const workload = await startWorkload(user, base, CRON_WORKFLOWS, (id) => runNowVia(user, id));
     const runNow = runNowVia(user, workload.manualId);
-    await sleep(10_000);
+    await sleep(5_000);
 
     const connz = (await (await fetch(`${isolated.monitorUrl}/connz`)).json()) as {
       connections?: { name?: string }[];
@@ -140,7 +140,7 @@ describe('a 3-node NATS cluster with R3 streams, one node cut off', () => {
       60_000,
     );
     const currentAfterMs = Date.now() - healedAt;
-    await sleep(5000);
+    await sleep(3000);
     const answers = await workload.stop();
     const checked = await checkNothingLost({
       user,

@@ -163,15 +163,21 @@ describe('a rolling restart of every role, then a projector and an executor kill
       };
     const workload = await startWorkload(apis[0]!, base, CRON_WORKFLOWS, alternating);
 
-    await sleep(5_000);
+    await sleep(3_000);
     const exits: { role: string; code: number | null; stopMs: number }[] = [];
     for (const replica of replicas) {
       const t0 = Date.now();
-      const code = await replica.process!.kill('SIGTERM');
+      const process = replica.process!;
+      const code = await Promise.race([
+        process.kill('SIGTERM'),
+        sleep(30_000).then(() => {
+          throw new Error(`${replica.role} did not exit within 30 s of SIGTERM:\n${process.output().slice(-6000)}`);
+        }),
+      ]);
       exits.push({ role: replica.role, code, stopMs: Date.now() - t0 });
       step(`${replica.role} stopped (${code}); starting it again`);
       await start(replica);
-      await sleep(1_000);
+      await sleep(500);
     }
     expect(
       exits.filter((e) => e.code !== 0),
@@ -179,16 +185,16 @@ describe('a rolling restart of every role, then a projector and an executor kill
     ).toEqual([]);
 
     // SIGKILL: one of the two projectors and one of the two executors at once; the others carry on.
-    await sleep(2_000);
+    await sleep(1_000);
     const killed = [
       replicas.find((r) => r.role === 'projector')!,
       replicas.find((r) => r.role === 'executor')!,
     ];
     await Promise.all(killed.map((r) => r.process!.kill('SIGKILL')));
     step('a projector and an executor SIGKILLed');
-    await sleep(8_000);
-    for (const replica of killed) await start(replica);
     await sleep(5_000);
+    for (const replica of killed) await start(replica);
+    await sleep(3_000);
 
     step('killed ones started again; stopping the load');
     const answers = await workload.stop();

@@ -171,7 +171,9 @@ describe('a rolling restart of every role, then a projector and an executor kill
       const code = await Promise.race([
         process.kill('SIGTERM'),
         sleep(30_000).then(() => {
-          throw new Error(`${replica.role} did not exit within 30 s of SIGTERM:\n${process.output().slice(-6000)}`);
+          throw new Error(
+            `${replica.role} did not exit within 30 s of SIGTERM:\n${process.output().slice(-6000)}`,
+          );
         }),
       ]);
       exits.push({ role: replica.role, code, stopMs: Date.now() - t0 });

@@ -184,7 +184,7 @@ export async function startNatsCluster(
   for (let attempt = 1; ; attempt++) {
     await Promise.all(nodes.map((n) => n.start()));
     try {
-      await waitUntil('JetStream meta group of every node', metaGroupFormed, 20_000);
+      await waitUntil('JetStream meta group of every node', metaGroupFormed, 12_000);
       break;
     } catch (err) {
       const tails = specs.map((n) => {

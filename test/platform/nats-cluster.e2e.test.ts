@@ -22,7 +22,8 @@ import { type RoleProcess, startRole } from '../support/role-process.ts';
 import { ApiClient } from '../support/system.ts';
 import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
 
-const CRON_WORKFLOWS = 20;
+// CV_TEST_CLUSTER_WORKFLOWS sets the number of per-second workflows (default 20; 200 for the figures in docs/deployment.md).
+const CRON_WORKFLOWS = Number(process.env.CV_TEST_CLUSTER_WORKFLOWS ?? 20);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let cluster: TestNatsCluster;
@@ -134,6 +135,7 @@ describe('a 3-node NATS cluster with R3 streams', () => {
     const duringFault = answers.filter((a) => a.at >= killedAt && a.at < restartedAt);
     console.log(
       JSON.stringify({
+        cron_workflows: CRON_WORKFLOWS,
         killed: leader,
         new_leader: newLeader,
         leader_elected_after_ms: electedAfterMs,
@@ -150,6 +152,7 @@ describe('a 3-node NATS cluster with R3 streams', () => {
         ),
         cron_jobs: checked.cronJobs,
         skipped_ticks: checked.skippedTicks,
+        withdrawn_ticks: checked.withdrawnTicks,
         run_now_jobs: checked.runNowJobs,
         history_read_retries: checked.historyReadRetries,
       }),

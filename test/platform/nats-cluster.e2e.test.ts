@@ -6,81 +6,46 @@
 // job hit its endpoint once; the read models equal a rebuild of the log. It reports how long the
 // stream had no leader and how many requests failed during the fault.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamNames } from '../../src/events/stream-definitions.ts';
-import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { checkNothingLost, runNowVia, startWorkload } from '../support/load-under-fault.ts';
 import { startNatsCluster, type TestNatsCluster } from '../support/nats-cluster.ts';
-import { freePort } from '../support/nats-server.ts';
-import { type RoleProcess, startRole } from '../support/role-process.ts';
-import { ApiClient } from '../support/system.ts';
-import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
+import {
+  type CountingEndpoint,
+  type SystemOnCluster,
+  startCountingEndpoint,
+  startSystemOnCluster,
+} from '../support/system-on-cluster.ts';
 
 // CV_TEST_CLUSTER_WORKFLOWS sets the number of per-second workflows (default 20; 200 for the figures in docs/deployment.md).
 const CRON_WORKFLOWS = Number(process.env.CV_TEST_CLUSTER_WORKFLOWS ?? 20);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let cluster: TestNatsCluster;
-let dbs: TestDatabases;
-let runtime: Runtime;
-let system: RoleProcess;
-let endpoint: Server;
-let base: string;
-let keyDir: string;
-let user: ApiClient;
-let userId: string;
-/** Requests the HEARTBEAT endpoint received, by path. */
-const hits = new Map<string, number>();
+let endpoint: CountingEndpoint;
+let world: SystemOnCluster;
 
 beforeAll(async () => {
-  endpoint = createServer((req, res) => {
-    hits.set(req.url ?? '', (hits.get(req.url ?? '') ?? 0) + 1);
-    res.writeHead(200).end('ok');
-  });
-  await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
+  endpoint = await startCountingEndpoint();
   cluster = await startNatsCluster(3);
-  keyDir = mkdtempSync(join(tmpdir(), 'cv-cluster-keys-'));
-  const port = await freePort();
-  dbs = await createTestDatabases({
-    NATS_URL: cluster.url,
-    CV_HTTP_PORT: String(port),
-    CV_JWT_KEY_DIR: keyDir,
+  world = await startSystemOnCluster(cluster, {
+    label: 'cluster',
   });
-  system = startRole('all', dbs.config, {
-    CV_JWT_KEY_DIR: keyDir,
-    CV_LOG_LEVEL: 'warn',
-    CV_NATS_REPLICAS: '3',
-  });
-  await waitUntil('api up', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 60_000).catch(
-    (err: unknown) => {
-      throw new Error(`${String(err)}\n${system.output()}`);
-    },
-  );
-  runtime = await openRuntime(dbs.config, 'test');
-  user = new ApiClient(`http://127.0.0.1:${port}`);
-  userId = await user.signUp('cluster@example.com');
 });
 
 afterAll(async () => {
-  await system?.kill('SIGKILL');
-  await runtime?.close();
-  await dbs?.dispose();
+  await world?.dispose();
   await cluster?.dispose();
   endpoint?.close();
-  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
 
 describe('a 3-node NATS cluster with R3 streams', () => {
   it('loses nothing when the stream leader is SIGKILLed under load and restarted', {
     timeout: 180_000,
   }, async () => {
+    const { runtime, system, user, userId } = world;
+    const { base, hits } = endpoint;
     const { jsm } = runtime.nats;
     for (const name of Object.values(streamNames)) {
       const info = await jsm.streams.info(name);

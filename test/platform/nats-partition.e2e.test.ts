@@ -8,84 +8,47 @@
 // connection was on the cut node, and how many requests failed during the cut.
 // CV_TEST_PARTITION_WORKFLOWS sets the number of per-second workflows (default 20; 200 for the figures).
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamNames } from '../../src/events/stream-definitions.ts';
-import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { checkNothingLost, runNowVia, startWorkload } from '../support/load-under-fault.ts';
 import { startNatsCluster, type TestNatsCluster } from '../support/nats-cluster.ts';
-import { freePort } from '../support/nats-server.ts';
-import { type RoleProcess, startRole } from '../support/role-process.ts';
-import { ApiClient } from '../support/system.ts';
-import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
+import {
+  type CountingEndpoint,
+  type SystemOnCluster,
+  startCountingEndpoint,
+  startSystemOnCluster,
+} from '../support/system-on-cluster.ts';
 
 const CRON_WORKFLOWS = Number(process.env.CV_TEST_PARTITION_WORKFLOWS ?? 20);
 const CUT_MS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let cluster: TestNatsCluster;
-let dbs: TestDatabases;
-let runtime: Runtime;
-let system: RoleProcess;
-let endpoint: Server;
-let base: string;
-let keyDir: string;
-let user: ApiClient;
-let userId: string;
-/** Requests the HEARTBEAT endpoint received, by path. */
-const hits = new Map<string, number>();
+let endpoint: CountingEndpoint;
+let world: SystemOnCluster;
 
 beforeAll(async () => {
-  endpoint = createServer((req, res) => {
-    hits.set(req.url ?? '', (hits.get(req.url ?? '') ?? 0) + 1);
-    res.writeHead(200).end('ok');
-  });
-  await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
+  endpoint = await startCountingEndpoint();
   cluster = await startNatsCluster(3, { partitionable: true });
-  keyDir = mkdtempSync(join(tmpdir(), 'cv-partition-keys-'));
-  const port = await freePort();
-  dbs = await createTestDatabases({
-    NATS_URL: cluster.url,
-    CV_HTTP_PORT: String(port),
-    CV_JWT_KEY_DIR: keyDir,
+  world = await startSystemOnCluster(cluster, {
+    label: 'partition',
+    // The hard case: the system's connection is on the node that will be cut off. Given that node's
+    // address alone, it learns the others from the cluster (as any client does) and must move to them.
+    systemNatsUrl: cluster.nodes.at(-1)!.url,
+    // The test's own connection stays on the majority side, so what it measures (the election, the
+    // checks) is not delayed by its own reconnect.
+    testNatsUrl: cluster.nodes
+      .slice(0, -1)
+      .map((n) => n.url)
+      .join(','),
   });
-  // The hard case: the system's connection is on the node that will be cut off. Given that node's
-  // address alone, it learns the others from the cluster (as any client does) and must move to them.
-  system = startRole('all', dbs.config, {
-    NATS_URL: cluster.nodes.at(-1)!.url,
-    CV_JWT_KEY_DIR: keyDir,
-    CV_LOG_LEVEL: 'warn',
-    CV_NATS_REPLICAS: '3',
-  });
-  await waitUntil('api up', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 60_000).catch(
-    (err: unknown) => {
-      throw new Error(`${String(err)}\n${system.output()}`);
-    },
-  );
-  // The test's own connection stays on the majority side, so what it measures (the election, the
-  // checks) is not delayed by its own reconnect.
-  const majority = cluster.nodes
-    .slice(0, -1)
-    .map((n) => n.url)
-    .join(',');
-  runtime = await openRuntime({ ...dbs.config, NATS_URL: majority }, 'test');
-  user = new ApiClient(`http://127.0.0.1:${port}`);
-  userId = await user.signUp('partition@example.com');
 });
 
 afterAll(async () => {
-  await system?.kill('SIGKILL');
-  await runtime?.close();
-  await dbs?.dispose();
+  await world?.dispose();
   await cluster?.dispose();
   endpoint?.close();
-  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
 
 describe('a 3-node NATS cluster with R3 streams, one node cut off', () => {
@@ -93,6 +56,8 @@ describe('a 3-node NATS cluster with R3 streams, one node cut off', () => {
     // 200 workflows (the figures in docs/deployment.md) take minutes to create and to check.
     timeout: CRON_WORKFLOWS > 50 ? 900_000 : 300_000,
   }, async () => {
+    const { runtime, system, user, userId } = world;
+    const { base, hits } = endpoint;
     const { jsm, nc } = runtime.nats;
     const isolated = cluster.nodes.at(-1)!;
     // Make the node that will be cut off the leader of the event log (a step-down elects another at random).

@@ -10,8 +10,6 @@
 // is failed executor_lost and retried), and the read models equal a rebuild of the log
 // (test/support/load-under-fault.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +20,7 @@ import { startNatsCluster, type TestNatsCluster } from '../support/nats-cluster.
 import { freePort } from '../support/nats-server.ts';
 import { type RoleProcess, startRole } from '../support/role-process.ts';
 import { ApiClient } from '../support/system.ts';
+import { type CountingEndpoint, startCountingEndpoint } from '../support/system-on-cluster.ts';
 import { createTestDatabases, type TestDatabases } from '../support/test-databases.ts';
 
 // CV_TEST_ROLLING_WORKFLOWS sets the number of per-second workflows (default 8; 200 for the figures in docs/deployment.md).
@@ -43,11 +42,9 @@ interface Replica {
 let cluster: TestNatsCluster;
 let dbs: TestDatabases;
 let runtime: Runtime;
-let endpoint: Server;
-let base: string;
+let endpoint: CountingEndpoint;
 let keyDir: string;
 const replicas: Replica[] = [];
-const hits = new Map<string, number>();
 
 const upLine: Record<Replica['role'], string> = {
   api: 'api listening',
@@ -75,12 +72,7 @@ async function start(replica: Replica): Promise<void> {
 }
 
 beforeAll(async () => {
-  endpoint = createServer((req, res) => {
-    hits.set(req.url ?? '', (hits.get(req.url ?? '') ?? 0) + 1);
-    res.writeHead(200).end('ok');
-  });
-  await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
+  endpoint = await startCountingEndpoint();
   cluster = await startNatsCluster(3);
   keyDir = mkdtempSync(join(tmpdir(), 'cv-rolling-keys-'));
   const [portA, portB] = [await freePort(), await freePort()];
@@ -163,7 +155,7 @@ describe('a rolling restart of every role, then a projector and an executor kill
           }
         }
       };
-    const workload = await startWorkload(apis[0]!, base, CRON_WORKFLOWS, alternating);
+    const workload = await startWorkload(apis[0]!, endpoint.base, CRON_WORKFLOWS, alternating);
 
     await sleep(3_000);
     const exits: { role: string; code: number | null; stopMs: number }[] = [];
@@ -211,7 +203,7 @@ describe('a rolling restart of every role, then a projector and an executor kill
       workload,
       answers,
       runNow: alternating(workload.manualId),
-      hits,
+      hits: endpoint.hits,
       executorKilled: true,
       settle: async () => void (await Promise.all(replicas.map((r) => r.process?.kill('SIGTERM')))),
     });

@@ -54,4 +54,22 @@ export const clickhouseMigrations: readonly ClickhouseMigration[] = [
     name: '20261206_0003_job_logs_trace_id',
     statements: (db) => [`ALTER TABLE ${db}.job_logs ADD COLUMN trace_id String DEFAULT ''`],
   },
+  {
+    // Commits of finished jobs moved out of the hot log after CV_EVENTS_RETENTION_DAYS, exactly as they
+    // were stored (the commit's JSON and its stream sequence). A commit archived twice (a sweep killed
+    // before it recorded its work) collapses on (subject, sequence); readers use FINAL.
+    name: '20261206_0004_event_archive',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.event_archive (
+        sequence UInt64,
+        subject String,
+        user_id String,
+        aggregate String,
+        aggregate_id String,
+        commit String,
+        archived_at DateTime
+      ) ENGINE = ReplacingMergeTree
+      ORDER BY (subject, sequence)`,
+    ],
+  },
 ];

@@ -16,6 +16,7 @@ import * as jitterFireAt from './20261206_0012_jitter_fire_at.ts';
 import * as backfills from './20261206_0013_backfills.ts';
 import * as chains from './20261206_0014_chains.ts';
 import * as webhooks from './20261206_0015_webhooks.ts';
+import * as eventArchive from './20261206_0016_event_archive.ts';
 
 export const postgresMigrations: Record<string, Migration> = {
   '20261127_0001_projection_checkpoints': projectionCheckpoints,
@@ -33,4 +34,5 @@ export const postgresMigrations: Record<string, Migration> = {
   '20261206_0013_backfills': backfills,
   '20261206_0014_chains': chains,
   '20261206_0015_webhooks': webhooks,
+  '20261206_0016_event_archive': eventArchive,
 };

@@ -1,6 +1,7 @@
 // `chronoverse projections rebuild [name]`: drop a projection's rows and replay the log into them.
 import { loadConfig } from '../config/config.ts';
 import { migrateAll } from '../migrate/migrate-all.ts';
+import { EventArchive } from '../projections/event-archive.ts';
 import { rebuildProjection } from '../projections/projection-batch.ts';
 import { allProjections } from '../projections/registry.ts';
 import { openRuntime } from '../runtime/runtime.ts';
@@ -23,7 +24,11 @@ export async function projectionsCommand(args: readonly string[]): Promise<numbe
     }
     for (const p of chosen) {
       const started = performance.now();
-      const last = await rebuildProjection({ nats: runtime.nats, db: runtime.db, log: runtime.log }, p);
+      const archive = new EventArchive(runtime.clickhouse, runtime.config.CLICKHOUSE_DATABASE);
+      const last = await rebuildProjection(
+        { nats: runtime.nats, db: runtime.db, log: runtime.log, archive },
+        p,
+      );
       console.log(`${p.name}: rebuilt to sequence ${last} in ${Math.round(performance.now() - started)} ms`);
     }
     return 0;

@@ -117,6 +117,9 @@ const configFields = z.object({
   CV_DISPATCH_MAX_DELIVER: positiveInt.max(100).default(5),
   CV_LOG_BUFFER_MAX_AGE_HOURS: positiveInt.default(24),
   CV_LOG_RETENTION_DAYS: positiveInt.default(30),
+  // Finished jobs' commits older than this move from the event log to the archive (docs/events.md,
+  // "Retention and archive"); 0 keeps every commit in the log for ever.
+  CV_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
   CV_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   CV_JWT_PRIVATE_KEY: ed25519Pem('private').optional(),
   CV_JWT_PUBLIC_KEY: ed25519Pem('public').optional(),

@@ -22,6 +22,12 @@ export interface StoredCommit {
   readonly sequence: number;
   readonly subject: string;
   readonly events: readonly EventEnvelope[];
+  /**
+   * The subject's sequence this commit was appended after (its Cv-Previous-Sequence header), where
+   * the read had it: a first commit found with `previous` above where the read began means earlier
+   * commits were moved to the archive.
+   */
+  readonly previous?: number;
 }
 
 export interface AppendResult {
@@ -105,6 +111,11 @@ export const EVENT_TYPES_HEADER = 'Cv-Event-Types';
  * fold the commit in as it is delivered, instead of reading the subject back before its next use.
  */
 export const PREVIOUS_SEQUENCE_HEADER = 'Cv-Previous-Sequence';
+
+function previousOf(headers: { get(name: string): string } | undefined): { previous?: number } {
+  const header = headers?.get(PREVIOUS_SEQUENCE_HEADER);
+  return header ? { previous: Number(header) } : {};
+}
 
 /** A delivered commit, decoded only if someone asks. */
 export interface ObservedCommit {
@@ -230,7 +241,12 @@ export class EventStore {
     for (let i = 0; i < DIRECT_READS; i++) {
       const m = await this.jsm.direct.getMessage(this.stream, { seq: next, next_by_subj: subject });
       if (!m || m.seq > until) return commits;
-      commits.push({ sequence: m.seq, subject: m.subject, events: decodeCommit(m.data) });
+      commits.push({
+        sequence: m.seq,
+        subject: m.subject,
+        events: decodeCommit(m.data),
+        ...previousOf(m.header),
+      });
       if (m.seq >= until || commits.length >= limit) return commits;
       next = m.seq + 1;
     }
@@ -249,7 +265,12 @@ export class EventStore {
     }, this.readTimeoutMs);
     try {
       for await (const m of messages) {
-        commits.push({ sequence: m.seq, subject: m.subject, events: decodeCommit(m.data) });
+        commits.push({
+          sequence: m.seq,
+          subject: m.subject,
+          events: decodeCommit(m.data),
+          ...previousOf(m.headers),
+        });
         if (m.seq >= until || commits.length >= limit) break;
       }
     } finally {

@@ -1,7 +1,9 @@
-// One aggregate's audit history: its events in log order, straight from JetStream, paged by
-// stream sequence (the cursor is the sequence of the last commit returned).
+// One aggregate's audit history: its events in log order, paged by stream sequence (the cursor is the
+// sequence of the last commit returned). A finished job's commits may have moved from the log to the
+// archive (retention, docs/events.md): the history is then read from there, in the same order and
+// with the same sequences, so a client paging through it cannot tell.
 import type { AggregateKind, EventEnvelope } from './envelope.ts';
-import type { EventStore } from './event-store.ts';
+import type { EventStore, StoredCommit } from './event-store.ts';
 import { eventSubject } from './subjects.ts';
 
 export interface HistoryEntry {
@@ -15,24 +17,42 @@ export interface HistoryPage {
   readonly next: number | null;
 }
 
+/** Where the retention sweep moved finished actors' commits, read by subject. */
+export interface ArchiveReader {
+  /** The subject's archived commits with a sequence above `after`, oldest first, `limit` at most. */
+  read(subject: string, after: number, limit: number): Promise<StoredCommit[]>;
+}
+
 export async function aggregateHistory(
   store: EventStore,
   userId: string,
   aggregate: AggregateKind,
   aggregateId: string,
   page: { after?: number; limit?: number } = {},
+  archive?: ArchiveReader,
 ): Promise<HistoryPage> {
   const limit = page.limit ?? 100;
   const subject = eventSubject(userId, aggregate, aggregateId);
-  const last = await store.lastSequence(subject);
   const after = page.after ?? 0;
-  if (last <= after) return { entries: [], next: null };
-  const entries: HistoryEntry[] = [];
-  let next: number | null = null;
-  // A page holds whole commits (at most `limit`), so a decision is never split across pages.
-  for (const commit of await store.read(subject, after + 1, last, limit)) {
-    for (const event of commit.events) entries.push({ sequence: commit.sequence, event });
-    next = commit.sequence < last ? commit.sequence : null;
+  const last = await store.lastSequence(subject);
+  const fromLog = last > after ? await store.read(subject, after + 1, last, limit) : [];
+  let commits: readonly StoredCommit[] = fromLog;
+  // The archive is asked only when the log cannot be all of it: an empty subject, or a first commit
+  // appended after one the log no longer has.
+  const firstInLog = fromLog[0];
+  if (archive && (last === 0 || (firstInLog?.previous ?? 0) > after)) {
+    const archived = await archive.read(subject, after, limit + 1);
+    commits = [
+      ...archived.filter((c) => firstInLog === undefined || c.sequence < firstInLog.sequence),
+      ...fromLog,
+    ];
   }
-  return { entries, next };
+  // A page holds whole commits (at most `limit`), so a decision is never split across pages.
+  const shown = commits.slice(0, limit);
+  const lastShown = shown.at(-1)?.sequence;
+  const more = lastShown !== undefined && (commits.length > limit || lastShown < last);
+  return {
+    entries: shown.flatMap((commit) => commit.events.map((event) => ({ sequence: commit.sequence, event }))),
+    next: more ? lastShown : null,
+  };
 }

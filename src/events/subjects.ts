@@ -92,3 +92,14 @@ export function subjectTemplate(subject: string): string {
     return `cv.dispatch.builds.${p[3]}.{workflow_id}`;
   return subject;
 }
+
+/** Whether `subject` matches the NATS filter `filter` (`*` one token, `>` one or more at the end). */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i;
+    if (i >= s.length || (f[i] !== '*' && f[i] !== s[i])) return false;
+  }
+  return f.length === s.length;
+}

@@ -5,6 +5,7 @@ import {
   eventSubject,
   logSubject,
   parseEventSubject,
+  subjectMatches,
   userEventsFilter,
 } from './subjects.ts';
 
@@ -51,5 +52,17 @@ describe('subjects', () => {
     'cv.evt.u1.>',
   ])('refuses to parse %s', (subject) => {
     expect(codeOf(() => parseEventSubject(subject))).toBe('invalid_subject');
+  });
+});
+
+describe('subjectMatches', () => {
+  it('follows the NATS wildcards', () => {
+    expect(subjectMatches('cv.evt.>', 'cv.evt.u1.job.j1')).toBe(true);
+    expect(subjectMatches('cv.evt.>', 'cv.evt')).toBe(false);
+    expect(subjectMatches('cv.evt.*.job.*', 'cv.evt.u1.job.j1')).toBe(true);
+    expect(subjectMatches('cv.evt.*.job.*', 'cv.evt.u1.workflow.w1')).toBe(false);
+    expect(subjectMatches('cv.evt.*.job', 'cv.evt.u1.job.j1')).toBe(false);
+    expect(subjectMatches('cv.evt.u1.job.j1', 'cv.evt.u1.job.j1')).toBe(true);
+    expect(subjectMatches('cv.evt.u1.job.j1', 'cv.evt.u1.job.j2')).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ import type { CommandHandler } from '../actors/command-handler.ts';
 import type { AuthServices } from '../auth/auth-services.ts';
 import type { Config } from '../config/config.ts';
 import type { EventStore } from '../events/event-store.ts';
+import type { ArchiveReader } from '../events/history.ts';
 import type { Probe } from '../health/readiness.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Db } from '../queries/db.ts';
@@ -40,6 +41,8 @@ export interface ApiDeps {
   readonly db: Db;
   readonly commands: CommandHandler;
   readonly events: EventStore;
+  /** Finished jobs' commits moved out of the log by retention (src/queries/archived-history.ts). */
+  readonly archive?: ArchiveReader;
   readonly auth: AuthServices;
   /** For the log and event streams; without them the app opens its own from the configuration. */
   readonly nats: Nats;

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { jobDecider } from '../actors/job-decider.ts';
 import { workflowDecider } from '../actors/workflow-decider.ts';
+import { ConflictError } from '../errors.ts';
 import { aggregateHistory } from '../events/history.ts';
 import { findJob, jobScheduledAt, listJobs, ownedJobFromLog } from '../queries/jobs.ts';
 import { mapPage } from '../queries/paging.ts';
@@ -115,7 +116,13 @@ export function jobRoutes(deps: RouteDeps) {
     async (c) => {
       const { id, jobId } = c.req.valid('param');
       const userId = c.var.userId;
-      await ownedJobFromLog(deps.commands, userId, id, jobId);
+      const owned = await ownedJobFromLog(deps.commands, userId, id, jobId, deps.archive);
+      // An archived job finished long ago; its actor would refuse the cancel as it would have then.
+      if (owned.archived) {
+        throw new ConflictError('invalid_transition', 'JobCanceled is not allowed in the current state', {
+          details: { state: owned.status, event: 'JobCanceled' },
+        });
+      }
       const result = await deps.commands.handle(jobDecider, {
         commandId: randomUUID(),
         userId,
@@ -141,11 +148,15 @@ export function jobRoutes(deps: RouteDeps) {
     async (c) => {
       const { id, jobId } = c.req.valid('param');
       const q = c.req.valid('query');
-      await ownedJobFromLog(deps.commands, c.var.userId, id, jobId);
-      const page = await aggregateHistory(deps.events, c.var.userId, 'job', jobId, {
-        after: q.after ?? 0,
-        limit: q.limit,
-      });
+      await ownedJobFromLog(deps.commands, c.var.userId, id, jobId, deps.archive);
+      const page = await aggregateHistory(
+        deps.events,
+        c.var.userId,
+        'job',
+        jobId,
+        { after: q.after ?? 0, limit: q.limit },
+        deps.archive,
+      );
       return c.json(historyJson(page), 200);
     },
   );

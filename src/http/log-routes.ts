@@ -135,7 +135,7 @@ export function logRoutes(deps: LogRouteDeps) {
 
   /** The caller's job of that workflow, as its actor sees it now. */
   const ownedJob = (userId: string, workflowId: string, jobId: string) =>
-    ownedJobFromLog(deps.commands, userId, workflowId, jobId);
+    ownedJobFromLog(deps.commands, userId, workflowId, jobId, deps.archive);
 
   app.openapi(
     createRoute({

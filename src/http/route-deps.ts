@@ -2,12 +2,15 @@
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { PreconditionFailedError } from '../errors.ts';
 import type { EventStore } from '../events/event-store.ts';
+import type { ArchiveReader } from '../events/history.ts';
 import type { Db } from '../queries/db.ts';
 
 export interface RouteDeps {
   readonly db: Db;
   readonly commands: CommandHandler;
   readonly events: EventStore;
+  /** Finished jobs' commits moved out of the log by retention; without it, history is the log's. */
+  readonly archive?: ArchiveReader;
 }
 
 export const etag = (version: number): string => `"${version}"`;

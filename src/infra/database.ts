@@ -239,6 +239,19 @@ export interface WebhookDeliveryTable {
   delivered_at: Date | null;
 }
 
+/** An actor's subject moved from the hot log to the archive (src/projections/retention-sweep.ts). */
+export interface ArchivedSubjectTable {
+  subject: string;
+  user_id: string;
+  aggregate: string;
+  aggregate_id: string;
+  commits: number;
+  /** The stream sequence of the subject's last archived commit (bigint: read as a string). */
+  last_sequence: string | number;
+  finished_at: Date;
+  archived_at: Date;
+}
+
 export interface Database {
   projection_checkpoints: ProjectionCheckpointTable;
   users: UserTable;
@@ -257,6 +270,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeyTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
+  archived_subjects: ArchivedSubjectTable;
 }
 
 export type UserRow = Selectable<UserTable>;

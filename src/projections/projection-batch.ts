@@ -8,17 +8,25 @@ import type { Kysely } from 'kysely';
 import { decodeCommit, type StoredCommit } from '../events/event-store.ts';
 import { orderedFilter } from '../events/filter-subjects.ts';
 import { streamNames } from '../events/stream-definitions.ts';
+import { subjectMatches } from '../events/subjects.ts';
 import type { Database } from '../infra/database.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { withSpan } from '../telemetry/tracing.ts';
 import { lockProjection, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import type { EventArchive } from './event-archive.ts';
 import type { Projection } from './projection.ts';
+import { lockArchiveShared } from './retention-sweep.ts';
 
 export interface ProjectionDeps {
   readonly nats: Nats;
   readonly db: Kysely<Database>;
   readonly log: Logger;
+  /**
+   * Where the retention sweep moved finished jobs' commits (src/projections/retention-sweep.ts): a
+   * rebuild replays it with the log. Absent only where nothing is ever archived (tests of one part).
+   */
+  readonly archive?: EventArchive;
 }
 
 /** A delivered commit, decoded; `null` (said loudly) when this code cannot read it. */
@@ -30,10 +38,6 @@ export function readCommit(m: JsMsg, log: Logger): StoredCommit | null {
     log.error('unreadable commit skipped', { sequence: m.seq, subject: m.subject, error: err });
     return null;
   }
-}
-
-function toCommits(messages: readonly JsMsg[], log: Logger): StoredCommit[] {
-  return messages.flatMap((m) => readCommit(m, log) ?? []);
 }
 
 /** Applies commits newer than the checkpoint, and moves the checkpoint, in one transaction. */
@@ -72,33 +76,67 @@ export function rebuildProjection(
 }
 
 async function rebuild(deps: ProjectionDeps, projection: Projection, batchSize: number): Promise<number> {
-  const { nats, db, log } = deps;
-  const info = await nats.jsm.streams.info(streamNames.events);
-  const until = info.state.last_seq;
+  const { nats, db, log, archive } = deps;
   return db.transaction().execute(async (tx) => {
     await lockProjection(tx, projection.name);
+    // Archive and log are one history only while no sweep moves commits from one to the other.
+    if (archive) await lockArchiveShared(tx);
+    const info = await nats.jsm.streams.info(streamNames.events);
+    const until = info.state.last_seq;
     await projection.reset(tx);
+    const archived = archive ? archivedCommits(archive, projection, batchSize) : undefined;
+    let nextArchived = await archived?.next();
+    let batch: StoredCommit[] = [];
     let last = 0;
+    const add = async (commit: StoredCommit | null, sequence: number) => {
+      if (commit) batch.push(commit);
+      last = sequence;
+      if (batch.length >= batchSize) {
+        await projection.applyBatch(tx, batch);
+        batch = [];
+      }
+    };
+    // The archive's commits go in among the log's by stream sequence: one history, in log order.
+    const addArchivedBefore = async (sequence: number) => {
+      while (nextArchived && !nextArchived.done && nextArchived.value.sequence < sequence) {
+        await add(nextArchived.value, nextArchived.value.sequence);
+        nextArchived = await archived!.next();
+      }
+    };
     if (until > 0 && info.state.messages > 0) {
       const consumer = await nats.js.consumers.get(streamNames.events, {
         filter_subjects: orderedFilter(projection.subjects),
         deliver_policy: DeliverPolicy.All,
       });
       const messages = await consumer.consume({ max_messages: batchSize * 2 });
-      let batch: JsMsg[] = [];
       for await (const m of messages) {
-        batch.push(m);
-        const done = m.seq >= until || m.info.pending === 0;
-        if (batch.length >= batchSize || done) {
-          await projection.applyBatch(tx, toCommits(batch, log));
-          last = batch[batch.length - 1]!.seq;
-          batch = [];
-        }
-        if (done) break;
+        await addArchivedBefore(m.seq);
+        await add(readCommit(m, log), m.seq);
+        if (m.seq >= until || m.info.pending === 0) break;
       }
       messages.stop();
     }
-    await writeCheckpoint(tx, projection.name, projection.version, Math.max(last, until));
-    return Math.max(last, until);
+    await addArchivedBefore(Number.POSITIVE_INFINITY);
+    if (batch.length) await projection.applyBatch(tx, batch);
+    const position = Math.max(last, until);
+    await writeCheckpoint(tx, projection.name, projection.version, position);
+    return position;
   });
+}
+
+/** The archive's commits a projection reads, oldest first, a page at a time. */
+async function* archivedCommits(
+  archive: EventArchive,
+  projection: Projection,
+  pageSize: number,
+): AsyncGenerator<StoredCommit> {
+  let after = 0;
+  for (;;) {
+    const page = await archive.page(after, pageSize);
+    for (const commit of page) {
+      if (projection.subjects.some((filter) => subjectMatches(filter, commit.subject))) yield commit;
+    }
+    if (page.length < pageSize) return;
+    after = page.at(-1)!.sequence;
+  }
 }

@@ -1,8 +1,12 @@
 // The jobs read model (one job, a workflow's jobs paged newest first, a job's scheduled time), and a
 // job's state as its actor has it, for reads that must not lag behind the log (the log routes).
+import type { EventFromLogic } from 'xstate';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
+import type { JobMachine } from '../actors/job-machine.ts';
 import { NotFoundError } from '../errors.ts';
+import type { ArchiveReader } from '../events/history.ts';
+import { eventSubject } from '../events/subjects.ts';
 import type { JobRow, JobTable } from '../infra/database.ts';
 import type { Db } from './db.ts';
 import { keysetPage, newestFirst, type Page } from './paging.ts';
@@ -91,17 +95,31 @@ export async function jobStatusFromLog(
 }
 
 /**
- * The caller's job of that workflow as its actor has it now, replayed from the log: job_not_found
- * when there is none.
+ * The caller's job of that workflow as its actor has it now, replayed from the log, or from the
+ * archive once retention moved a finished job's commits there (`archived`): job_not_found when
+ * there is none.
  */
 export async function ownedJobFromLog(
   commands: CommandHandler,
   userId: string,
   workflowId: string,
   jobId: string,
-): Promise<{ status: string }> {
+  archive?: ArchiveReader,
+): Promise<{ status: string; archived: boolean }> {
   const job = await commands.load(jobDecider, userId, jobId);
-  if (!job.exists || job.state.context.workflow_id !== workflowId)
+  if (job.exists) {
+    if (job.state.context.workflow_id !== workflowId) throw new NotFoundError('job_not_found', 'No such job');
+    return { status: String(job.state.value), archived: false };
+  }
+  const commits = archive ? await archive.read(eventSubject(userId, 'job', jobId), 0, 10_000) : [];
+  const state = commits
+    .flatMap((c) => c.events)
+    .reduce(
+      (s, e) => jobDecider.evolve(s, { type: e.type, data: e.data } as EventFromLogic<JobMachine>),
+      jobDecider.initialState(),
+    );
+  if (commits.length === 0 || state.context.workflow_id !== workflowId) {
     throw new NotFoundError('job_not_found', 'No such job');
-  return { status: String(job.state.value) };
+  }
+  return { status: String(state.value), archived: true };
 }

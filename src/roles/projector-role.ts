@@ -1,22 +1,28 @@
 // The projector: every projection (Postgres read models, ClickHouse analytics) and the log processor
 // (job output into ClickHouse). Each resumes from a durable position, so any number of restarts loses
 // and duplicates nothing. Log retention (old daily partitions; webhook deliveries done with for 30
-// days) runs here hourly, and outbound webhooks are delivered here (a durable consumer of the log and
+// days) runs here hourly, event log retention (finished jobs' commits to the archive, docs/events.md)
+// every 5 minutes, and outbound webhooks are delivered here (a durable consumer of the log and
 // a sender; docs/webhooks.md).
 
 import { LogProcessor } from '../logs/log-processor.ts';
 import { dropExpiredLogPartitions } from '../logs/log-retention.ts';
+import { EventArchive } from '../projections/event-archive.ts';
 import { ProjectionRunner } from '../projections/projection-runner.ts';
 import { allProjections } from '../projections/registry.ts';
+import { sweepFinishedJobs } from '../projections/retention-sweep.ts';
 import { startWebhookDelivery } from '../reactors/webhook-delivery.ts';
 import { pruneWebhookDeliveries } from '../reactors/webhook-log-retention.ts';
 import type { RoleStarter } from './role.ts';
 
 const HOUR_MS = 3_600_000;
+/** Jobs finish every second; the sweep takes them in batches, a few minutes apart. */
+const ARCHIVE_SWEEP_MS = 5 * 60_000;
 
 export const startProjector: RoleStarter = async (runtime) => {
   const log = runtime.log.child('projection');
-  const deps = { nats: runtime.nats, db: runtime.db, log };
+  const archive = new EventArchive(runtime.clickhouse, runtime.config.CLICKHOUSE_DATABASE);
+  const deps = { nats: runtime.nats, db: runtime.db, log, archive };
   // Every projection on one consumer of the log: one delivery per commit, not one per projection.
   const projections = new ProjectionRunner(deps, allProjections(runtime));
   const logs = new LogProcessor({
@@ -50,10 +56,22 @@ export const startProjector: RoleStarter = async (runtime) => {
     pruneWebhookDeliveries(runtime.db, new Date()).catch((err: unknown) =>
       runtime.log.warn('webhook delivery log retention failed; will retry', { error: err }),
     );
+  const retentionDays = runtime.config.CV_EVENTS_RETENTION_DAYS;
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = () => {
+    sweeping = sweepFinishedJobs(
+      { nats: runtime.nats, db: runtime.db, store: runtime.events, archive, log },
+      { now: new Date(), retentionDays },
+    )
+      .then((r) => r.subjects && log.info('finished jobs moved to the archive', { ...r }))
+      .catch((err: unknown) => log.warn('event log retention failed; will retry', { error: err }));
+  };
   void retain();
   void pruneDeliveries();
+  if (retentionDays > 0) sweep();
   const deliveryRetention = setInterval(pruneDeliveries, HOUR_MS);
   const retention = setInterval(retain, HOUR_MS);
+  const eventRetention = retentionDays > 0 ? setInterval(sweep, ARCHIVE_SWEEP_MS) : undefined;
   runtime.log.info('projector started', {
     projections: projections.projections.map((p) => p.name),
     log_processor: true,
@@ -64,6 +82,8 @@ export const startProjector: RoleStarter = async (runtime) => {
     stop: async () => {
       clearInterval(retention);
       clearInterval(deliveryRetention);
+      clearInterval(eventRetention);
+      await sweeping;
       await Promise.all([projections.stop(), logs.stop(), webhooks.stop()]);
     },
   };

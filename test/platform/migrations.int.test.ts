@@ -31,6 +31,7 @@ describe('migrations', () => {
       format: 'JSONEachRow',
     });
     expect((await chTables.json<{ name: string }>()).map((r) => r.name)).toEqual([
+      'event_archive',
       'job_events',
       'job_logs',
       'schema_migrations',

@@ -1,0 +1,174 @@
+// Retention of the event log against real NATS, PostgreSQL and ClickHouse: finished jobs' commits
+// move to the archive after CV_EVENTS_RETENTION_DAYS (an injected clock says when), their history
+// and state still answer from there, a rebuild from archive + log gives the same read models, a
+// sweep waits for every reader of the log, and a sweep racing a rebuild changes no read model.
+import { AckPolicy } from '@nats-io/jetstream';
+import { describe, expect, it } from 'vitest';
+import { aggregateHistory, type HistoryEntry } from '../../src/events/history.ts';
+import { streamNames } from '../../src/events/stream-definitions.ts';
+import { eventSubject } from '../../src/events/subjects.ts';
+import { countJobEvents } from '../../src/projections/clickhouse-job-events.ts';
+import { EventArchive } from '../../src/projections/event-archive.ts';
+import { type ProjectionDeps, rebuildProjection } from '../../src/projections/projection-batch.ts';
+import { allProjections } from '../../src/projections/registry.ts';
+import { sweepFinishedJobs } from '../../src/projections/retention-sweep.ts';
+import { ArchivedHistory } from '../../src/queries/archived-history.ts';
+import { ownedJobFromLog } from '../../src/queries/jobs.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
+import { generateEventLog } from '../support/event-log-generator.ts';
+import { dumpReadModels } from '../support/read-model-dump.ts';
+import { useTestEnvironment } from '../support/test-environment.ts';
+
+const env = useTestEnvironment();
+const DAY_MS = 86_400_000;
+const log = createLogger('test', 'error');
+
+function parts() {
+  const archive = new EventArchive(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE);
+  const reader = new ArchivedHistory(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE);
+  const deps = { nats: env.runtime.nats, db: env.runtime.db, log, archive };
+  const sweepDeps = { ...deps, store: env.runtime.events };
+  return { archive, reader, deps, sweepDeps };
+}
+
+async function rebuildAll(deps: ProjectionDeps, batchSize?: number) {
+  for (const p of allProjections(env.runtime)) await rebuildProjection(deps, p, batchSize);
+}
+
+async function streamMessages(): Promise<number> {
+  return (await env.runtime.nats.jsm.streams.info(streamNames.events)).state.messages;
+}
+
+async function fullHistory(userId: string, jobId: string, reader?: ArchivedHistory, limit = 100) {
+  const entries: HistoryEntry[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await aggregateHistory(env.runtime.events, userId, 'job', jobId, { after, limit }, reader);
+    entries.push(...page.entries);
+    if (page.next === null) return entries;
+    after = page.next;
+  }
+}
+
+describe('event log retention', () => {
+  it('moves finished jobs to the archive once they are old enough, and nothing is lost to a reader', async () => {
+    const { reader, deps, sweepDeps } = parts();
+    await generateEventLog(env.runtime.commands, { users: 2, workflowsPerUser: 3, jobsPerWorkflow: 6 });
+    await rebuildAll(deps);
+    const before = await dumpReadModels(env.runtime.db);
+    const analytics = await countJobEvents(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE);
+    const jobs = before.jobs as { id: string; user_id: string; workflow_id: string; status: string }[];
+    expect(jobs).toHaveLength(36);
+    const histories = new Map<string, HistoryEntry[]>();
+    for (const j of jobs) histories.set(j.id, await fullHistory(j.user_id, j.id));
+    const messagesBefore = await streamMessages();
+
+    // Not old enough yet: nothing moves.
+    const early = await sweepFinishedJobs(sweepDeps, {
+      now: new Date(Date.now() + 29 * DAY_MS),
+      retentionDays: 30,
+    });
+    expect(early.subjects).toBe(0);
+    expect(await streamMessages()).toBe(messagesBefore);
+
+    const now = new Date(Date.now() + 31 * DAY_MS);
+    const swept = await sweepFinishedJobs(sweepDeps, { now, retentionDays: 30, batchSize: 10 });
+    expect(swept).toMatchObject({ subjects: 36, busy: false, heldBack: false });
+    const jobCommits = [...histories.values()].reduce(
+      (n, h) => n + new Set(h.map((e) => e.sequence)).size,
+      0,
+    );
+    expect(swept.commits).toBe(jobCommits);
+    expect(await streamMessages()).toBe(messagesBefore - jobCommits);
+    for (const j of jobs) {
+      expect(await env.runtime.events.lastSequence(eventSubject(j.user_id, 'job', j.id))).toBe(0);
+      // The history answers from the archive, the same entries under the same sequences, in pages too.
+      expect(await fullHistory(j.user_id, j.id, reader)).toEqual(histories.get(j.id));
+      expect(await fullHistory(j.user_id, j.id, reader, 2)).toEqual(histories.get(j.id));
+      const owned = await ownedJobFromLog(env.runtime.commands, j.user_id, j.workflow_id, j.id, reader);
+      expect(owned).toEqual({ status: expect.any(String), archived: true });
+      await expect(
+        ownedJobFromLog(env.runtime.commands, j.user_id, 'another-workflow', j.id, reader),
+      ).rejects.toThrow('No such job');
+    }
+    // Without the archive they would be gone: the test can tell the two apart.
+    const [first] = jobs;
+    expect(await fullHistory(first!.user_id, first!.id)).toEqual([]);
+
+    // A second sweep finds nothing more; a rebuild from archive + log gives the same read models.
+    expect((await sweepFinishedJobs(sweepDeps, { now, retentionDays: 30 })).subjects).toBe(0);
+    await rebuildAll(deps);
+    expect(await dumpReadModels(env.runtime.db)).toEqual(before);
+    expect(await countJobEvents(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE)).toEqual(analytics);
+    // A rebuild from the log alone loses the archived jobs' rows.
+    const { archive: _, ...logOnly } = deps;
+    await rebuildAll(logOnly);
+    expect((await dumpReadModels(env.runtime.db)).jobs).not.toEqual(before.jobs);
+    await rebuildAll(deps);
+    expect(await dumpReadModels(env.runtime.db)).toEqual(before);
+
+    // A sweep killed after purging and before recording: its batch's records roll back with its
+    // transaction (the latest finished), and the next sweep records what the archive holds.
+    const lastBatch = await env.runtime.db
+      .selectFrom('archived_subjects')
+      .select('subject')
+      .orderBy('finished_at', 'desc')
+      .orderBy('aggregate_id', 'desc')
+      .limit(6)
+      .execute();
+    await env.runtime.db
+      .deleteFrom('archived_subjects')
+      .where(
+        'subject',
+        'in',
+        lastBatch.map((r) => r.subject),
+      )
+      .execute();
+    const again = await sweepFinishedJobs(sweepDeps, { now, retentionDays: 30 });
+    expect(again).toMatchObject({ subjects: 6, commits: 0 });
+    for (const j of jobs) expect(await fullHistory(j.user_id, j.id, reader)).toEqual(histories.get(j.id));
+  });
+
+  it('waits for a reader of the log that has yet to see a finished job, then moves it', async () => {
+    const { sweepDeps, deps } = parts();
+    await generateEventLog(env.runtime.commands, { users: 1, workflowsPerUser: 1, jobsPerWorkflow: 3 });
+    await rebuildAll(deps);
+    // A durable consumer (an integrator's, a reactor's) that has not read anything yet.
+    await env.runtime.nats.jsm.consumers.add(streamNames.events, {
+      durable_name: 'slow-reader',
+      ack_policy: AckPolicy.Explicit,
+    });
+    const now = new Date(Date.now() + 31 * DAY_MS);
+    const held = await sweepFinishedJobs(sweepDeps, { now, retentionDays: 30 });
+    expect(held).toMatchObject({ subjects: 0, heldBack: true });
+    await env.runtime.nats.jsm.consumers.delete(streamNames.events, 'slow-reader');
+    const moved = await sweepFinishedJobs(sweepDeps, { now, retentionDays: 30 });
+    expect(moved).toMatchObject({ subjects: 3, heldBack: false });
+  });
+
+  it('a sweep racing a rebuild changes no read model', async () => {
+    const { deps, sweepDeps } = parts();
+    const now = new Date(Date.now() + 31 * DAY_MS);
+    for (let round = 0; round < 3; round++) {
+      await generateEventLog(env.runtime.commands, { users: 1, workflowsPerUser: 2, jobsPerWorkflow: 10 });
+      await rebuildAll(deps);
+      const expected = await dumpReadModels(env.runtime.db);
+      const analytics = await countJobEvents(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE);
+      const messages = await streamMessages();
+      // Both at once, in either order; the sweep either runs before or after the rebuild, or stands aside.
+      // Small batches: the rebuild reads the log a few commits at a time, long enough for a sweep to
+      // purge what it has yet to read (without the lock, it lost those jobs' rows).
+      await Promise.all([
+        rebuildAll(deps, 10),
+        sweepFinishedJobs(sweepDeps, { now, retentionDays: 30, batchSize: 5 }),
+      ]);
+      expect(await dumpReadModels(env.runtime.db)).toEqual(expected);
+      expect(await countJobEvents(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE)).toEqual(analytics);
+      // Whatever it did, a rebuild after it gives the same rows, and it finishes its work later.
+      await sweepFinishedJobs(sweepDeps, { now, retentionDays: 30 });
+      await rebuildAll(deps);
+      expect(await dumpReadModels(env.runtime.db)).toEqual(expected);
+      expect(await streamMessages()).toBeLessThan(messages);
+    }
+  });
+});

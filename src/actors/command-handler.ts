@@ -12,6 +12,7 @@ import {
   type ObservedCommit,
   type StoredCommit,
 } from '../events/event-store.ts';
+import type { ArchiveReader } from '../events/history.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
 import type { SnapshotStore } from '../events/snapshot-bucket.ts';
 import { eventSubject, parseEventSubject } from '../events/subjects.ts';
@@ -74,6 +75,8 @@ export interface CommandHandlerOptions {
   readonly snapshotEvery?: number;
   /** Default: workflows (a job's or a user's subject stays short; asking the store would cost more). */
   readonly snapshotKinds?: readonly AggregateKind[];
+  /** Where retention moved the commits of a subject it compacted (src/queries/archived-history.ts). */
+  readonly archive?: ArchiveReader;
 }
 
 /**
@@ -103,6 +106,7 @@ export class CommandHandler {
   private readonly snapshots: SnapshotStore | undefined;
   private readonly snapshotEvery: number;
   private readonly snapshotKinds: ReadonlySet<string>;
+  private readonly archive: ArchiveReader | undefined;
   /** Per subject: commits appended by this process since its snapshot was last persisted. */
   private readonly unsnapshotted = new Map<string, number>();
 
@@ -118,6 +122,7 @@ export class CommandHandler {
     this.onConflict = options.onConflict ?? (() => {});
     this.traceContext = options.traceContext ?? (() => ({}));
     this.snapshots = options.snapshots;
+    this.archive = options.archive;
     this.snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY;
     this.snapshotKinds = new Set(options.snapshotKinds ?? ['workflow']);
   }
@@ -183,7 +188,11 @@ export class CommandHandler {
     let commits: readonly StoredCommit[];
     if (cached && cached.version <= last) {
       start = cached;
-      commits = await this.store.read(subject, cached.version + 1, last);
+      commits = await this.withArchived(
+        subject,
+        cached.version,
+        await this.store.read(subject, cached.version + 1, last),
+      );
     } else {
       const stored = await this.storedSnapshot(decider, subject, last);
       // A persisted snapshot is read with the commit it stands for, which must be the one it names:
@@ -195,7 +204,7 @@ export class CommandHandler {
         commits = read.slice(1);
       } else {
         start = { state: decider.initialState(), version: 0 };
-        commits = await this.store.read(subject, 1, last);
+        commits = await this.withArchived(subject, 0, await this.store.read(subject, 1, last));
       }
     }
     let state = start.state;
@@ -215,6 +224,26 @@ export class CommandHandler {
       this.persistSnapshot(decider, subject, version, lastEventId, state);
     }
     return { state, version, exists: true };
+  }
+
+  /**
+   * Commits read after `after` whose first follows one the log no longer has: retention moved the
+   * ones between to the archive (a workflow compacted behind its snapshot), read from there.
+   */
+  private async withArchived(
+    subject: string,
+    after: number,
+    commits: StoredCommit[],
+  ): Promise<StoredCommit[]> {
+    const first = commits[0];
+    if (!first || (first.previous ?? 0) <= after) return commits;
+    if (!this.archive) {
+      throw new Error(
+        `${subject} has commits after ${after} that left the log, and no archive is configured`,
+      );
+    }
+    const archived = await this.archive.read(subject, after, Number.MAX_SAFE_INTEGER);
+    return [...archived.filter((c) => c.sequence < first.sequence), ...commits];
   }
 
   /** The persisted snapshot to start a load from, when this kind has them and one is usable. */

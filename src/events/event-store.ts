@@ -250,6 +250,9 @@ export class EventStore {
       if (m.seq >= until || commits.length >= limit) return commits;
       next = m.seq + 1;
     }
+    // Nothing more up to `until` (it need not be a commit of this subject): no consumer to wait on.
+    const after = await this.jsm.direct.getMessage(this.stream, { seq: next, next_by_subj: subject });
+    if (!after || after.seq > until) return commits;
     const consumer = await this.js.consumers.get(this.stream, {
       filter_subjects: subject,
       deliver_policy: DeliverPolicy.StartSequence,
@@ -263,8 +266,15 @@ export class EventStore {
       timedOut = true;
       messages.stop();
     }, this.readTimeoutMs);
+    // Where the read ran out of the subject's commits before `until` (nothing more was pending), it is
+    // complete: `until` need not be a commit of this subject.
+    let exhausted = false;
     try {
       for await (const m of messages) {
+        if (m.seq > until) {
+          exhausted = true;
+          break;
+        }
         commits.push({
           sequence: m.seq,
           subject: m.subject,
@@ -272,13 +282,17 @@ export class EventStore {
           ...previousOf(m.headers),
         });
         if (m.seq >= until || commits.length >= limit) break;
+        if (m.info.pending === 0) {
+          exhausted = true;
+          break;
+        }
       }
     } finally {
       clearTimeout(deadline);
       messages.stop();
       await consumer.delete().catch(() => {});
     }
-    if (timedOut && (commits.at(-1)?.sequence ?? 0) < until && commits.length < limit) {
+    if (timedOut && !exhausted && (commits.at(-1)?.sequence ?? 0) < until && commits.length < limit) {
       throw new UnavailableError(
         'event_log_unavailable',
         `reading ${subject} took longer than ${this.readTimeoutMs} ms`,

@@ -10,8 +10,11 @@
 // a rebuild reads archive and log as one history, which a purge between the two reads would tear.
 import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
+import { usableSnapshot } from '../actors/snapshot-store.ts';
+import { workflowMachine } from '../actors/workflow-machine.ts';
 import type { EventStore } from '../events/event-store.ts';
-import { encodeCommit } from '../events/event-store.ts';
+import { encodeCommit, type StoredCommit } from '../events/event-store.ts';
+import type { SnapshotStore } from '../events/snapshot-bucket.ts';
 import { streamNames } from '../events/stream-definitions.ts';
 import { eventSubject } from '../events/subjects.ts';
 import type { Database } from '../infra/database.ts';
@@ -199,4 +202,109 @@ async function sweepBatch(
       .execute();
   }
   return { subjects: toArchive.length, commits, candidates: candidates.length, heldBack };
+}
+
+export interface CompactionDeps extends RetentionSweepDeps {
+  readonly snapshots: SnapshotStore;
+}
+
+export interface CompactionResult {
+  readonly subjects: number;
+  readonly commits: number;
+  readonly busy: boolean;
+}
+
+/**
+ * A workflow's own subject grows by a commit or two per job for as long as it fires. Its commits from
+ * before the retention age that lie behind its latest persisted snapshot move to the archive: a cold
+ * load starts from that snapshot and never reads them. The snapshot's own commit stays, as the anchor
+ * a load checks it against; a load that cannot use the snapshot (new code) reads the archive for the
+ * rest (src/actors/command-handler.ts). "Before the retention age" is told by the stream's order: a
+ * commit older than the last archived job's last commit was appended before that job finished.
+ */
+export async function compactWorkflows(
+  deps: CompactionDeps,
+  options: { readonly now: Date; readonly pageSize?: number },
+): Promise<CompactionResult> {
+  const pageSize = options.pageSize ?? 200;
+  let subjects = 0;
+  let commits = 0;
+  let afterId = '';
+  for (;;) {
+    const page = await deps.db.transaction().execute(async (tx) => {
+      if (!(await tryLockArchive(tx))) return 'busy' as const;
+      const floor = await readFloor(deps.nats, tx);
+      const archivedUpTo = await tx
+        .selectFrom('archived_subjects')
+        .select((eb) => eb.fn.max('last_sequence').as('last'))
+        .executeTakeFirst();
+      const before = Math.min(floor, Number(archivedUpTo?.last ?? 0)) + 1;
+      const workflows = await tx
+        .selectFrom('workflows')
+        .select(['id', 'user_id'])
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(pageSize)
+        .execute();
+      let pageCommits = 0;
+      let pageSubjects = 0;
+      for (const w of workflows) {
+        const moved = await compactWorkflow(
+          deps,
+          eventSubject(w.user_id, 'workflow', w.id),
+          before,
+          options.now,
+        );
+        if (moved > 0) {
+          pageSubjects++;
+          pageCommits += moved;
+        }
+      }
+      return { workflows, pageCommits, pageSubjects };
+    });
+    if (page === 'busy') return { subjects, commits, busy: true };
+    subjects += page.pageSubjects;
+    commits += page.pageCommits;
+    if (page.workflows.length < pageSize) return { subjects, commits, busy: false };
+    afterId = page.workflows.at(-1)!.id;
+  }
+}
+
+/** Moves the subject's commits below `min(before, its snapshot's version)` to the archive; how many. */
+async function compactWorkflow(
+  deps: CompactionDeps,
+  subject: string,
+  before: number,
+  now: Date,
+): Promise<number> {
+  const last = await deps.store.lastSequence(subject);
+  const snapshot = usableSnapshot(
+    await deps.snapshots.get(subject).catch(() => undefined),
+    workflowMachine,
+    last,
+  );
+  if (!snapshot) return 0;
+  const bound = Math.min(before, snapshot.version);
+  const [anchor] = await deps.store.read(subject, snapshot.version, snapshot.version);
+  // Only behind a snapshot a load would take: the commit it names is there and is the one it folded.
+  if (anchor?.sequence !== snapshot.version || anchor.events.at(-1)?.id !== snapshot.lastEventId) return 0;
+  const [first] = await deps.store.read(subject, 1, bound - 1, 1);
+  if (!first) return 0;
+  const older: StoredCommit[] = await deps.store.read(subject, first.sequence, bound - 1);
+  if (older.length === 0) return 0;
+  await deps.archive.write(
+    older.map((c) => ({
+      sequence: c.sequence,
+      subject,
+      commit: new TextDecoder().decode(encodeCommit(c.events)),
+    })),
+    now,
+  );
+  const held = (await deps.archive.held([subject])).get(subject);
+  const lastOlder = older.at(-1)!.sequence;
+  if (!held || held.lastSequence < lastOlder) {
+    throw new Error(`the archive does not hold ${subject} up to ${lastOlder}; nothing of it purged`);
+  }
+  await deps.nats.jsm.streams.purge(deps.store.stream, { filter: subject, seq: lastOlder + 1 });
+  return older.length;
 }

@@ -5,12 +5,14 @@
 // every 5 minutes, and outbound webhooks are delivered here (a durable consumer of the log and
 // a sender; docs/webhooks.md).
 
+import { natsSnapshotStore } from '../events/snapshot-bucket.ts';
+import { natsReplicas } from '../infra/nats-connection.ts';
 import { LogProcessor } from '../logs/log-processor.ts';
 import { dropExpiredLogPartitions } from '../logs/log-retention.ts';
 import { EventArchive } from '../projections/event-archive.ts';
 import { ProjectionRunner } from '../projections/projection-runner.ts';
 import { allProjections } from '../projections/registry.ts';
-import { sweepFinishedJobs } from '../projections/retention-sweep.ts';
+import { compactWorkflows, sweepFinishedJobs } from '../projections/retention-sweep.ts';
 import { startWebhookDelivery } from '../reactors/webhook-delivery.ts';
 import { pruneWebhookDeliveries } from '../reactors/webhook-log-retention.ts';
 import type { RoleStarter } from './role.ts';
@@ -57,13 +59,26 @@ export const startProjector: RoleStarter = async (runtime) => {
       runtime.log.warn('webhook delivery log retention failed; will retry', { error: err }),
     );
   const retentionDays = runtime.config.CV_EVENTS_RETENTION_DAYS;
+  const sweepDeps = {
+    nats: runtime.nats,
+    db: runtime.db,
+    store: runtime.events,
+    archive,
+    log,
+    snapshots: natsSnapshotStore(runtime.nats.nc, {
+      replicas: natsReplicas(runtime.config.CV_NATS_REPLICAS, runtime.nats.nc.info),
+    }),
+  };
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
-    sweeping = sweepFinishedJobs(
-      { nats: runtime.nats, db: runtime.db, store: runtime.events, archive, log },
-      { now: new Date(), retentionDays },
-    )
+    const now = new Date();
+    sweeping = sweepFinishedJobs(sweepDeps, { now, retentionDays })
       .then((r) => r.subjects && log.info('finished jobs moved to the archive', { ...r }))
+      .then(() => compactWorkflows(sweepDeps, { now }))
+      .then(
+        (r) =>
+          r.subjects && log.info('workflow commits behind their snapshots moved to the archive', { ...r }),
+      )
       .catch((err: unknown) => log.warn('event log retention failed; will retry', { error: err }));
   };
   void retain();

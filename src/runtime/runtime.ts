@@ -13,6 +13,7 @@ import type { Database } from '../infra/database.ts';
 import { connectDocker } from '../infra/docker-connection.ts';
 import { connectNats, type Nats, natsReplicas } from '../infra/nats-connection.ts';
 import { connectPostgres } from '../infra/postgres-connection.ts';
+import { ArchivedHistory } from '../queries/archived-history.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { meters } from '../telemetry/metrics.ts';
 import { activeTraceContext } from '../telemetry/tracing.ts';
@@ -45,6 +46,8 @@ export async function openRuntime(config: Config, processName: string): Promise<
   const commands = new CommandHandler(events, {
     // A workflow's cold load reads its latest snapshot and the commits after it, not its whole life.
     snapshots: natsSnapshotStore(nats.nc, { replicas: natsReplicas(config.CV_NATS_REPLICAS, nats.nc.info) }),
+    // Commits retention moved out of the log, for a subject read from before its oldest kept commit.
+    archive: new ArchivedHistory(clickhouse, config.CLICKHOUSE_DATABASE),
     // Events name the trace of the command that decided them (the request's, the reaction's).
     traceContext: () => activeTraceContext(),
     onConflict: (subject, _attempt, retrying) =>

@@ -9,6 +9,7 @@ import { workflowStatus } from '../../src/actors/workflow-machine.ts';
 import { ConcurrencyConflict, EventStore, observedCommit } from '../../src/events/event-store.ts';
 import { streamDefinitions } from '../../src/events/stream-definitions.ts';
 import { eventSubject } from '../../src/events/subjects.ts';
+import type { WorkflowCommand } from '../../src/events/workflow-events.ts';
 import { connectNats, type Nats } from '../../src/infra/nats-connection.ts';
 import { reconcileStreams } from '../../src/migrate/jetstream-topology.ts';
 import { createHeartbeat, newId } from '../support/fixtures.ts';
@@ -87,6 +88,42 @@ describe('command handler', () => {
     const replayed = await new CommandHandler(store).load(workflowDecider, userId, workflowId);
     expect(replayed.version).toBe(paused.version);
     expect(workflowStatus(replayed.state).lifecycle).toBe('paused');
+  });
+
+  it('reads a long subject up to a sequence that is not its own commit: no more, and without waiting', async () => {
+    const [userId, ours, theirs] = [newId(), newId(), newId()];
+    const handler = new CommandHandler(store);
+    const send = (aggregateId: string, command: WorkflowCommand) =>
+      handler.handle(workflowDecider, { commandId: newId(), userId, aggregateId, command });
+    const toggle = (i: number): WorkflowCommand => ({
+      type: i % 2 ? 'ResumeWorkflow' : 'PauseWorkflow',
+      data: {},
+    });
+    await send(ours, createHeartbeat(userId, ours));
+    await send(theirs, createHeartbeat(userId, theirs));
+    // Past the direct reads (16) a read goes on with a consumer; the two subjects interleave.
+    for (let i = 0; i < 15; i++) {
+      await send(ours, toggle(i));
+      await send(theirs, toggle(i));
+    }
+    const subject = eventSubject(userId, 'workflow', ours);
+    const first16 = (await store.read(subject)).map((c) => c.sequence);
+    expect(first16).toHaveLength(16);
+    const last = await send(ours, toggle(15));
+    // Up to their last commit, which lies between two of ours: our next one is not part of the read.
+    const until = (await store.read(eventSubject(userId, 'workflow', theirs))).at(-1)!.sequence;
+    expect(until).toBeLessThan(last.version);
+    const started = performance.now();
+    const upTo = await store.read(subject, 1, until);
+    expect(upTo.map((c) => c.sequence)).toEqual(first16);
+    // Past our last commit, with nothing of ours after it: complete at once, no 15 s wait.
+    expect((await store.read(subject, 1, last.version + 5)).map((c) => c.sequence)).toEqual([
+      ...first16,
+      last.version,
+    ]);
+    expect(performance.now() - started).toBeLessThan(5000);
+    // Every commit after the first names the one before it (what tells a read that commits left the log).
+    expect(upTo.slice(1).map((c) => c.previous)).toEqual(upTo.slice(0, -1).map((c) => c.sequence));
   });
 
   it('appends a command repeated with the same id once', async () => {

@@ -4,14 +4,18 @@
 // sweep waits for every reader of the log, and a sweep racing a rebuild changes no read model.
 import { AckPolicy } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
+import { CommandHandler } from '../../src/actors/command-handler.ts';
+import { workflowDecider } from '../../src/actors/workflow-decider.ts';
 import { aggregateHistory, type HistoryEntry } from '../../src/events/history.ts';
+import { natsSnapshotStore } from '../../src/events/snapshot-bucket.ts';
 import { streamNames } from '../../src/events/stream-definitions.ts';
 import { eventSubject } from '../../src/events/subjects.ts';
 import { countJobEvents } from '../../src/projections/clickhouse-job-events.ts';
 import { EventArchive } from '../../src/projections/event-archive.ts';
 import { type ProjectionDeps, rebuildProjection } from '../../src/projections/projection-batch.ts';
+import { ProjectionRunner } from '../../src/projections/projection-runner.ts';
 import { allProjections } from '../../src/projections/registry.ts';
-import { sweepFinishedJobs } from '../../src/projections/retention-sweep.ts';
+import { compactWorkflows, sweepFinishedJobs } from '../../src/projections/retention-sweep.ts';
 import { ArchivedHistory } from '../../src/queries/archived-history.ts';
 import { ownedJobFromLog } from '../../src/queries/jobs.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
@@ -144,6 +148,98 @@ describe('event log retention', () => {
     await env.runtime.nats.jsm.consumers.delete(streamNames.events, 'slow-reader');
     const moved = await sweepFinishedJobs(sweepDeps, { now, retentionDays: 30 });
     expect(moved).toMatchObject({ subjects: 3, heldBack: false });
+  });
+
+  it("moves a workflow's old commits behind its snapshot to the archive; every load and read still sees them", async () => {
+    const { reader, deps, sweepDeps } = parts();
+    const snapshots = natsSnapshotStore(env.runtime.nats.nc);
+    const generated = await generateEventLog(env.runtime.commands, {
+      users: 1,
+      workflowsPerUser: 2,
+      jobsPerWorkflow: 12,
+    });
+    await rebuildAll(deps);
+    const [userId] = generated.userIds;
+    const workflows = generated.workflowIds;
+    // The state each workflow has, its history, and its snapshot (the generator's handler writes one
+    // every 10 commits it appends).
+    const fullWorkflowHistory = async (id: string, archive?: ArchivedHistory) => {
+      const entries: HistoryEntry[] = [];
+      let after = 0;
+      for (;;) {
+        const page = await aggregateHistory(
+          env.runtime.events,
+          userId!,
+          'workflow',
+          id,
+          { after, limit: 7 },
+          archive,
+        );
+        entries.push(...page.entries);
+        if (page.next === null) return entries;
+        after = page.next;
+      }
+    };
+    const before = new Map<string, { history: HistoryEntry[]; state: unknown }>();
+    for (const id of workflows) {
+      const loaded = await new CommandHandler(env.runtime.events).load(workflowDecider, userId!, id);
+      before.set(id, { history: await fullWorkflowHistory(id), state: loaded.state.context });
+      const snapshot = await snapshots.get(eventSubject(userId!, 'workflow', id));
+      expect(snapshot?.version).toBeGreaterThan(0);
+    }
+    const now = new Date(Date.now() + 31 * DAY_MS);
+    await sweepFinishedJobs(sweepDeps, { now, retentionDays: 30 });
+    const compacted = await compactWorkflows({ ...sweepDeps, snapshots }, { now, pageSize: 1 });
+    // Ours, and the workflows of the tests before (their jobs were archived above too).
+    expect(compacted.subjects).toBeGreaterThanOrEqual(2);
+    expect(compacted.commits).toBeGreaterThan(10);
+    // Nothing more to move until a newer snapshot.
+    expect((await compactWorkflows({ ...sweepDeps, snapshots }, { now })).commits).toBe(0);
+
+    for (const id of workflows) {
+      const subject = eventSubject(userId!, 'workflow', id);
+      const snapshot = await snapshots.get(subject);
+      const [firstKept] = await env.runtime.events.read(subject, 1, undefined, 1);
+      // Older commits left the log; the snapshot's own commit (or a later one) is the oldest it keeps:
+      // nothing newer than the last archived job's end moves.
+      expect(firstKept!.sequence).toBeGreaterThan(before.get(id)!.history[0]!.sequence);
+      expect(firstKept!.sequence).toBeLessThanOrEqual(snapshot!.version);
+      expect(await fullWorkflowHistory(id, reader)).toEqual(before.get(id)!.history);
+      // A cold load from the snapshot, one from the archive and the log (new code cannot use the
+      // snapshot), the same state; without the archive a load refuses rather than lose commits.
+      const fromSnapshot = await new CommandHandler(env.runtime.events, { snapshots }).load(
+        workflowDecider,
+        userId!,
+        id,
+      );
+      expect(fromSnapshot.state.context).toEqual(before.get(id)!.state);
+      const fromArchive = await new CommandHandler(env.runtime.events, { archive: reader }).load(
+        workflowDecider,
+        userId!,
+        id,
+      );
+      expect(fromArchive.state.context).toEqual(before.get(id)!.state);
+      await expect(new CommandHandler(env.runtime.events).load(workflowDecider, userId!, id)).rejects.toThrow(
+        'no archive is configured',
+      );
+      // The workflow goes on: a command decided on a cold load appends after its last commit.
+      await new CommandHandler(env.runtime.events, { archive: reader }).handle(workflowDecider, {
+        commandId: `pause-${id}`,
+        userId: userId!,
+        aggregateId: id,
+        command: { type: 'PauseWorkflow', data: {} },
+      });
+    }
+    // A rebuild from archive + log equals the live read models.
+    const runner = new ProjectionRunner(deps, allProjections(env.runtime));
+    await runner.start();
+    await runner.waitFor((await env.runtime.nats.jsm.streams.info(streamNames.events)).state.last_seq);
+    await runner.stop();
+    const live = await dumpReadModels(env.runtime.db);
+    const ours = (live.workflows as { id: string; status: string }[]).filter((w) => workflows.includes(w.id));
+    expect(ours.map((w) => w.status)).toEqual(['PAUSED', 'PAUSED']);
+    await rebuildAll(deps);
+    expect(await dumpReadModels(env.runtime.db)).toEqual(live);
   });
 
   it('a sweep racing a rebuild changes no read model', async () => {

@@ -9,6 +9,7 @@ import { appendBenchmark } from './append.ts';
 import { chaosBenchmark } from './chaos.ts';
 import { coldLoadBenchmark } from './cold-load.ts';
 import { dashboardLogBenchmark } from './dashboard-log.ts';
+import { eventRetentionBenchmark } from './event-retention.ts';
 import { executorOverheadBenchmark } from './executor-overhead.ts';
 import { heartbeatThroughputBenchmark } from './heartbeat-throughput.ts';
 import { herdBenchmark } from './herd.ts';
@@ -29,6 +30,7 @@ const benchmarks: readonly Benchmark[] = [
   projectionCatchUpBenchmark,
   rebuildBenchmark,
   coldLoadBenchmark,
+  eventRetentionBenchmark,
   apiReadsBenchmark,
   herdBenchmark,
   executorOverheadBenchmark,

@@ -117,11 +117,9 @@ export function jobRoutes(deps: RouteDeps) {
       const { id, jobId } = c.req.valid('param');
       const userId = c.var.userId;
       const owned = await ownedJobFromLog(deps.commands, userId, id, jobId, deps.archive);
-      // An archived job finished long ago; its actor would refuse the cancel as it would have then.
+      // An archived job finished long ago: refused as its actor refuses any change to a final job.
       if (owned.archived) {
-        throw new ConflictError('invalid_transition', 'JobCanceled is not allowed in the current state', {
-          details: { state: owned.status, event: 'JobCanceled' },
-        });
+        throw new ConflictError('job_already_final', `The job is already ${owned.status} and cannot change`);
       }
       const result = await deps.commands.handle(jobDecider, {
         commandId: randomUUID(),

@@ -1,21 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Three kinds of test: `unit` is pure logic without I/O; `int` and `e2e` talk to the real NATS,
-// PostgreSQL, ClickHouse and Docker started by `npm run stack -- up`. The end-to-end files that inject
-// faults run last, one at a time (`e2e-faults`).
+// Three kinds of test, one project each: `unit` is pure logic without I/O; `int` and `e2e` talk to
+// the real NATS, PostgreSQL, ClickHouse and Docker started by `npm run stack -- up`.
 // CV_TEST_RESULTS_JSON (set by .ci/run) adds a JSON report, from which CI prints its summary line.
 const jsonReport = process.env.CV_TEST_RESULTS_JSON;
-
-/** End-to-end files that kill or cut off a store or a process, or time ticks to the second. */
-const FAULT_FILES = [
-  'test/platform/store-faults-*.e2e.test.ts',
-  'test/platform/nats-cluster.e2e.test.ts',
-  'test/platform/nats-partition.e2e.test.ts',
-  'test/platform/rolling-restart.e2e.test.ts',
-  'test/api/nats-outage.e2e.test.ts',
-  'test/webhooks/webhook-outage.e2e.test.ts',
-  'test/scheduler/sub-minute-cron.e2e.test.ts',
-];
 
 export default defineConfig({
   test: {
@@ -48,24 +36,10 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.e2e.test.ts'],
-          exclude: FAULT_FILES,
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          // Each file runs a system of its own; most of their time is spent waiting on it, so two at a
-          // time fit two cores.
-          maxWorkers: 2,
-          sequence: { groupOrder: 2 },
-        },
-      },
-      {
-        test: {
-          name: 'e2e-faults',
-          include: FAULT_FILES,
-          testTimeout: 180_000,
-          hookTimeout: 180_000,
-          // Kills, outages and clusters, whose checks measure recovery times: one at a time, alone.
           maxWorkers: 1,
-          sequence: { groupOrder: 3 },
+          sequence: { groupOrder: 2 },
         },
       },
     ],

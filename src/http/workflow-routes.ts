@@ -316,10 +316,14 @@ export function workflowRoutes(
     async (c) => {
       const { id } = c.req.valid('param');
       const q = c.req.valid('query');
-      const page = await aggregateHistory(deps.events, c.var.userId, 'workflow', id, {
-        after: q.after ?? 0,
-        limit: q.limit,
-      });
+      const page = await aggregateHistory(
+        deps.events,
+        c.var.userId,
+        'workflow',
+        id,
+        { after: q.after ?? 0, limit: q.limit },
+        deps.archive,
+      );
       if (page.entries.length === 0 && !q.after)
         throw new NotFoundError('workflow_not_found', 'No such workflow');
       return c.json(historyJson(page), 200);

@@ -308,7 +308,13 @@ export function logRoutes(deps: LogRouteDeps) {
       const userId = c.var.userId;
       await ownedJob(userId, id, jobId);
       const nats = await deps.sources.nats();
-      const tailDeps = { nats, commands: deps.commands, queries: deps.sources.logQueries(), log: deps.log };
+      const tailDeps = {
+        nats,
+        commands: deps.commands,
+        queries: deps.sources.logQueries(),
+        log: deps.log,
+        ...(deps.archive ? { archive: deps.archive } : {}),
+      };
       return openSse(c, deps.log, (channel) =>
         tailJobLog(
           tailDeps,

@@ -8,6 +8,7 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { CommandHandler } from '../actors/command-handler.ts';
+import type { ArchiveReader } from '../events/history.ts';
 import { streamNames } from '../events/stream-definitions.ts';
 import { eventSubject, logSubject } from '../events/subjects.ts';
 import type { Nats } from '../infra/nats-connection.ts';
@@ -31,6 +32,8 @@ export interface LogTailDeps {
   readonly commands: CommandHandler;
   readonly queries: LogQueries;
   readonly log: Logger;
+  /** A finished job's commits moved out of the log by retention: its end is read from there. */
+  readonly archive?: ArchiveReader;
 }
 
 export interface LogTailSink {
@@ -129,7 +132,7 @@ export async function tailJobLog(
         if (status) markFinal(status);
       },
     });
-    const status = await jobStatusFromLog(deps.commands, scope.userId, scope.jobId);
+    const status = await jobStatusFromLog(deps.commands, scope.userId, scope.jobId, deps.archive);
     if (FINAL_STATUSES.has(status)) markFinal(status as FinalJobStatus);
 
     // Nothing of this job left in the buffer: what there is, is in ClickHouse.

@@ -84,20 +84,36 @@ export async function jobScheduledAt(db: Db, jobId: string): Promise<string | nu
   return row?.scheduled_at.toISOString() ?? null;
 }
 
+/**
+ * A job as its actor has it now, replayed from the log, or from the archive once retention moved a
+ * finished job's commits there (`archived`).
+ */
+async function jobFromLog(commands: CommandHandler, userId: string, jobId: string, archive?: ArchiveReader) {
+  const job = await commands.load(jobDecider, userId, jobId);
+  if (job.exists || !archive) return { exists: job.exists, state: job.state, archived: false };
+  const commits = await archive.read(eventSubject(userId, 'job', jobId), 0, 10_000);
+  const state = commits
+    .flatMap((c) => c.events)
+    .reduce(
+      (s, e) => jobDecider.evolve(s, { type: e.type, data: e.data } as EventFromLogic<JobMachine>),
+      jobDecider.initialState(),
+    );
+  return { exists: commits.length > 0, state, archived: commits.length > 0 };
+}
+
 /** The job's status as its actor has it now (the initial state's for a job that does not exist). */
 export async function jobStatusFromLog(
   commands: CommandHandler,
   userId: string,
   jobId: string,
+  archive?: ArchiveReader,
 ): Promise<string> {
-  const job = await commands.load(jobDecider, userId, jobId);
-  return String(job.state.value);
+  return String((await jobFromLog(commands, userId, jobId, archive)).state.value);
 }
 
 /**
- * The caller's job of that workflow as its actor has it now, replayed from the log, or from the
- * archive once retention moved a finished job's commits there (`archived`): job_not_found when
- * there is none.
+ * The caller's job of that workflow as its actor has it now (from the archive for a finished job
+ * retention moved there: `archived`); job_not_found when there is none.
  */
 export async function ownedJobFromLog(
   commands: CommandHandler,
@@ -106,20 +122,9 @@ export async function ownedJobFromLog(
   jobId: string,
   archive?: ArchiveReader,
 ): Promise<{ status: string; archived: boolean }> {
-  const job = await commands.load(jobDecider, userId, jobId);
-  if (job.exists) {
-    if (job.state.context.workflow_id !== workflowId) throw new NotFoundError('job_not_found', 'No such job');
-    return { status: String(job.state.value), archived: false };
-  }
-  const commits = archive ? await archive.read(eventSubject(userId, 'job', jobId), 0, 10_000) : [];
-  const state = commits
-    .flatMap((c) => c.events)
-    .reduce(
-      (s, e) => jobDecider.evolve(s, { type: e.type, data: e.data } as EventFromLogic<JobMachine>),
-      jobDecider.initialState(),
-    );
-  if (commits.length === 0 || state.context.workflow_id !== workflowId) {
+  const job = await jobFromLog(commands, userId, jobId, archive);
+  if (!job.exists || job.state.context.workflow_id !== workflowId) {
     throw new NotFoundError('job_not_found', 'No such job');
   }
-  return { status: String(state.value), archived: true };
+  return { status: String(job.state.value), archived: job.archived };
 }

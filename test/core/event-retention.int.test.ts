@@ -224,10 +224,10 @@ describe('event log retention', () => {
       );
       // The workflow goes on: a command decided on a cold load appends after its last commit.
       await new CommandHandler(env.runtime.events, { archive: reader }).handle(workflowDecider, {
-        commandId: `pause-${id}`,
+        commandId: `rename-${id}`,
         userId: userId!,
         aggregateId: id,
-        command: { type: 'PauseWorkflow', data: {} },
+        command: { type: 'UpdateWorkflow', data: { name: `renamed ${id.slice(0, 8)}` } },
       });
     }
     // A rebuild from archive + log equals the live read models.
@@ -236,8 +236,8 @@ describe('event log retention', () => {
     await runner.waitFor((await env.runtime.nats.jsm.streams.info(streamNames.events)).state.last_seq);
     await runner.stop();
     const live = await dumpReadModels(env.runtime.db);
-    const ours = (live.workflows as { id: string; status: string }[]).filter((w) => workflows.includes(w.id));
-    expect(ours.map((w) => w.status)).toEqual(['PAUSED', 'PAUSED']);
+    const ours = (live.workflows as { id: string; name: string }[]).filter((w) => workflows.includes(w.id));
+    expect(ours.map((w) => w.name).sort()).toEqual(workflows.map((id) => `renamed ${id.slice(0, 8)}`).sort());
     await rebuildAll(deps);
     expect(await dumpReadModels(env.runtime.db)).toEqual(live);
   });

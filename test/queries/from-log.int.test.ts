@@ -41,6 +41,7 @@ describe('queries of the log', () => {
     const { workflowId, jobId } = await workflowWithJob(userId);
     expect(await ownedJobFromLog(env.runtime.commands, userId, workflowId, jobId)).toEqual({
       status: 'PENDING',
+      archived: false,
     });
     expect(await jobStatusFromLog(env.runtime.commands, userId, jobId)).toBe('PENDING');
     await expect(ownedJobFromLog(env.runtime.commands, userId, newId(), jobId)).rejects.toThrow(

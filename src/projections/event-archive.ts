@@ -63,21 +63,29 @@ export class EventArchive {
   }
 
   /**
-   * Archived commits with a sequence above `after`, oldest first, `limit` at most: the whole archive
-   * in log order, page by page, for a rebuild.
+   * Every archived commit, oldest first, streamed: one sorted read of the archive for a rebuild,
+   * whatever its size (memory holds a block of rows at a time).
    */
-  async page(after: number, limit: number): Promise<StoredCommit[]> {
+  async *all(): AsyncGenerator<StoredCommit> {
     const rs = await this.clickhouse.query({
-      query: `SELECT sequence, subject, commit FROM ${this.table} FINAL
-        WHERE sequence > ${Math.trunc(after)} ORDER BY sequence LIMIT ${Math.trunc(limit)}`,
+      query: `SELECT sequence, subject, commit FROM ${this.table} FINAL ORDER BY sequence`,
       format: 'JSONEachRow',
       clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
     });
-    const rows = await rs.json<{ sequence: number; subject: string; commit: string }>();
-    return rows.map((r) => ({
-      sequence: Number(r.sequence),
-      subject: r.subject,
-      events: decodeCommit(new TextEncoder().encode(r.commit)),
-    }));
+    const rows = rs.stream<{ sequence: number; subject: string; commit: string }>();
+    try {
+      for await (const chunk of rows) {
+        for (const row of chunk) {
+          const r = row.json();
+          yield {
+            sequence: Number(r.sequence),
+            subject: r.subject,
+            events: decodeCommit(new TextEncoder().encode(r.commit)),
+          };
+        }
+      }
+    } finally {
+      rows.destroy();
+    }
   }
 }

@@ -84,59 +84,54 @@ async function rebuild(deps: ProjectionDeps, projection: Projection, batchSize: 
     const info = await nats.jsm.streams.info(streamNames.events);
     const until = info.state.last_seq;
     await projection.reset(tx);
-    const archived = archive ? archivedCommits(archive, projection, batchSize) : undefined;
-    let nextArchived = await archived?.next();
-    let batch: StoredCommit[] = [];
+    const archived = archive ? archivedCommits(archive, projection) : undefined;
     let last = 0;
-    const add = async (commit: StoredCommit | null, sequence: number) => {
-      if (commit) batch.push(commit);
-      last = sequence;
-      if (batch.length >= batchSize) {
-        await projection.applyBatch(tx, batch);
-        batch = [];
+    try {
+      let nextArchived = await archived?.next();
+      let batch: StoredCommit[] = [];
+      const add = async (commit: StoredCommit | null, sequence: number) => {
+        if (commit) batch.push(commit);
+        last = sequence;
+        if (batch.length >= batchSize) {
+          await projection.applyBatch(tx, batch);
+          batch = [];
+        }
+      };
+      // The archive's commits go in among the log's by stream sequence: one history, in log order.
+      const addArchivedBefore = async (sequence: number) => {
+        while (nextArchived && !nextArchived.done && nextArchived.value.sequence < sequence) {
+          await add(nextArchived.value, nextArchived.value.sequence);
+          nextArchived = await archived!.next();
+        }
+      };
+      if (until > 0 && info.state.messages > 0) {
+        const consumer = await nats.js.consumers.get(streamNames.events, {
+          filter_subjects: orderedFilter(projection.subjects),
+          deliver_policy: DeliverPolicy.All,
+        });
+        const messages = await consumer.consume({ max_messages: batchSize * 2 });
+        for await (const m of messages) {
+          await addArchivedBefore(m.seq);
+          await add(readCommit(m, log), m.seq);
+          if (m.seq >= until || m.info.pending === 0) break;
+        }
+        messages.stop();
       }
-    };
-    // The archive's commits go in among the log's by stream sequence: one history, in log order.
-    const addArchivedBefore = async (sequence: number) => {
-      while (nextArchived && !nextArchived.done && nextArchived.value.sequence < sequence) {
-        await add(nextArchived.value, nextArchived.value.sequence);
-        nextArchived = await archived!.next();
-      }
-    };
-    if (until > 0 && info.state.messages > 0) {
-      const consumer = await nats.js.consumers.get(streamNames.events, {
-        filter_subjects: orderedFilter(projection.subjects),
-        deliver_policy: DeliverPolicy.All,
-      });
-      const messages = await consumer.consume({ max_messages: batchSize * 2 });
-      for await (const m of messages) {
-        await addArchivedBefore(m.seq);
-        await add(readCommit(m, log), m.seq);
-        if (m.seq >= until || m.info.pending === 0) break;
-      }
-      messages.stop();
+      await addArchivedBefore(Number.POSITIVE_INFINITY);
+      if (batch.length) await projection.applyBatch(tx, batch);
+    } finally {
+      // A rebuild that failed halfway leaves no read of the archive open.
+      await archived?.return(undefined);
     }
-    await addArchivedBefore(Number.POSITIVE_INFINITY);
-    if (batch.length) await projection.applyBatch(tx, batch);
     const position = Math.max(last, until);
     await writeCheckpoint(tx, projection.name, projection.version, position);
     return position;
   });
 }
 
-/** The archive's commits a projection reads, oldest first, a page at a time. */
-async function* archivedCommits(
-  archive: EventArchive,
-  projection: Projection,
-  pageSize: number,
-): AsyncGenerator<StoredCommit> {
-  let after = 0;
-  for (;;) {
-    const page = await archive.page(after, pageSize);
-    for (const commit of page) {
-      if (projection.subjects.some((filter) => subjectMatches(filter, commit.subject))) yield commit;
-    }
-    if (page.length < pageSize) return;
-    after = page.at(-1)!.sequence;
+/** The archive's commits a projection reads, oldest first. */
+async function* archivedCommits(archive: EventArchive, projection: Projection): AsyncGenerator<StoredCommit> {
+  for await (const commit of archive.all()) {
+    if (projection.subjects.some((filter) => subjectMatches(filter, commit.subject))) yield commit;
   }
 }

@@ -58,6 +58,13 @@ function shapeOf(scale: Scale): Shape {
 }
 
 const EXECUTORS = 2;
+
+/**
+ * CV_BENCH_HEARTBEAT_KILL=1: SIGKILL the scheduler a third into the window and the first executor two
+ * thirds in, each started again 2 s later. Every accepted job must still COMPLETE once; an attempt the
+ * killed executor held is failed `executor_lost` and retried (its endpoint may have been hit already).
+ */
+const KILLING = process.env.CV_BENCH_HEARTBEAT_KILL === '1';
 /** The stack's stores, by command name: their CPU is part of a job's cost too. */
 const STORES = ['postgres', 'clickhouse-serv'] as const;
 const POOL = 'default';
@@ -175,7 +182,13 @@ function summaryOf(values: readonly number[]) {
   return { ...latency(values), count: values.length };
 }
 
-async function measure(env: BenchEnvironment, s: Shape, progress: Progress, roles: BenchRole[]) {
+async function measure(
+  env: BenchEnvironment,
+  s: Shape,
+  progress: Progress,
+  roles: BenchRole[],
+  restart: (index: number) => Promise<BenchRole>,
+) {
   const http = await startHttp();
   try {
     // Every optimistic-concurrency conflict a run-now met (the workflow's outcomes are written by the
@@ -251,6 +264,36 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
     const trafficBefore = await natsTraffic(env.natsMonitorUrl);
     const benchCpuBefore = process.cpuUsage();
 
+    const kills: { role: string; at_ms: number; pid_killed: number; restarted_after_ms: number }[] = [];
+    const killTimers: NodeJS.Timeout[] = [];
+    const killing: Promise<void>[] = [];
+    if (KILLING) {
+      const killAt = (role: string, atMs: number) =>
+        killTimers.push(
+          setTimeout(() => {
+            killing.push(
+              (async () => {
+                const i = roles.findIndex((r) => r.role === role);
+                const victim = roles[i]!;
+                const at = Date.now() - t0;
+                victim.process.child.kill('SIGKILL');
+                await victim.process.exited;
+                await new Promise((r) => setTimeout(r, 2000));
+                roles[i] = await restart(i);
+                kills.push({
+                  role,
+                  at_ms: at,
+                  pid_killed: victim.pid,
+                  restarted_after_ms: Date.now() - t0 - at,
+                });
+                progress(`heartbeat_throughput: ${role} SIGKILLed at ${at} ms, started again`);
+              })(),
+            );
+          }, atMs),
+        );
+      killAt('scheduler', s.durationMs / 3);
+      killAt('executor', (2 * s.durationMs) / 3);
+    }
     progress(`heartbeat_throughput: submitting ${total} RunNow at ${s.rate}/s for ${s.durationMs / 1000}s`);
     const start = await submitAll(commands, workflowIds, total, s.rate, submits, progress);
     const submittedBy = Date.now();
@@ -258,6 +301,8 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
     progress(
       `heartbeat_throughput: ${accepted.length}/${total} accepted by ${round((submittedBy - start) / 1000, 1)}s; ${ended} ended so far`,
     );
+    for (const t of killTimers) clearTimeout(t);
+    await Promise.all(killing);
     const drainDeadline = Date.now() + s.drainMs;
     let lastReport = Date.now();
     while ((await countEnded()) < accepted.length && Date.now() < drainDeadline) {
@@ -269,6 +314,11 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
     }
     const drainedAt = Date.now();
     const cpuAfter = await Promise.all(roles.map((r) => cpuMs(r.pid)));
+    // A process started again after a kill is measured from its start; the killed one's CPU is lost.
+    for (const k of kills) {
+      const i = roles.findIndex((r) => r.role === k.role);
+      if (i >= 0) cpuBefore[i] = 0;
+    }
     const natsCpu = natsPids.length > 0 ? (await natsCpuOf()) - natsCpuBefore : null;
     const storesCpu = await Promise.all(
       STORES.map(async (n, i) => cpuSpentMs(storesCpuBefore[i]!, await cpuByCommand([n]))),
@@ -318,12 +368,19 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
       }
     }
     const jobAt = new Map<string, Record<string, number>>();
+    /** Per job: how many JobStarted and JobCompleted events its subject holds. */
+    const jobCounts = new Map<string, { started: number; completed: number }>();
     for (const c of await readCommits(env.nats, `cv.evt.${USER_ID}.job.*`, () => true, false)) {
       const id = c.subject.slice(c.subject.lastIndexOf('.') + 1);
       const m = jobAt.get(id) ?? {};
       for (const t of c.types) m[t] ??= c.storedAt;
       jobAt.set(id, m);
+      const n = jobCounts.get(id) ?? { started: 0, completed: 0 };
+      n.started += c.types.filter((t) => t === 'JobStarted').length;
+      n.completed += c.types.filter((t) => t === 'JobCompleted').length;
+      jobCounts.set(id, n);
     }
+    const countsOf = [...jobCounts.values()];
     let completed = 0;
     let failed = 0;
     let lastCompletedAt = start;
@@ -460,6 +517,12 @@ async function measure(env: BenchEnvironment, s: Shape, progress: Progress, role
       failed,
       not_ended: accepted.length - completed - failed,
       endpoint_hits: http.hits(),
+      once: {
+        what: 'jobs whose subject holds more than one JobCompleted (must be 0), and jobs started more than once (an attempt retried after its executor was killed)',
+        jobs_completed_twice: countsOf.filter((n) => n.completed > 1).length,
+        jobs_started_more_than_once: countsOf.filter((n) => n.started > 1).length,
+      },
+      kills,
       achieved: {
         submitted_per_s: perSecond(accepted.length, Math.max(1, submittedBy - start)),
         completions_per_s_in_window: perSecond(completedInWindow, s.durationMs),
@@ -525,20 +588,29 @@ export const heartbeatThroughputBenchmark: Benchmark = {
     const s = shapeOf(scale);
     const env = await openBenchEnvironment('heartbeat_throughput', progress);
     const roles: BenchRole[] = [];
+    /** Processes started again after a kill (each also put in its role's place in `roles`). */
+    const replaced: BenchRole[] = [];
     try {
-      roles.push(await startBenchRole('scheduler', env.config));
-      for (let i = 1; i <= EXECUTORS; i++) {
-        roles.push(
-          await startBenchRole('executor', env.config, {
-            CV_EXECUTOR_ID: `bench-heartbeat-${i}`,
-            CV_EXECUTOR_CONCURRENCY: String(s.concurrency),
-            CV_EXECUTOR_POOL: POOL,
-          }),
-        );
-      }
-      roles.push(await startBenchRole('projector', env.config));
+      const starters: (() => Promise<BenchRole>)[] = [
+        () => startBenchRole('scheduler', env.config),
+        ...Array.from(
+          { length: EXECUTORS },
+          (_, k) => () =>
+            startBenchRole('executor', env.config, {
+              CV_EXECUTOR_ID: `bench-heartbeat-${k + 1}`,
+              CV_EXECUTOR_CONCURRENCY: String(s.concurrency),
+              CV_EXECUTOR_POOL: POOL,
+            }),
+        ),
+        () => startBenchRole('projector', env.config),
+      ];
+      for (const start of starters) roles.push(await start());
       progress(`heartbeat_throughput: ${roles.map((r) => r.role).join(', ')} ready`);
-      const result = await measure(env, s, progress, roles);
+      const result = await measure(env, s, progress, roles, async (i) => {
+        const started = await starters[i]!();
+        replaced.push(started);
+        return started;
+      });
       if (!result.read_model.all_completed) {
         progress(
           `heartbeat_throughput: not every job COMPLETED in the read model: ${JSON.stringify(result.read_model.jobs_by_status)}`,
@@ -546,7 +618,7 @@ export const heartbeatThroughputBenchmark: Benchmark = {
       }
       return result;
     } finally {
-      for (const r of roles.reverse()) await r.stop();
+      for (const r of new Set([...roles.reverse(), ...replaced])) await r.stop();
       await env.dispose();
     }
   },

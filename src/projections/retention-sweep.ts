@@ -239,6 +239,8 @@ export async function compactWorkflows(
         .select((eb) => eb.fn.max('last_sequence').as('last'))
         .executeTakeFirst();
       const before = Math.min(floor, Number(archivedUpTo?.last ?? 0)) + 1;
+      // No job archived yet: nothing is old enough to move, and no workflow need be asked.
+      if (before <= 1) return { workflows: [], pageCommits: 0, pageSubjects: 0 };
       const workflows = await tx
         .selectFrom('workflows')
         .select(['id', 'user_id'])

@@ -12,10 +12,15 @@ import { cli } from '../support/role-process.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cv-stack-cluster-'));
 const shared = loadConfig();
+/** The shared stack's port offset (the one `npm test` started), and this test's own beside it. */
+const SHARED_OFFSET = Number(process.env.CV_STACK_PORT_OFFSET || 0);
+const OWN_OFFSET = SHARED_OFFSET + 800;
+const natsPort = (node: number) => 14222 + OWN_OFFSET + node;
+const monitorPort = (node: number) => 18222 + OWN_OFFSET + node;
 const env = {
   ...process.env,
   CV_STACK_DATA_DIR: dataDir,
-  CV_STACK_PORT_OFFSET: '800',
+  CV_STACK_PORT_OFFSET: String(OWN_OFFSET),
   DATABASE_URL: shared.DATABASE_URL,
   CLICKHOUSE_URL: shared.CLICKHOUSE_URL,
   DOCKER_HOST: shared.DOCKER_HOST,
@@ -46,7 +51,9 @@ describe('local stack, NATS cluster mode', () => {
     const up = chronoverse({}, 'stack', 'up', '--nats-cluster', '3');
     expect(up.code, up.out).toBe(0);
     expect(up.out).toContain('starting nats-n1');
-    expect(up.out).toContain('NATS_URL=nats://127.0.0.1:15022,nats://127.0.0.1:15023,nats://127.0.0.1:15024');
+    expect(up.out).toContain(
+      `NATS_URL=nats://127.0.0.1:${natsPort(0)},nats://127.0.0.1:${natsPort(1)},nats://127.0.0.1:${natsPort(2)}`,
+    );
     const started = pids();
     expect(started.map(([k]) => k)).toEqual(['nats-n1', 'nats-n2', 'nats-n3']);
 
@@ -57,7 +64,7 @@ describe('local stack, NATS cluster mode', () => {
     await waitUntil(
       'a meta group of three',
       async () => {
-        jsz = (await (await fetch('http://127.0.0.1:19022/jsz')).json()) as Jsz;
+        jsz = (await (await fetch(`http://127.0.0.1:${monitorPort(0)}/jsz`)).json()) as Jsz;
         return jsz.meta_cluster.cluster_size === 3;
       },
       30_000,
@@ -65,12 +72,12 @@ describe('local stack, NATS cluster mode', () => {
     if (!jsz) throw new Error('no /jsz answer');
     expect(jsz.meta_cluster.name).toBe('chronoverse');
     expect(jsz.meta_cluster.cluster_size).toBe(3);
-    for (const port of [19022, 19023, 19024]) {
+    for (const port of [monitorPort(0), monitorPort(1), monitorPort(2)]) {
       const varz = (await (await fetch(`http://127.0.0.1:${port}/varz`)).json()) as {
         server_name: string;
         cluster: { urls?: string[] };
       };
-      expect(varz.server_name).toBe(`n${port - 19021}`);
+      expect(varz.server_name).toBe(`n${port - monitorPort(0) + 1}`);
       expect(varz.cluster.urls).toHaveLength(2);
     }
 
@@ -80,7 +87,9 @@ describe('local stack, NATS cluster mode', () => {
     expect(pids()).toEqual(started);
 
     const status = chronoverse({}, 'stack', 'status');
-    expect(status.out).toMatch(/^nats-n2\s+ready\s+pid \d+ running\s+nats:\/\/127\.0\.0\.1:15023/m);
+    expect(status.out).toMatch(
+      new RegExp(`^nats-n2\\s+ready\\s+pid \\d+ running\\s+nats://127\\.0\\.0\\.1:${natsPort(1)}`, 'm'),
+    );
 
     const single = chronoverse({}, 'stack', 'up');
     expect(single.code).toBe(1);
@@ -90,6 +99,6 @@ describe('local stack, NATS cluster mode', () => {
     expect(down.code, down.out).toBe(0);
     for (const [, pid] of started) expect(isAlive(pid)).toBe(false);
     // The shared stack's NATS (a different process) is still there.
-    expect((await fetch('http://127.0.0.1:18222/healthz')).ok).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${18222 + SHARED_OFFSET}/healthz`)).ok).toBe(true);
   });
 });

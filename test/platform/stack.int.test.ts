@@ -11,10 +11,13 @@ import { cli } from '../support/role-process.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cv-stack-'));
 const shared = loadConfig();
+/** The shared stack's port offset (the one `npm test` started), and this test's own beside it. */
+const SHARED_OFFSET = Number(process.env.CV_STACK_PORT_OFFSET || 0);
+const OWN_OFFSET = SHARED_OFFSET + 700;
 const env = {
   ...process.env,
   CV_STACK_DATA_DIR: dataDir,
-  CV_STACK_PORT_OFFSET: '700',
+  CV_STACK_PORT_OFFSET: String(OWN_OFFSET),
   DATABASE_URL: shared.DATABASE_URL,
   CLICKHOUSE_URL: shared.CLICKHOUSE_URL,
   DOCKER_HOST: shared.DOCKER_HOST,
@@ -45,7 +48,7 @@ describe('local stack', () => {
     expect(up.out).not.toContain('starting postgres');
     const pid = natsPid();
     expect(pid && isAlive(pid)).toBe(true);
-    expect((await fetch('http://127.0.0.1:18922/healthz')).ok).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${18222 + OWN_OFFSET}/healthz`)).ok).toBe(true);
 
     const again = chronoverse('stack', 'up');
     expect(again.code, again.out).toBe(0);
@@ -61,7 +64,7 @@ describe('local stack', () => {
     expect(down.code, down.out).toBe(0);
     expect(isAlive(pid!)).toBe(false);
     // The shared stack's NATS (a different process) is still there.
-    expect((await fetch('http://127.0.0.1:18222/healthz')).ok).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${18222 + SHARED_OFFSET}/healthz`)).ok).toBe(true);
 
     expect(chronoverse('stack', 'reset').code).toBe(0);
     expect(existsSync(dataDir)).toBe(false);
@@ -69,7 +72,12 @@ describe('local stack', () => {
 
   it('refuses to start when a stranger already answers on its port', () => {
     const clash = spawnSync(...cli('stack', 'up'), {
-      env: { ...env, CV_STACK_DATA_DIR: mkdtempSync(join(tmpdir(), 'cv-stack-')), CV_STACK_PORT_OFFSET: '0' },
+      // The shared stack's ports: its NATS answers there, and is not this data folder's.
+      env: {
+        ...env,
+        CV_STACK_DATA_DIR: mkdtempSync(join(tmpdir(), 'cv-stack-')),
+        CV_STACK_PORT_OFFSET: String(SHARED_OFFSET),
+      },
       encoding: 'utf8',
     });
     expect(clash.status).toBe(1);

@@ -4,6 +4,7 @@
 // backoff; past the last try the caller gets a ConcurrencyConflict, an outage (HTTP 503, Retry-After).
 import type { AnyStateMachine, ContextFrom, EventFromLogic, SnapshotFrom } from 'xstate';
 import { PreconditionFailedError, UnavailableError } from '../errors.ts';
+import { mergeBySequence, missesCommits } from '../events/commit-chain.ts';
 import type { AggregateKind, EventEnvelope, EventOf } from '../events/envelope.ts';
 import { toEnvelopes } from '../events/envelope.ts';
 import {
@@ -192,6 +193,7 @@ export class CommandHandler {
         subject,
         cached.version,
         await this.store.read(subject, cached.version + 1, last),
+        last,
       );
     } else {
       const stored = await this.storedSnapshot(decider, subject, last);
@@ -201,10 +203,10 @@ export class CommandHandler {
       const anchor = read[0];
       if (stored && anchor?.sequence === stored.version && anchor.events.at(-1)?.id === stored.lastEventId) {
         start = stored;
-        commits = read.slice(1);
+        commits = await this.withArchived(subject, stored.version, read.slice(1), last);
       } else {
         start = { state: decider.initialState(), version: 0 };
-        commits = await this.withArchived(subject, 0, await this.store.read(subject, 1, last));
+        commits = await this.withArchived(subject, 0, await this.store.read(subject, 1, last), last);
       }
     }
     let state = start.state;
@@ -227,23 +229,31 @@ export class CommandHandler {
   }
 
   /**
-   * Commits read after `after` whose first follows one the log no longer has: retention moved the
-   * ones between to the archive (a workflow compacted behind its snapshot), read from there.
+   * Commits read after `after` up to `last` that miss some the log no longer has (retention moved them
+   * to the archive, before or during the read), completed from the archive.
    */
   private async withArchived(
     subject: string,
     after: number,
     commits: StoredCommit[],
+    last: number,
   ): Promise<StoredCommit[]> {
-    const first = commits[0];
-    if (!first || (first.previous ?? 0) <= after) return commits;
+    if (!missesCommits(after, commits, last)) return commits;
     if (!this.archive) {
-      throw new Error(
-        `${subject} has commits after ${after} that left the log, and no archive is configured`,
-      );
+      // Without an archive this process cannot tell a purge from a read cut short: as before retention,
+      // the read stands (a state behind `last` only costs its next append a conflict and a reload).
+      if ((commits[0]?.previous ?? 0) > after) {
+        throw new Error(
+          `${subject} has commits after ${after} that left the log, and no archive is configured`,
+        );
+      }
+      return commits;
     }
     const archived = await this.archive.read(subject, after, Number.MAX_SAFE_INTEGER);
-    return [...archived.filter((c) => c.sequence < first.sequence), ...commits];
+    return mergeBySequence(
+      archived.filter((c) => c.sequence <= last),
+      commits,
+    );
   }
 
   /** The persisted snapshot to start a load from, when this kind has them and one is usable. */

@@ -2,6 +2,8 @@
 // sequence of the last commit returned). A finished job's commits may have moved from the log to the
 // archive (retention, docs/events.md): the history is then read from there, in the same order and
 // with the same sequences, so a client paging through it cannot tell.
+
+import { mergeBySequence, missesCommits } from './commit-chain.ts';
 import type { AggregateKind, EventEnvelope } from './envelope.ts';
 import type { EventStore, StoredCommit } from './event-store.ts';
 import { eventSubject } from './subjects.ts';
@@ -37,15 +39,11 @@ export async function aggregateHistory(
   const last = await store.lastSequence(subject);
   const fromLog = last > after ? await store.read(subject, after + 1, last, limit) : [];
   let commits: readonly StoredCommit[] = fromLog;
-  // The archive is asked only when the log cannot be all of it: an empty subject, or a first commit
-  // appended after one the log no longer has.
-  const firstInLog = fromLog[0];
-  if (archive && (last === 0 || (firstInLog?.previous ?? 0) > after)) {
-    const archived = await archive.read(subject, after, limit + 1);
-    commits = [
-      ...archived.filter((c) => firstInLog === undefined || c.sequence < firstInLog.sequence),
-      ...fromLog,
-    ];
+  // The archive is asked only when the log cannot be all of it: a commit of the page follows one the
+  // log no longer has, or the read ended short of where it should (a purge before or during it).
+  const end = fromLog.length >= limit ? fromLog.at(-1)!.sequence : last;
+  if (archive && (last === 0 || missesCommits(after, fromLog, end))) {
+    commits = mergeBySequence(await archive.read(subject, after, limit + 1), fromLog);
   }
   // A page holds whole commits (at most `limit`), so a decision is never split across pages.
   const shown = commits.slice(0, limit);

@@ -62,6 +62,15 @@ export class EventArchive {
     return held;
   }
 
+  /** Whether anything has been archived at all. */
+  async holdsAny(): Promise<boolean> {
+    const rs = await this.clickhouse.query({
+      query: `SELECT 1 FROM ${this.table} LIMIT 1`,
+      format: 'JSONEachRow',
+    });
+    return (await rs.json()).length > 0;
+  }
+
   /**
    * Every archived commit, oldest first, streamed: one sorted read of the archive for a rebuild,
    * whatever its size (memory holds a block of rows at a time).

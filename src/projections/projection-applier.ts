@@ -44,7 +44,10 @@ export class ProjectionApplier {
     private readonly onApplied: () => void = () => {},
   ) {}
 
-  /** Rebuilds the projection if its version changed, reads its checkpoint, and starts applying. */
+  /**
+   * Rebuilds the projection if its version changed (or it is new and part of the log is archived), reads
+   * its checkpoint, and starts applying.
+   */
   async start(): Promise<void> {
     const { db, log } = this.deps;
     const row = await db
@@ -57,6 +60,13 @@ export class ProjectionApplier {
         projection: this.projection.name,
         from: row.version,
         to: this.projection.version,
+      });
+      await rebuildProjection(this.deps, this.projection);
+    } else if (!row && (await this.deps.archive?.holdsAny())) {
+      // A projection new to a log part of which is archived: read from the log's start, it would never
+      // see the archived commits.
+      log.warn('new projection: building it from the archive and the log', {
+        projection: this.projection.name,
       });
       await rebuildProjection(this.deps, this.projection);
     }

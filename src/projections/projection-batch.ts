@@ -97,10 +97,12 @@ async function rebuild(deps: ProjectionDeps, projection: Projection, batchSize: 
           batch = [];
         }
       };
-      // The archive's commits go in among the log's by stream sequence: one history, in log order.
+      // The archive's commits go in among the log's by stream sequence: one history, in log order. A
+      // commit in both (a sweep stopped between archiving and purging) is applied once, from the log.
       const addArchivedBefore = async (sequence: number) => {
-        while (nextArchived && !nextArchived.done && nextArchived.value.sequence < sequence) {
-          await add(nextArchived.value, nextArchived.value.sequence);
+        while (nextArchived && !nextArchived.done && nextArchived.value.sequence <= sequence) {
+          const commit = nextArchived.value;
+          if (commit.sequence < sequence && commit.sequence > last) await add(commit, commit.sequence);
           nextArchived = await archived!.next();
         }
       };

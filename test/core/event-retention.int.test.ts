@@ -5,13 +5,16 @@
 import { AckPolicy } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { CommandHandler } from '../../src/actors/command-handler.ts';
+import { jobDecider } from '../../src/actors/job-decider.ts';
 import { workflowDecider } from '../../src/actors/workflow-decider.ts';
+import { EventStore } from '../../src/events/event-store.ts';
 import { aggregateHistory, type HistoryEntry } from '../../src/events/history.ts';
 import { natsSnapshotStore } from '../../src/events/snapshot-bucket.ts';
 import { streamNames } from '../../src/events/stream-definitions.ts';
 import { eventSubject } from '../../src/events/subjects.ts';
 import { countJobEvents } from '../../src/projections/clickhouse-job-events.ts';
 import { EventArchive } from '../../src/projections/event-archive.ts';
+import { postgresReadModels } from '../../src/projections/postgres-read-models.ts';
 import { type ProjectionDeps, rebuildProjection } from '../../src/projections/projection-batch.ts';
 import { ProjectionRunner } from '../../src/projections/projection-runner.ts';
 import { allProjections } from '../../src/projections/registry.ts';
@@ -131,6 +134,101 @@ describe('event log retention', () => {
     const again = await sweepFinishedJobs(sweepDeps, { now, retentionDays: 30 });
     expect(again).toMatchObject({ subjects: 6, commits: 0 });
     for (const j of jobs) expect(await fullHistory(j.user_id, j.id, reader)).toEqual(histories.get(j.id));
+  });
+
+  it('a rebuild applies a commit found both in the archive and the log once; a new projection reads the archive', async () => {
+    const { archive, deps, sweepDeps } = parts();
+    const generated = await generateEventLog(env.runtime.commands, {
+      users: 1,
+      workflowsPerUser: 2,
+      jobsPerWorkflow: 5,
+    });
+    await rebuildAll(deps);
+    const now = new Date(Date.now() + 31 * DAY_MS);
+    await sweepFinishedJobs(sweepDeps, { now, retentionDays: 30 });
+    const before = await dumpReadModels(env.runtime.db);
+    const analytics = await countJobEvents(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE);
+    // A sweep stopped between archiving and purging: a workflow's commits in both places.
+    const [userId] = generated.userIds;
+    const subject = eventSubject(userId!, 'workflow', generated.workflowIds[0]!);
+    const inLog = await env.runtime.events.read(subject);
+    await archive.write(
+      inLog.map((c) => ({ sequence: c.sequence, subject, commit: JSON.stringify(c.events) })),
+      now,
+    );
+    await rebuildAll(deps);
+    expect(await dumpReadModels(env.runtime.db)).toEqual(before);
+    expect(await countJobEvents(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE)).toEqual(analytics);
+
+    // The read models as a projection new to this log: no rows, no checkpoint. Started live, it is
+    // built from the archive and the log, not from the log alone.
+    await env.runtime.db.transaction().execute((tx) => postgresReadModels.reset(tx));
+    await env.runtime.db
+      .deleteFrom('projection_checkpoints')
+      .where('projection', '=', postgresReadModels.name)
+      .execute();
+    const runner = new ProjectionRunner(deps, [postgresReadModels]);
+    await runner.start();
+    await runner.waitFor((await env.runtime.nats.jsm.streams.info(streamNames.events)).state.last_seq);
+    await runner.stop();
+    expect(await dumpReadModels(env.runtime.db)).toEqual(before);
+  });
+
+  it('a load or a history read that a purge overtakes completes from the archive', async () => {
+    const { reader, sweepDeps, deps } = parts();
+    const generated = await generateEventLog(env.runtime.commands, {
+      users: 1,
+      workflowsPerUser: 1,
+      jobsPerWorkflow: 3,
+    });
+    await rebuildAll(deps);
+    const [userId] = generated.userIds;
+    const jobs = (await dumpReadModels(env.runtime.db)).jobs as {
+      id: string;
+      user_id: string;
+      status: string;
+    }[];
+    const job = jobs.find((j) => j.user_id === userId)!;
+    let target = eventSubject(userId!, 'job', job.id);
+    const expected = await env.runtime.commands.load(jobDecider, userId!, job.id);
+    // A store whose next read of `target` is overtaken by the sweep: the subject's last sequence was
+    // asked before, its commits are purged before they are read.
+    let overtaken = false;
+    class OvertakenStore extends EventStore {
+      override async read(s: string, from?: number, until?: number, limit?: number) {
+        if (s === target && !overtaken) {
+          overtaken = true;
+          await sweepFinishedJobs(sweepDeps, { now: new Date(Date.now() + 31 * DAY_MS), retentionDays: 30 });
+        }
+        return super.read(s, from, until, limit);
+      }
+    }
+    const store = new OvertakenStore(env.runtime.nats.js, env.runtime.nats.jsm);
+    const loaded = await new CommandHandler(store, { archive: reader }).load(jobDecider, userId!, job.id);
+    expect(overtaken).toBe(true);
+    expect(await env.runtime.events.lastSequence(target)).toBe(0);
+    expect(loaded.state.value).toEqual(expected.state.value);
+    expect(loaded.version).toBe(expected.version);
+
+    // The same for a history page, on jobs written after that sweep.
+    const more = await generateEventLog(env.runtime.commands, {
+      users: 1,
+      workflowsPerUser: 1,
+      jobsPerWorkflow: 2,
+    });
+    await rebuildAll(deps);
+    const [otherUser] = more.userIds;
+    const other = ((await dumpReadModels(env.runtime.db)).jobs as { id: string; user_id: string }[]).find(
+      (j) => j.user_id === otherUser,
+    )!;
+    const otherHistory = await aggregateHistory(env.runtime.events, otherUser!, 'job', other.id);
+    expect(otherHistory.entries.length).toBeGreaterThan(0);
+    target = eventSubject(otherUser!, 'job', other.id);
+    overtaken = false;
+    const page = await aggregateHistory(store, otherUser!, 'job', other.id, {}, reader);
+    expect(overtaken).toBe(true);
+    expect(page.entries).toEqual(otherHistory.entries);
+    expect(page.next).toBeNull();
   });
 
   it('waits for a reader of the log that has yet to see a finished job, then moves it', async () => {

@@ -18,7 +18,6 @@ import { rebuildProjection } from '../src/projections/projection-batch.ts';
 import { ProjectionRunner } from '../src/projections/projection-runner.ts';
 import { allProjections } from '../src/projections/registry.ts';
 import { compactWorkflows, sweepFinishedJobs } from '../src/projections/retention-sweep.ts';
-import { ArchivedHistory } from '../src/queries/archived-history.ts';
 import { dumpReadModels } from '../test/support/read-model-dump.ts';
 import type { Benchmark, Scale } from './support/benchmark.ts';
 import { openBenchEnvironment } from './support/environment.ts';
@@ -143,7 +142,7 @@ export const eventRetentionBenchmark: Benchmark = {
 
       // A compacted workflow, loaded cold: from its snapshot, and from archive + log without it.
       const [workflowId] = workflows;
-      const reader = new ArchivedHistory(env.clickhouse, env.config.CLICKHOUSE_DATABASE);
+      const reader = archive;
       const coldMs = async (handler: () => CommandHandler) => {
         const times: number[] = [];
         for (let i = 0; i < 5; i++) {

@@ -1,7 +1,6 @@
 // `chronoverse projections rebuild [name]`: drop a projection's rows and replay the log into them.
 import { loadConfig } from '../config/config.ts';
 import { migrateAll } from '../migrate/migrate-all.ts';
-import { EventArchive } from '../projections/event-archive.ts';
 import { rebuildProjection } from '../projections/projection-batch.ts';
 import { allProjections } from '../projections/registry.ts';
 import { openRuntime } from '../runtime/runtime.ts';
@@ -24,9 +23,8 @@ export async function projectionsCommand(args: readonly string[]): Promise<numbe
     }
     for (const p of chosen) {
       const started = performance.now();
-      const archive = new EventArchive(runtime.clickhouse, runtime.config.CLICKHOUSE_DATABASE);
       const last = await rebuildProjection(
-        { nats: runtime.nats, db: runtime.db, log: runtime.log, archive },
+        { nats: runtime.nats, db: runtime.db, log: runtime.log, archive: runtime.archive },
         p,
       );
       console.log(`${p.name}: rebuilt to sequence ${last} in ${Math.round(performance.now() - started)} ms`);

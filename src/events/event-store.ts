@@ -132,12 +132,11 @@ export function observedCommit(m: {
   data: Uint8Array;
   headers?: { get(name: string): string } | undefined;
 }): ObservedCommit {
-  const header = m.headers?.get(PREVIOUS_SEQUENCE_HEADER);
   let decoded: readonly EventEnvelope[] | undefined;
   return {
     subject: m.subject,
     sequence: m.seq,
-    previous: header ? Number(header) : undefined,
+    previous: previousOf(m.headers).previous,
     events() {
       decoded ??= decodeCommit(m.data);
       return decoded;

@@ -5,6 +5,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { assertIdentifier } from '../assert.ts';
 import { decodeCommit, type StoredCommit } from '../events/event-store.ts';
+import type { ArchiveReader } from '../events/history.ts';
 import { parseEventSubject } from '../events/subjects.ts';
 import { quoteString } from '../infra/clickhouse-literal.ts';
 
@@ -15,7 +16,17 @@ export interface ArchivedCommit {
   readonly commit: string;
 }
 
-export class EventArchive {
+/** A row of event_archive as read back: the commit with its sequence and subject. */
+function storedCommit(row: { sequence: number; subject: string; commit: string }): StoredCommit {
+  return {
+    sequence: Number(row.sequence),
+    subject: row.subject,
+    events: decodeCommit(new TextEncoder().encode(row.commit)),
+  };
+}
+
+/** Written by the retention sweep; read by history, actor loads (`ArchiveReader`) and rebuilds. */
+export class EventArchive implements ArchiveReader {
   private readonly table: string;
 
   constructor(
@@ -62,6 +73,18 @@ export class EventArchive {
     return held;
   }
 
+  /** The subject's archived commits with a sequence above `after`, oldest first, `limit` at most. */
+  async read(subject: string, after: number, limit: number): Promise<StoredCommit[]> {
+    const rs = await this.clickhouse.query({
+      query: `SELECT sequence, subject, commit FROM ${this.table} FINAL
+        WHERE subject = ${quoteString(subject)} AND sequence > ${Math.trunc(after)}
+        ORDER BY sequence LIMIT ${Math.trunc(limit)}`,
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    return (await rs.json<{ sequence: number; subject: string; commit: string }>()).map(storedCommit);
+  }
+
   /** Whether anything has been archived at all. */
   async holdsAny(): Promise<boolean> {
     const rs = await this.clickhouse.query({
@@ -84,14 +107,7 @@ export class EventArchive {
     const rows = rs.stream<{ sequence: number; subject: string; commit: string }>();
     try {
       for await (const chunk of rows) {
-        for (const row of chunk) {
-          const r = row.json();
-          yield {
-            sequence: Number(r.sequence),
-            subject: r.subject,
-            events: decodeCommit(new TextEncoder().encode(r.commit)),
-          };
-        }
+        for (const row of chunk) yield storedCommit(row.json());
       }
     } finally {
       rows.destroy();

@@ -11,7 +11,6 @@ import { loadNatsIssuer } from '../auth/nats-issuer.ts';
 import { integratorAccess } from '../events/integrator-access.ts';
 import { createApp } from '../http/app.ts';
 import { closeOpenStreams } from '../http/sse-stream.ts';
-import { ArchivedHistory } from '../queries/archived-history.ts';
 import type { RoleStarter } from './role.ts';
 
 /** How long a stopping API waits for the requests in flight before it closes their connections. */
@@ -40,7 +39,7 @@ export const startApi: RoleStarter = async (runtime) => {
       db: runtime.db,
       commands: runtime.commands,
       events: runtime.events,
-      archive: new ArchivedHistory(runtime.clickhouse, runtime.config.CLICKHOUSE_DATABASE),
+      archive: runtime.archive,
       auth,
       nats: runtime.nats,
       clickhouse: runtime.clickhouse,

@@ -5,11 +5,8 @@
 // every 5 minutes, and outbound webhooks are delivered here (a durable consumer of the log and
 // a sender; docs/webhooks.md).
 
-import { natsSnapshotStore } from '../events/snapshot-bucket.ts';
-import { natsReplicas } from '../infra/nats-connection.ts';
 import { LogProcessor } from '../logs/log-processor.ts';
 import { dropExpiredLogPartitions } from '../logs/log-retention.ts';
-import { EventArchive } from '../projections/event-archive.ts';
 import { ProjectionRunner } from '../projections/projection-runner.ts';
 import { allProjections } from '../projections/registry.ts';
 import { compactWorkflows, sweepFinishedJobs } from '../projections/retention-sweep.ts';
@@ -23,8 +20,7 @@ const ARCHIVE_SWEEP_MS = 5 * 60_000;
 
 export const startProjector: RoleStarter = async (runtime) => {
   const log = runtime.log.child('projection');
-  const archive = new EventArchive(runtime.clickhouse, runtime.config.CLICKHOUSE_DATABASE);
-  const deps = { nats: runtime.nats, db: runtime.db, log, archive };
+  const deps = { nats: runtime.nats, db: runtime.db, log, archive: runtime.archive };
   // Every projection on one consumer of the log: one delivery per commit, not one per projection.
   const projections = new ProjectionRunner(deps, allProjections(runtime));
   const logs = new LogProcessor({
@@ -59,16 +55,7 @@ export const startProjector: RoleStarter = async (runtime) => {
       runtime.log.warn('webhook delivery log retention failed; will retry', { error: err }),
     );
   const retentionDays = runtime.config.CV_EVENTS_RETENTION_DAYS;
-  const sweepDeps = {
-    nats: runtime.nats,
-    db: runtime.db,
-    store: runtime.events,
-    archive,
-    log,
-    snapshots: natsSnapshotStore(runtime.nats.nc, {
-      replicas: natsReplicas(runtime.config.CV_NATS_REPLICAS, runtime.nats.nc.info),
-    }),
-  };
+  const sweepDeps = { ...deps, store: runtime.events, snapshots: runtime.snapshots };
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
     const now = new Date();

@@ -6,14 +6,14 @@ import { type Kysely, sql } from 'kysely';
 import { CommandHandler } from '../actors/command-handler.ts';
 import type { Config } from '../config/config.ts';
 import { EventStore } from '../events/event-store.ts';
-import { natsSnapshotStore } from '../events/snapshot-bucket.ts';
+import { natsSnapshotStore, type SnapshotStore } from '../events/snapshot-bucket.ts';
 import type { Probe } from '../health/readiness.ts';
 import { connectClickhouse } from '../infra/clickhouse-connection.ts';
 import type { Database } from '../infra/database.ts';
 import { connectDocker } from '../infra/docker-connection.ts';
 import { connectNats, type Nats, natsReplicas } from '../infra/nats-connection.ts';
 import { connectPostgres } from '../infra/postgres-connection.ts';
-import { ArchivedHistory } from '../queries/archived-history.ts';
+import { EventArchive } from '../projections/event-archive.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { meters } from '../telemetry/metrics.ts';
 import { activeTraceContext } from '../telemetry/tracing.ts';
@@ -27,6 +27,10 @@ export interface Runtime {
   readonly docker: Docker;
   readonly events: EventStore;
   readonly commands: CommandHandler;
+  /** Persisted actor snapshots (KV bucket CV_SNAPSHOTS), as the command handler uses them. */
+  readonly snapshots: SnapshotStore;
+  /** Commits retention moved out of the log (ClickHouse event_archive). */
+  readonly archive: EventArchive;
   readonly readinessProbes: Record<string, Probe>;
   close(): Promise<void>;
 }
@@ -43,11 +47,15 @@ export async function openRuntime(config: Config, processName: string): Promise<
   });
   const docker = connectDocker(config.DOCKER_HOST);
   const events = new EventStore(nats.js, nats.jsm);
+  const snapshots = natsSnapshotStore(nats.nc, {
+    replicas: natsReplicas(config.CV_NATS_REPLICAS, nats.nc.info),
+  });
+  const archive = new EventArchive(clickhouse, config.CLICKHOUSE_DATABASE);
   const commands = new CommandHandler(events, {
     // A workflow's cold load reads its latest snapshot and the commits after it, not its whole life.
-    snapshots: natsSnapshotStore(nats.nc, { replicas: natsReplicas(config.CV_NATS_REPLICAS, nats.nc.info) }),
+    snapshots,
     // Commits retention moved out of the log, for a subject read from before its oldest kept commit.
-    archive: new ArchivedHistory(clickhouse, config.CLICKHOUSE_DATABASE),
+    archive,
     // Events name the trace of the command that decided them (the request's, the reaction's).
     traceContext: () => activeTraceContext(),
     onConflict: (subject, _attempt, retrying) =>
@@ -74,6 +82,8 @@ export async function openRuntime(config: Config, processName: string): Promise<
     docker,
     events,
     commands,
+    snapshots,
+    archive,
     readinessProbes,
     async close() {
       await nats.nc.drain().catch(() => nats.nc.close());

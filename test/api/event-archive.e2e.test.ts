@@ -4,7 +4,6 @@
 // days ahead (the system's own sweep, on the real clock, finds nothing that old).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventSubject } from '../../src/events/subjects.ts';
-import { EventArchive } from '../../src/projections/event-archive.ts';
 import { sweepFinishedJobs } from '../../src/projections/retention-sweep.ts';
 import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
@@ -44,7 +43,7 @@ describe('a job moved to the archive', () => {
       nats: runtime.nats,
       db: runtime.db,
       store: runtime.events,
-      archive: new EventArchive(runtime.clickhouse, runtime.config.CLICKHOUSE_DATABASE),
+      archive: runtime.archive,
       log: runtime.log,
     };
     // Once every reader of the log (projections, reactors) has passed the job's commits.

@@ -7,10 +7,8 @@ import { aggregateHistory, type HistoryEntry } from '../../src/events/history.ts
 import { streamNames } from '../../src/events/stream-definitions.ts';
 import { eventSubject } from '../../src/events/subjects.ts';
 import { countJobEvents } from '../../src/projections/clickhouse-job-events.ts';
-import { EventArchive } from '../../src/projections/event-archive.ts';
 import { rebuildProjection } from '../../src/projections/projection-batch.ts';
 import { allProjections } from '../../src/projections/registry.ts';
-import { ArchivedHistory } from '../../src/queries/archived-history.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { generateEventLog } from '../support/event-log-generator.ts';
 import { dumpReadModels } from '../support/read-model-dump.ts';
@@ -67,8 +65,8 @@ function runSweep(killWhen?: () => Promise<boolean>): Promise<{ killed: boolean;
 describe('retention sweep under SIGKILL', () => {
   it('moves every finished job once, loses nothing, and a rebuild equals the read models from before', async () => {
     const log = createLogger('test', 'error');
-    const archive = new EventArchive(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE);
-    const reader = new ArchivedHistory(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE);
+    const archive = env.runtime.archive;
+    const reader = archive;
     const deps = { nats: env.runtime.nats, db: env.runtime.db, log, archive };
     await generateEventLog(env.runtime.commands, { users: 2, workflowsPerUser: 3, jobsPerWorkflow: 10 });
     for (const p of allProjections(env.runtime)) await rebuildProjection(deps, p);

@@ -8,18 +8,15 @@ import { CommandHandler } from '../../src/actors/command-handler.ts';
 import { jobDecider } from '../../src/actors/job-decider.ts';
 import { workflowDecider } from '../../src/actors/workflow-decider.ts';
 import { EventStore } from '../../src/events/event-store.ts';
-import { aggregateHistory, type HistoryEntry } from '../../src/events/history.ts';
-import { natsSnapshotStore } from '../../src/events/snapshot-bucket.ts';
+import { type ArchiveReader, aggregateHistory, type HistoryEntry } from '../../src/events/history.ts';
 import { streamNames } from '../../src/events/stream-definitions.ts';
 import { eventSubject } from '../../src/events/subjects.ts';
 import { countJobEvents } from '../../src/projections/clickhouse-job-events.ts';
-import { EventArchive } from '../../src/projections/event-archive.ts';
 import { postgresReadModels } from '../../src/projections/postgres-read-models.ts';
 import { type ProjectionDeps, rebuildProjection } from '../../src/projections/projection-batch.ts';
 import { ProjectionRunner } from '../../src/projections/projection-runner.ts';
 import { allProjections } from '../../src/projections/registry.ts';
 import { compactWorkflows, sweepFinishedJobs } from '../../src/projections/retention-sweep.ts';
-import { ArchivedHistory } from '../../src/queries/archived-history.ts';
 import { ownedJobFromLog } from '../../src/queries/jobs.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { generateEventLog } from '../support/event-log-generator.ts';
@@ -31,8 +28,8 @@ const DAY_MS = 86_400_000;
 const log = createLogger('test', 'error');
 
 function parts() {
-  const archive = new EventArchive(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE);
-  const reader = new ArchivedHistory(env.runtime.clickhouse, env.config.CLICKHOUSE_DATABASE);
+  const archive = env.runtime.archive;
+  const reader = archive;
   const deps = { nats: env.runtime.nats, db: env.runtime.db, log, archive };
   const sweepDeps = { ...deps, store: env.runtime.events };
   return { archive, reader, deps, sweepDeps };
@@ -46,11 +43,18 @@ async function streamMessages(): Promise<number> {
   return (await env.runtime.nats.jsm.streams.info(streamNames.events)).state.messages;
 }
 
-async function fullHistory(userId: string, jobId: string, reader?: ArchivedHistory, limit = 100) {
+/** Every page of an actor's history (a job's unless told), `limit` commits a page. */
+async function fullHistory(
+  userId: string,
+  id: string,
+  reader?: ArchiveReader,
+  limit = 100,
+  aggregate: 'job' | 'workflow' = 'job',
+) {
   const entries: HistoryEntry[] = [];
   let after = 0;
   for (;;) {
-    const page = await aggregateHistory(env.runtime.events, userId, 'job', jobId, { after, limit }, reader);
+    const page = await aggregateHistory(env.runtime.events, userId, aggregate, id, { after, limit }, reader);
     entries.push(...page.entries);
     if (page.next === null) return entries;
     after = page.next;
@@ -250,7 +254,7 @@ describe('event log retention', () => {
 
   it("moves a workflow's old commits behind its snapshot to the archive; every load and read still sees them", async () => {
     const { reader, deps, sweepDeps } = parts();
-    const snapshots = natsSnapshotStore(env.runtime.nats.nc);
+    const snapshots = env.runtime.snapshots;
     const generated = await generateEventLog(env.runtime.commands, {
       users: 1,
       workflowsPerUser: 2,
@@ -261,23 +265,8 @@ describe('event log retention', () => {
     const workflows = generated.workflowIds;
     // The state each workflow has, its history, and its snapshot (the generator's handler writes one
     // every 10 commits it appends).
-    const fullWorkflowHistory = async (id: string, archive?: ArchivedHistory) => {
-      const entries: HistoryEntry[] = [];
-      let after = 0;
-      for (;;) {
-        const page = await aggregateHistory(
-          env.runtime.events,
-          userId!,
-          'workflow',
-          id,
-          { after, limit: 7 },
-          archive,
-        );
-        entries.push(...page.entries);
-        if (page.next === null) return entries;
-        after = page.next;
-      }
-    };
+    const fullWorkflowHistory = (id: string, archive?: ArchiveReader) =>
+      fullHistory(userId!, id, archive, 7, 'workflow');
     const before = new Map<string, { history: HistoryEntry[]; state: unknown }>();
     for (const id of workflows) {
       const loaded = await new CommandHandler(env.runtime.events).load(workflowDecider, userId!, id);

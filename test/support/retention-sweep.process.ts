@@ -3,8 +3,6 @@
 // of its crash safety (test/core/event-retention-sigkill.int.test.ts). Its configuration is the
 // environment's (NATS_URL, DATABASE_URL, CLICKHOUSE_URL, CLICKHOUSE_DATABASE).
 import { loadConfig } from '../../src/config/config.ts';
-import { natsSnapshotStore } from '../../src/events/snapshot-bucket.ts';
-import { EventArchive } from '../../src/projections/event-archive.ts';
 import { compactWorkflows, sweepFinishedJobs } from '../../src/projections/retention-sweep.ts';
 import { openRuntime } from '../../src/runtime/runtime.ts';
 
@@ -13,9 +11,9 @@ const deps = {
   nats: runtime.nats,
   db: runtime.db,
   store: runtime.events,
-  archive: new EventArchive(runtime.clickhouse, runtime.config.CLICKHOUSE_DATABASE),
+  archive: runtime.archive,
   log: runtime.log,
-  snapshots: natsSnapshotStore(runtime.nats.nc),
+  snapshots: runtime.snapshots,
 };
 const now = new Date(Date.now() + 31 * 86_400_000);
 const jobs = await sweepFinishedJobs(deps, { now, retentionDays: 30, batchSize: 3 });

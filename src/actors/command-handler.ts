@@ -76,7 +76,7 @@ export interface CommandHandlerOptions {
   readonly snapshotEvery?: number;
   /** Default: workflows (a job's or a user's subject stays short; asking the store would cost more). */
   readonly snapshotKinds?: readonly AggregateKind[];
-  /** Where retention moved the commits of a subject it compacted (src/queries/archived-history.ts). */
+  /** Where retention moved the commits of a subject it compacted (src/projections/event-archive.ts). */
   readonly archive?: ArchiveReader;
 }
 

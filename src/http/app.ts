@@ -41,7 +41,7 @@ export interface ApiDeps {
   readonly db: Db;
   readonly commands: CommandHandler;
   readonly events: EventStore;
-  /** Finished jobs' commits moved out of the log by retention (src/queries/archived-history.ts). */
+  /** Finished jobs' commits moved out of the log by retention (src/projections/event-archive.ts). */
   readonly archive?: ArchiveReader;
   readonly auth: AuthServices;
   /** For the log and event streams; without them the app opens its own from the configuration. */

@@ -37,10 +37,25 @@ function decideJob(command: JobCommand, state: JobSnapshot, ctx: DecideContext):
   switch (command.type) {
     case 'StartJob': {
       const executor_id = requireText('executor_id', command.data.executor_id, 'invalid_id');
+      const claim = command.data.claim === undefined ? undefined : requireText('claim', command.data.claim);
+      if (
+        status === 'RUNNING' &&
+        command.data.attempt === context.attempt &&
+        claim !== undefined &&
+        claim === context.claim
+      ) {
+        // This very start landed already (its answer was lost): the caller may go on and run it.
+        return [];
+      }
       if (status !== 'QUEUED' || command.data.attempt !== context.attempt) {
         throw refuseStaleAttempt(command.data.attempt, context.attempt);
       }
-      return [{ type: 'JobStarted', data: { attempt: command.data.attempt, executor_id } }];
+      return [
+        {
+          type: 'JobStarted',
+          data: { attempt: command.data.attempt, executor_id, ...(claim === undefined ? {} : { claim }) },
+        },
+      ];
     }
     case 'CompleteJob':
       if (command.data.attempt !== context.attempt) {

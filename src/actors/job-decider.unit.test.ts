@@ -134,6 +134,27 @@ describe('StartJob (fencing)', () => {
       .thenThrows(ConflictError, 'attempt_not_current');
   });
 
+  it('answers a repeated start with its own claim with nothing to do, and refuses any other claim', () => {
+    const claimed = { type: 'JobStarted', data: { attempt: 1, executor_id: 'exec-a', claim: 'c1' } } as const;
+    given([jobCreated, queued(1)])
+      .when({ type: 'StartJob', data: { attempt: 1, executor_id: 'exec-a', claim: 'c1' } })
+      .then([claimed]);
+    given([jobCreated, queued(1), claimed])
+      .when({ type: 'StartJob', data: { attempt: 1, executor_id: 'exec-a', claim: 'c1' } })
+      .then([]);
+    given([jobCreated, queued(1), claimed])
+      .when({ type: 'StartJob', data: { attempt: 1, executor_id: 'exec-a', claim: 'c2' } })
+      .thenThrows(ConflictError, 'attempt_not_current');
+    // A start without a claim (an older executor) is never taken for another's.
+    given(running)
+      .when({ type: 'StartJob', data: { attempt: 1, executor_id: 'exec-a' } })
+      .thenThrows(ConflictError, 'attempt_not_current');
+    // The claim belongs to its attempt: after a retry it starts nothing.
+    given([jobCreated, queued(1), claimed, failed(1, { will_retry: true }), retryScheduled(2, inSeconds(1))])
+      .when({ type: 'StartJob', data: { attempt: 1, executor_id: 'exec-a', claim: 'c1' } })
+      .thenThrows(ConflictError, 'attempt_not_current');
+  });
+
   it('refuses a stale attempt after a retry', () => {
     given([...running, failed(1, { will_retry: true }), retryScheduled(2, inSeconds(1))])
       .when({ type: 'StartJob', data: { attempt: 1, executor_id: 'exec-a' } })

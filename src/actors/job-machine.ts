@@ -25,6 +25,8 @@ export type JobContext = {
   /** The attempt being queued or run; starts at 1. */
   readonly attempt: number;
   readonly executor_id: string | null;
+  /** The running attempt's start token (JobStarted.claim), null before a start or in older logs. */
+  readonly claim: string | null;
   /** Earliest time the current attempt may be dispatched (set by a retry). */
   readonly not_before: string | null;
   readonly exit_code: number | null;
@@ -48,6 +50,7 @@ const EMPTY_CONTEXT: JobContext = {
   log_retention: true,
   attempt: 1,
   executor_id: null,
+  claim: null,
   not_before: null,
   exit_code: null,
   image_digest: null,
@@ -108,7 +111,10 @@ export const jobMachine = setup({
         JobStarted: {
           target: 'RUNNING',
           guard: 'isCurrentAttempt',
-          actions: assign(({ event }) => ({ executor_id: event.data.executor_id })),
+          actions: assign(({ event }) => ({
+            executor_id: event.data.executor_id,
+            claim: event.data.claim ?? null,
+          })),
         },
         // An attempt can fail before it starts, e.g. its dispatch was delivered too many times.
         JobFailed: [
@@ -144,6 +150,7 @@ export const jobMachine = setup({
             attempt: event.data.next_attempt,
             not_before: event.data.not_before,
             executor_id: null,
+            claim: null,
           })),
         },
       },

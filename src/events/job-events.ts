@@ -46,7 +46,16 @@ export type JobCreated = {
 export type JobQueued = { readonly type: 'JobQueued'; readonly data: { readonly attempt: number } };
 export type JobStarted = {
   readonly type: 'JobStarted';
-  readonly data: { readonly attempt: number; readonly executor_id: string };
+  readonly data: {
+    readonly attempt: number;
+    readonly executor_id: string;
+    /**
+     * A token the starting executor picked for this one start: when the answer to its StartJob is
+     * lost (an outage), its retry finds the start it made instead of a start by someone else.
+     * Absent in older events.
+     */
+    readonly claim?: string;
+  };
 };
 export type JobCompleted = {
   readonly type: 'JobCompleted';
@@ -87,10 +96,7 @@ export type CreateJob = {
   readonly queue?: boolean;
 };
 export type QueueJob = { readonly type: 'QueueJob'; readonly data: Record<string, never> };
-export type StartJob = {
-  readonly type: 'StartJob';
-  readonly data: { readonly attempt: number; readonly executor_id: string };
-};
+export type StartJob = { readonly type: 'StartJob'; readonly data: JobStarted['data'] };
 export type CompleteJob = { readonly type: 'CompleteJob'; readonly data: JobCompleted['data'] };
 export type FailJob = {
   readonly type: 'FailJob';

@@ -5,13 +5,15 @@
 // holder went silent (dead executor) fails that attempt as SYSTEM `executor_lost`, which the job's
 // retry policy turns into a new attempt.
 
+import { randomUUID } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type Docker from 'dockerode';
-import type { CommandHandler } from '../actors/command-handler.ts';
+import type { CommandHandler, CommandRequest } from '../actors/command-handler.ts';
 import { type DispatchMessage, decodeDispatch } from '../actors/dispatch-message.ts';
 import { jobDecider } from '../actors/job-decider.ts';
 import { isRefusal } from '../errors.ts';
 import { ensureDurableConsumer } from '../events/durable-consumer.ts';
+import type { StartJob } from '../events/job-events.ts';
 import { msToNanos, streamNames } from '../events/stream-definitions.ts';
 import { eventSubject, logSubject } from '../events/subjects.ts';
 import { EndpointPolicy } from '../infra/endpoint-policy.ts';
@@ -45,6 +47,35 @@ export interface ExecutorDeps {
   readonly commands: CommandHandler;
   readonly docker: Docker;
   readonly log: Logger;
+}
+
+interface StartedContext {
+  readonly trigger: string;
+  readonly scheduled_at: string;
+  readonly fire_at?: string;
+  readonly attempt: number;
+}
+
+/** How often a start is tried through an outage (about 30 s) before its message goes back to the queue. */
+const START_TRIES = 8;
+
+/**
+ * The start of an attempt under `claim`. Its command id names the claim: two executors' starts of one
+ * attempt are two commands, so the log's duplicate detection never answers one with the other's
+ * commit (it would take a redelivered start, decided on the dispatcher's stale snapshot, for a start
+ * that landed, and run the attempt twice).
+ */
+export function startCommand(
+  job: Pick<DispatchMessage, 'job_id' | 'user_id' | 'attempt'>,
+  executorId: string,
+  claim: string,
+): CommandRequest<StartJob> {
+  return {
+    commandId: `${job.job_id}:${job.attempt}:start:${claim}`,
+    userId: job.user_id,
+    aggregateId: job.job_id,
+    command: { type: 'StartJob', data: { attempt: job.attempt, executor_id: executorId, claim } },
+  };
 }
 
 export const dispatchConsumerName = (pool: string): string => `executor_${pool}`;
@@ -231,19 +262,14 @@ export class Executor {
     }
     // Listen for a cancel before starting, so one that lands right after the start is not missed.
     const canceledSub = this.watchForCancel(job, cancel);
-    let started: {
-      readonly trigger: string;
-      readonly scheduled_at: string;
-      readonly fire_at?: string;
-      readonly attempt: number;
-    };
+    // The message is kept from the start on: a start waiting out an outage must not be redelivered.
+    const keepAlive = setInterval(() => m.working(), Math.max(1000, this.options.ackWaitMs / 3));
+    let started: StartedContext;
     try {
-      const result = await commands.handle(jobDecider, {
-        ...request('start'),
-        command: { type: 'StartJob', data: { attempt: job.attempt, executor_id: this.options.executorId } },
-      });
-      started = result.state.context;
+      started = await this.startAttempt(job);
     } catch (err) {
+      clearInterval(keepAlive);
+      canceledSub.unsubscribe();
       if (!isRefusal(err)) throw err;
       span.setAttribute('chronoverse.refusal', err.code);
       if (err.code === 'attempt_not_current' && m.info.deliveryCount > 1) {
@@ -251,13 +277,11 @@ export class Executor {
         await this.reportLost(job, request);
       }
       // Started or finished elsewhere, canceled, or gone: the fence held.
-      canceledSub.unsubscribe();
       m.ack();
       return;
     }
     this.recordStart(m, job, started);
 
-    const keepAlive = setInterval(() => m.working(), Math.max(1000, this.options.ackWaitMs / 3));
     try {
       const runStarted = performance.now();
       const result = await withSpan(
@@ -297,6 +321,26 @@ export class Executor {
     } finally {
       clearInterval(keepAlive);
       if (!canceledSub.isClosed()) canceledSub.unsubscribe();
+    }
+  }
+
+  /**
+   * Starts the attempt, through an outage. A start whose answer was lost may be in the log: giving up
+   * then would have the message redelivered and the attempt, started by no one who runs it, counted
+   * lost (seen when a NATS cluster lost its stream leader). So the start is retried, under a claim
+   * only this call knows, which the job actor recognizes as its own start if it landed.
+   */
+  private async startAttempt(job: DispatchMessage): Promise<StartedContext> {
+    const start = startCommand(job, this.options.executorId, randomUUID());
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.deps.commands.handle(jobDecider, start);
+        return result.state.context;
+      } catch (err) {
+        if (isRefusal(err) || this.stopping || attempt >= START_TRIES) throw err;
+        this.deps.log.warn('could not start a job; retrying', { job_id: job.job_id, attempt, error: err });
+        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 // One NATS connection per process, with JetStream client and manager bound to it.
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { skipErrorsForAnsweredRequests } from './nats-request-settled.ts';
 
 export interface Nats {
   readonly nc: NatsConnection;
@@ -53,6 +54,7 @@ export const NATS_PING_INTERVAL_MS = 5000;
 
 export async function connectNats(urls: string, name: string): Promise<Nats> {
   const { servers, user, pass } = parseNatsServers(urls);
+  skipErrorsForAnsweredRequests();
   const nc = await connect({
     servers,
     ...(user === undefined ? {} : { user, pass: pass ?? '' }),

@@ -208,6 +208,19 @@ export interface CompactionDeps extends RetentionSweepDeps {
   readonly snapshots: SnapshotStore;
 }
 
+/** The sweep's and the compaction's parts, as a process's runtime holds them. */
+export function retentionDeps(runtime: {
+  readonly nats: Nats;
+  readonly db: Kysely<Database>;
+  readonly events: EventStore;
+  readonly archive: EventArchive;
+  readonly snapshots: SnapshotStore;
+  readonly log: Logger;
+}): CompactionDeps {
+  const { nats, db, events, archive, snapshots, log } = runtime;
+  return { nats, db, store: events, archive, snapshots, log };
+}
+
 export interface CompactionResult {
   readonly subjects: number;
   readonly commits: number;

@@ -9,7 +9,7 @@ import { LogProcessor } from '../logs/log-processor.ts';
 import { dropExpiredLogPartitions } from '../logs/log-retention.ts';
 import { ProjectionRunner } from '../projections/projection-runner.ts';
 import { allProjections } from '../projections/registry.ts';
-import { compactWorkflows, sweepFinishedJobs } from '../projections/retention-sweep.ts';
+import { compactWorkflows, retentionDeps, sweepFinishedJobs } from '../projections/retention-sweep.ts';
 import { startWebhookDelivery } from '../reactors/webhook-delivery.ts';
 import { pruneWebhookDeliveries } from '../reactors/webhook-log-retention.ts';
 import type { RoleStarter } from './role.ts';
@@ -55,7 +55,7 @@ export const startProjector: RoleStarter = async (runtime) => {
       runtime.log.warn('webhook delivery log retention failed; will retry', { error: err }),
     );
   const retentionDays = runtime.config.CV_EVENTS_RETENTION_DAYS;
-  const sweepDeps = { ...deps, store: runtime.events, snapshots: runtime.snapshots };
+  const sweepDeps = { ...retentionDeps(runtime), log };
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
     const now = new Date();

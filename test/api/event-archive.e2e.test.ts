@@ -4,7 +4,7 @@
 // days ahead (the system's own sweep, on the real clock, finds nothing that old).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventSubject } from '../../src/events/subjects.ts';
-import { sweepFinishedJobs } from '../../src/projections/retention-sweep.ts';
+import { retentionDeps, sweepFinishedJobs } from '../../src/projections/retention-sweep.ts';
 import { openRuntime, type Runtime } from '../../src/runtime/runtime.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { ApiClient, startSystem, type TestSystem } from '../support/system.ts';
@@ -39,13 +39,7 @@ describe('a job moved to the archive', () => {
 
     const userId = (await alice.get<{ id: string }>('/users/me')).body.id;
     const subject = eventSubject(userId, 'job', jobId);
-    const deps = {
-      nats: runtime.nats,
-      db: runtime.db,
-      store: runtime.events,
-      archive: runtime.archive,
-      log: runtime.log,
-    };
+    const deps = retentionDeps(runtime);
     // Once every reader of the log (projections, reactors) has passed the job's commits.
     await waitUntil(
       'job archived',

@@ -3,18 +3,11 @@
 // of its crash safety (test/core/event-retention-sigkill.int.test.ts). Its configuration is the
 // environment's (NATS_URL, DATABASE_URL, CLICKHOUSE_URL, CLICKHOUSE_DATABASE).
 import { loadConfig } from '../../src/config/config.ts';
-import { compactWorkflows, sweepFinishedJobs } from '../../src/projections/retention-sweep.ts';
+import { compactWorkflows, retentionDeps, sweepFinishedJobs } from '../../src/projections/retention-sweep.ts';
 import { openRuntime } from '../../src/runtime/runtime.ts';
 
 const runtime = await openRuntime(loadConfig(), 'retention-sweep');
-const deps = {
-  nats: runtime.nats,
-  db: runtime.db,
-  store: runtime.events,
-  archive: runtime.archive,
-  log: runtime.log,
-  snapshots: runtime.snapshots,
-};
+const deps = retentionDeps(runtime);
 const now = new Date(Date.now() + 31 * 86_400_000);
 const jobs = await sweepFinishedJobs(deps, { now, retentionDays: 30, batchSize: 3 });
 const workflows = await compactWorkflows(deps, { now, pageSize: 1 });

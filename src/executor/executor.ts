@@ -11,6 +11,7 @@ import type Docker from 'dockerode';
 import type { CommandHandler, CommandRequest } from '../actors/command-handler.ts';
 import { type DispatchMessage, decodeDispatch } from '../actors/dispatch-message.ts';
 import { jobDecider } from '../actors/job-decider.ts';
+import type { JobContext } from '../actors/job-machine.ts';
 import { isRefusal } from '../errors.ts';
 import { ensureDurableConsumer } from '../events/durable-consumer.ts';
 import type { StartJob } from '../events/job-events.ts';
@@ -49,12 +50,7 @@ export interface ExecutorDeps {
   readonly log: Logger;
 }
 
-interface StartedContext {
-  readonly trigger: string;
-  readonly scheduled_at: string;
-  readonly fire_at?: string;
-  readonly attempt: number;
-}
+type StartedContext = Pick<JobContext, 'trigger' | 'scheduled_at' | 'fire_at' | 'attempt'>;
 
 /** How often a start is tried through an outage (about 30 s) before its message goes back to the queue. */
 const START_TRIES = 8;

@@ -2,9 +2,11 @@
 // new → PENDING → QUEUED → RUNNING → COMPLETED | FAILED | CANCELED. A failure that will be retried
 // passes through RETRYING (only between JobFailed and JobRetryScheduled of one append) back to QUEUED
 // with the next attempt. Guards on `attempt` make events of a stale attempt impossible.
+
 import { assign, type SnapshotFrom, setup } from 'xstate';
 import type { FailureKind, FailureReason, JobEvent } from '../events/job-events.ts';
 import type { ChainCause, JobTrigger, JsonObject, WorkflowKind } from '../events/workflow-events.ts';
+import { fastContext } from './aggregate.ts';
 
 export type JobStatus = 'PENDING' | 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED';
 
@@ -38,7 +40,7 @@ export type JobContext = {
   readonly cancel_reason: string | null;
 };
 
-const EMPTY_CONTEXT: JobContext = {
+const EMPTY_CONTEXT: JobContext = fastContext({
   job_id: '',
   user_id: '',
   workflow_id: '',
@@ -59,7 +61,10 @@ const EMPTY_CONTEXT: JobContext = {
   error_message: null,
   timed_out: false,
   cancel_reason: null,
-};
+  fire_at: undefined,
+  backfill_id: undefined,
+  caused_by: undefined,
+});
 
 const recordFailure = assign<JobContext, JobEvent, undefined, JobEvent, never>(({ event }) =>
   event.type === 'JobFailed'

@@ -1,6 +1,7 @@
 // The workflow actor as a pure XState machine whose events are the workflow's domain events (its
 // evolve). Before WorkflowCreated it is `new`; while it exists two regions run side by side:
 // `lifecycle` (active, paused, terminated) and `build` (NONE, QUEUED … CANCELED); `deleted` is final.
+
 import { and, assign, type SnapshotFrom, setup, stateIn } from 'xstate';
 import type {
   JsonObject,
@@ -10,6 +11,7 @@ import type {
   WorkflowKind,
   WorkflowSchedule,
 } from '../events/workflow-events.ts';
+import { fastContext } from './aggregate.ts';
 
 /** How many recorded job outcomes a workflow remembers, to ignore a repeated outcome. */
 export const RECORDED_OUTCOMES_KEPT = 100;
@@ -64,7 +66,7 @@ export type WorkflowContext = {
   readonly backfilled: readonly { readonly from: string; readonly to: string }[];
 };
 
-const EMPTY_CONTEXT: WorkflowContext = {
+const EMPTY_CONTEXT: WorkflowContext = fastContext({
   workflow_id: '',
   user_id: '',
   name: '',
@@ -88,7 +90,8 @@ const EMPTY_CONTEXT: WorkflowContext = {
   terminated_reason: null,
   runs_fired: 0,
   backfilled: [],
-};
+  chain: undefined,
+});
 
 function applyChanges(
   context: WorkflowContext,

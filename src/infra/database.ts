@@ -218,7 +218,7 @@ export interface WebhookTable {
 
 export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
 
-/** One event owed to one subscription (src/reactors/webhook-intake.ts), and how sending it went. */
+/** One event owed to one subscription (src/projections/webhook-intake.ts), and how sending it went. */
 export interface WebhookDeliveryTable {
   id: string;
   serial: Generated<string>;

@@ -1,24 +1,20 @@
-// The webhook delivery worker as one unit a role starts: the intake (a durable consumer of the log
-// that records the deliveries owed) and the dispatcher (which sends them). Wired here so a role needs
-// only its runtime's connections.
+// The webhook sender as a role starts it: the dispatcher, which sends the deliveries the intake
+// recorded (a projection on the projector's reader: src/projections/webhook-intake.ts). Wired here
+// so a role needs only its runtime's connections and the intake's watermark.
 import type { Kysely } from 'kysely';
-import type { CommandHandler } from '../actors/command-handler.ts';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../infra/database.ts';
 import { EndpointPolicy, parseNetworks } from '../infra/endpoint-policy.ts';
-import type { Nats } from '../infra/nats-connection.ts';
 import { loadSecretBox } from '../infra/secret-box.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { ReactorRunner } from './reactor.ts';
-import { intakeWatermark, WebhookDispatcher } from './webhook-dispatcher.ts';
-import { webhookIntake } from './webhook-intake.ts';
+import { WebhookDispatcher } from './webhook-dispatcher.ts';
 import { WebhookSender } from './webhook-sender.ts';
 
 export interface WebhookDeliveryDeps {
   readonly config: Config;
-  readonly nats: Nats;
   readonly db: Kysely<Database>;
-  readonly commands: CommandHandler;
+  /** Up to where the intake has recorded every commit's deliveries (its checkpoint). */
+  readonly watermark: () => Promise<number>;
   readonly log: Logger;
   readonly now?: () => Date;
 }
@@ -26,11 +22,6 @@ export interface WebhookDeliveryDeps {
 export async function startWebhookDelivery(deps: WebhookDeliveryDeps): Promise<{ stop(): Promise<void> }> {
   const { config } = deps;
   const now = deps.now ?? (() => new Date());
-  const intake = new ReactorRunner(
-    deps.nats,
-    webhookIntake({ db: deps.db, commands: deps.commands, now }),
-    deps.log,
-  );
   const timeoutMs = config.CV_WEBHOOK_TIMEOUT_SECONDS * 1000;
   const sender = new WebhookSender(
     new EndpointPolicy(parseNetworks(config.CV_HEARTBEAT_ALLOWED_NETWORKS)),
@@ -38,7 +29,7 @@ export async function startWebhookDelivery(deps: WebhookDeliveryDeps): Promise<{
   );
   const dispatcher = new WebhookDispatcher({
     db: deps.db,
-    watermark: intakeWatermark(deps.nats),
+    watermark: deps.watermark,
     send: (post) => sender.send(post),
     secrets: await loadSecretBox(config),
     settings: {
@@ -53,11 +44,10 @@ export async function startWebhookDelivery(deps: WebhookDeliveryDeps): Promise<{
     now,
     log: deps.log,
   });
-  await intake.start();
   dispatcher.start();
   return {
     async stop() {
-      await Promise.all([intake.stop(), dispatcher.stop()]);
+      await dispatcher.stop();
       sender.close();
     },
   };

@@ -2,17 +2,14 @@
 // is read, and those due (webhook-retry.ts) are claimed, signed and sent; the outcome is written back
 // (delivered, tried again later with backoff, or given up past the max age), and a subscription whose
 // attempts failed too often in a row is disabled and its user notified. Crash safety: a delivery is a
-// row before it is ever sent (webhook-intake.ts), a claim moves its next attempt a lease ahead, so a
+// row before it is ever sent (src/projections/webhook-intake.ts), a claim moves its next attempt a lease ahead, so a
 // process killed mid-send leaves the row to be sent again once the lease ends (the receiver
 // deduplicates by the event id), and two workers never send the same delivery at once.
 import { type Kysely, sql } from 'kysely';
 import { nameBasedUuid } from '../events/name-based-id.ts';
-import { streamNames } from '../events/stream-definitions.ts';
 import type { Database } from '../infra/database.ts';
-import type { Nats } from '../infra/nats-connection.ts';
 import type { SecretBox } from '../infra/secret-box.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { WEBHOOK_INTAKE } from './webhook-intake.ts';
 import {
   type AttemptResult,
   afterAttempt,
@@ -38,18 +35,13 @@ export interface WebhookDispatcherSettings extends WebhookRetrySettings {
 
 export interface WebhookDispatcherDeps {
   readonly db: Kysely<Database>;
-  /** The stream sequence up to which every commit's deliveries are recorded (the intake's ack floor). */
+  /** The stream sequence up to which every commit's deliveries are recorded (the intake's checkpoint). */
   readonly watermark: () => Promise<number>;
   readonly send: (post: WebhookPost) => Promise<AttemptResult>;
   readonly secrets: Pick<SecretBox, 'open'>;
   readonly settings: WebhookDispatcherSettings;
   readonly now: () => Date;
   readonly log: Logger;
-}
-
-/** The intake consumer's ack floor: every commit at or below it has been recorded and acknowledged. */
-export function intakeWatermark(nats: Nats): () => Promise<number> {
-  return async () => (await nats.jsm.consumers.info(streamNames.events, WEBHOOK_INTAKE)).ack_floor.stream_seq;
 }
 
 interface Head {

@@ -2,14 +2,15 @@
 // (job output into ClickHouse). Each resumes from a durable position, so any number of restarts loses
 // and duplicates nothing. Log retention (old daily partitions; webhook deliveries done with for 30
 // days) runs here hourly, event log retention (finished jobs' commits to the archive, docs/events.md)
-// every 5 minutes, and outbound webhooks are delivered here (a durable consumer of the log and
-// a sender; docs/webhooks.md).
+// every 5 minutes, and outbound webhooks are recorded (a projection beside the read models) and
+// delivered here (docs/webhooks.md).
 
 import { LogProcessor } from '../logs/log-processor.ts';
 import { dropExpiredLogPartitions } from '../logs/log-retention.ts';
 import { ProjectionRunner } from '../projections/projection-runner.ts';
 import { allProjections } from '../projections/registry.ts';
 import { compactWorkflows, retentionDeps, sweepFinishedJobs } from '../projections/retention-sweep.ts';
+import { adoptIntakeConsumer, intakeWatermark, webhookIntake } from '../projections/webhook-intake.ts';
 import { startWebhookDelivery } from '../reactors/webhook-delivery.ts';
 import { pruneWebhookDeliveries } from '../reactors/webhook-log-retention.ts';
 import type { RoleStarter } from './role.ts';
@@ -21,8 +22,11 @@ const ARCHIVE_SWEEP_MS = 5 * 60_000;
 export const startProjector: RoleStarter = async (runtime) => {
   const log = runtime.log.child('projection');
   const deps = { nats: runtime.nats, db: runtime.db, log, archive: runtime.archive };
-  // Every projection on one consumer of the log: one delivery per commit, not one per projection.
-  const projections = new ProjectionRunner(deps, allProjections(runtime));
+  // Every projection on one consumer of the log: one delivery per commit, not one per projection. The
+  // webhook intake reads it too, but is not a read model (`projections rebuild` leaves it alone).
+  await adoptIntakeConsumer(runtime.nats, runtime.db);
+  const intake = webhookIntake({ db: runtime.db, commands: runtime.commands, now: () => new Date() });
+  const projections = new ProjectionRunner(deps, [...allProjections(runtime), intake]);
   const logs = new LogProcessor({
     nats: runtime.nats,
     clickhouse: runtime.clickhouse,
@@ -33,9 +37,8 @@ export const startProjector: RoleStarter = async (runtime) => {
   await logs.start();
   const webhooks = await startWebhookDelivery({
     config: runtime.config,
-    nats: runtime.nats,
     db: runtime.db,
-    commands: runtime.commands,
+    watermark: intakeWatermark(runtime.db),
     log: runtime.log.child('webhooks'),
   });
   const retain = () =>

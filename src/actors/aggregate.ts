@@ -81,8 +81,8 @@ export function evolveAll<M extends AnyStateMachine>(
  * that copy becomes a hash-table (dictionary) object, as does every copy of it after. A workflow's
  * context (22 keys) was such a copy from its first event on: ~6 µs per assign and a hash lookup for
  * every read of it, more than half the CPU of deciding a FireTick. A `structuredClone` result is
- * copied by its layout and stays fast (checked with `%HasFastProperties`, test/platform/
- * fast-context.unit.test.ts). Adding a key the object lacks also ends the fast layout, so a
+ * copied by its layout and stays fast (checked with `%HasFastProperties`:
+ * src/actors/fast-context.unit.test.ts). Adding a key the object lacks also ends the fast layout, so a
  * machine's empty context lists every key its events may set (undefined when absent).
  */
 export function fastContext<C extends object>(context: C): C {

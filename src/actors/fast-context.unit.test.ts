@@ -5,11 +5,10 @@ import type { ProbeStep } from '../../test/support/fast-context-probe.ts';
 
 // V8 tells whether an object is in fast mode only to a process started with --allow-natives-syntax,
 // so the histories are folded in one (test/support/fast-context-probe.ts).
-function probe(env: NodeJS.ProcessEnv = process.env): ProbeStep[] {
+function probe(): ProbeStep[] {
   const script = fileURLToPath(new URL('../../test/support/fast-context-probe.ts', import.meta.url));
   const run = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', script], {
     encoding: 'utf8',
-    env,
   });
   if (run.status !== 0) throw new Error(`the probe failed: ${run.stderr}`);
   return JSON.parse(run.stdout) as ProbeStep[];

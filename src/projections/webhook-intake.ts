@@ -15,10 +15,9 @@ import type { Insertable, Kysely } from 'kysely';
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
-import type { StoredCommit } from '../events/event-store.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
 import { streamNames } from '../events/stream-definitions.ts';
-import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from '../events/webhook-event-types.ts';
+import { isWebhookEventType } from '../events/webhook-event-types.ts';
 import type { Database } from '../infra/database.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
@@ -141,7 +140,7 @@ export async function adoptIntakeConsumer(nats: Nats, db: Kysely<Database>): Pro
   try {
     consumer = await nats.jsm.consumers.info(streamNames.events, WEBHOOK_INTAKE);
   } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return;
+    if (isConsumerNotFound(err)) return;
     throw err;
   }
   await db.transaction().execute(async (tx) => {
@@ -152,7 +151,14 @@ export async function adoptIntakeConsumer(nats: Nats, db: Kysely<Database>): Pro
       .executeTakeFirst();
     if (!row) await writeCheckpoint(tx, WEBHOOK_INTAKE, INTAKE_VERSION, consumer.ack_floor.stream_seq);
   });
-  await nats.jsm.consumers.delete(streamNames.events, WEBHOOK_INTAKE);
+  // Two projector replicas upgraded at once both adopt (the same floor); the second delete finds none.
+  await nats.jsm.consumers.delete(streamNames.events, WEBHOOK_INTAKE).catch((err: unknown) => {
+    if (!isConsumerNotFound(err)) throw err;
+  });
+}
+
+function isConsumerNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound;
 }
 
 /** The intake's checkpoint: every commit at or below it has its deliveries recorded. */

@@ -83,7 +83,8 @@ describe('webhook intake', () => {
     ];
     const mine = job(subscribed, 'job-mine');
     const theirs = job(other, 'job-theirs').map((c) => ({ ...c, sequence: c.sequence + 2 }));
-    // The job subjects are not in the log: a read of one would fail, so the workflow came from the batch.
+    // The job subjects are not in the log (a read finds no job, no workflow): 'wf-of-job' can only come
+    // from the batch's JobCreated.
     const intake = webhookIntake({ db, commands: env.runtime.commands, now: () => new Date() });
     expect(await applyBatch(db, intake, [...mine, ...theirs], 4)).toBe(4);
     const rows = await db

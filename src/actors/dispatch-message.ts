@@ -1,5 +1,6 @@
 // The dispatch work queue's message: one per job attempt, everything an executor needs to run it.
 
+import { utf8Text } from '../events/utf8.ts';
 import type { WorkflowKind } from '../events/workflow-events.ts';
 import type { PersistedState } from './aggregate.ts';
 import type { JobContext } from './job-machine.ts';
@@ -27,7 +28,7 @@ export interface DispatchMessage {
 export const dispatchMsgId = (jobId: string, attempt: number): string => `${jobId}:${attempt}`;
 
 export function decodeDispatch(data: Uint8Array): DispatchMessage {
-  const m = JSON.parse(new TextDecoder().decode(data)) as Partial<DispatchMessage>;
+  const m = JSON.parse(utf8Text(data)) as Partial<DispatchMessage>;
   if (
     typeof m.job_id !== 'string' ||
     typeof m.user_id !== 'string' ||

@@ -16,6 +16,7 @@ import { tracedPublish } from '../telemetry/messaging.ts';
 import { type EventEnvelope, upcast } from './envelope.ts';
 import { streamNames } from './stream-definitions.ts';
 import { subjectTemplate } from './subjects.ts';
+import { utf8Bytes, utf8Text } from './utf8.ts';
 
 /** A commit as read back: its stream sequence and its events, upcast to their current versions. */
 export interface StoredCommit {
@@ -90,11 +91,11 @@ function reportedLastSequence(message: string): number | undefined {
 }
 
 export function encodeCommit(events: readonly EventEnvelope[]): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(events));
+  return utf8Bytes(JSON.stringify(events));
 }
 
 export function decodeCommit(data: Uint8Array): EventEnvelope[] {
-  const parsed: unknown = JSON.parse(new TextDecoder().decode(data));
+  const parsed: unknown = JSON.parse(utf8Text(data));
   if (!Array.isArray(parsed)) throw new Error('a commit is a JSON array of event envelopes');
   return parsed.map((e) => upcast(e));
 }

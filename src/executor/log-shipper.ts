@@ -7,6 +7,7 @@
 // marks every batch so that the log processor does not store it.
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
+import { utf8Bytes } from '../events/utf8.ts';
 import { LOG_RETENTION_HEADER, type LogBatch, type LogLine, type LogStream } from '../logs/log-batch.ts';
 
 export interface LogShipperOptions {
@@ -112,7 +113,7 @@ export class LogShipper {
       ...(this.job.traceId ? { trace_id: this.job.traceId } : {}),
       lines,
     };
-    const data = new TextEncoder().encode(JSON.stringify(body));
+    const data = utf8Bytes(JSON.stringify(body));
     const msgID = `${this.job.jobId}:${this.job.attempt}:${lines[0]!.seq}`;
     for (let attempt = 0; ; attempt++) {
       try {

@@ -5,6 +5,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ConflictError, UnavailableError, ValidationError } from '../errors.ts';
 import { streamNames } from '../events/stream-definitions.ts';
 import { logSubject } from '../events/subjects.ts';
+import { utf8Text } from '../events/utf8.ts';
 import { isRetained, type LogBatch } from '../logs/log-batch.ts';
 import { ownedJobFromLog } from '../queries/jobs.ts';
 import {
@@ -350,7 +351,7 @@ async function waitUntilStored(deps: LogRouteDeps, scope: LogScope): Promise<voi
   });
   // A job of a workflow without log retention stores nothing: there is nothing to wait for.
   if (!last || !isRetained(last.header)) return;
-  const batch = JSON.parse(new TextDecoder().decode(last.data)) as LogBatch;
+  const batch = JSON.parse(utf8Text(last.data)) as LogBatch;
   const tail = batch.lines.at(-1);
   if (!tail) return;
   const wanted: LogKey = { attempt: batch.attempt, sequence: tail.seq };

@@ -11,6 +11,7 @@ import type { CommandHandler } from '../actors/command-handler.ts';
 import type { ArchiveReader } from '../events/history.ts';
 import { streamNames } from '../events/stream-definitions.ts';
 import { eventSubject, logSubject } from '../events/subjects.ts';
+import { utf8Text } from '../events/utf8.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { LogBatch } from '../logs/log-batch.ts';
 import { jobStatusFromLog } from '../queries/jobs.ts';
@@ -62,7 +63,7 @@ export function finalStatusOf(eventTypes: readonly string[]): FinalJobStatus | u
 }
 
 function linesOf(data: Uint8Array): ServedLogLine[] {
-  const batch = JSON.parse(new TextDecoder().decode(data)) as LogBatch;
+  const batch = JSON.parse(utf8Text(data)) as LogBatch;
   return batch.lines.map((l) => ({
     timestamp: new Date(l.ts).toISOString(),
     message: l.line,

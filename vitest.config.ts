@@ -40,6 +40,7 @@ export default defineConfig({
       {
         test: {
           name: 'int',
+          setupFiles: ['test/support/role-output-on-failure.ts'],
           include: ['src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
@@ -51,6 +52,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          setupFiles: ['test/support/role-output-on-failure.ts'],
           include: ['test/**/*.e2e.test.ts'],
           exclude: waitingE2eFiles,
           testTimeout: 120_000,
@@ -62,6 +64,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e-waiting',
+          setupFiles: ['test/support/role-output-on-failure.ts'],
           include: waitingE2eFiles,
           testTimeout: 120_000,
           hookTimeout: 180_000,

@@ -33,6 +33,34 @@ export interface RoleProcess {
   waitFor(text: string, timeoutMs?: number): Promise<void>;
 }
 
+/** What each role started in this test file has printed, and how much of it a failure has shown already. */
+const printed: { name: string; child: ChildProcess; output: () => string; shown: number }[] = [];
+
+/**
+ * What the roles started in this test file printed since the last call, the last `maxChars` of each
+ * (test/support/role-output-on-failure.ts shows it under a failed test: the roles run at CV_LOG_LEVEL
+ * warn, so this is their warnings and errors, which the test's own assertion does not tell).
+ */
+export function unreportedRoleOutput(maxChars = 6000): string {
+  const parts: string[] = [];
+  for (const p of printed) {
+    const out = p.output();
+    const fresh = out.slice(p.shown);
+    p.shown = out.length;
+    if (!fresh.trim()) continue;
+    const state =
+      p.child.exitCode === null && p.child.signalCode === null
+        ? 'running'
+        : `exited ${p.child.exitCode ?? p.child.signalCode}`;
+    const clipped =
+      fresh.length > maxChars
+        ? `[… ${fresh.length - maxChars} characters before]\n${fresh.slice(-maxChars)}`
+        : fresh;
+    parts.push(`--- chronoverse ${p.name} (pid ${p.child.pid}, ${state}) ---\n${clipped}`);
+  }
+  return parts.join('\n');
+}
+
 /** Every child still running when the test worker exits is killed: a failed test leaves no process behind. */
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -60,6 +88,7 @@ export function startRole(role: string, config: Config, extraEnv: Record<string,
   child.stdout?.on('data', (b: Buffer) => (out += b));
   child.stderr?.on('data', (b: Buffer) => (out += b));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  printed.push({ name: role, child, output: () => out, shown: 0 });
   return {
     child,
     output: () => out,

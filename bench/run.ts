@@ -9,6 +9,7 @@ import { appendBenchmark } from './append.ts';
 import { chaosBenchmark } from './chaos.ts';
 import { coldLoadBenchmark } from './cold-load.ts';
 import { dashboardLogBenchmark } from './dashboard-log.ts';
+import { decideBenchmark } from './decide.ts';
 import { eventRetentionBenchmark } from './event-retention.ts';
 import { executorOverheadBenchmark } from './executor-overhead.ts';
 import { heartbeatThroughputBenchmark } from './heartbeat-throughput.ts';
@@ -27,6 +28,7 @@ import { telemetryOverheadBenchmark } from './telemetry-overhead.ts';
 
 const benchmarks: readonly Benchmark[] = [
   appendBenchmark,
+  decideBenchmark,
   projectionCatchUpBenchmark,
   rebuildBenchmark,
   coldLoadBenchmark,

@@ -2,6 +2,7 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { skipErrorsForAnsweredRequests } from './nats-request-settled.ts';
+import { coalesceWrites } from './nats-write-coalescing.ts';
 
 export interface Nats {
   readonly nc: NatsConnection;
@@ -71,6 +72,7 @@ export async function connectNats(urls: string, name: string): Promise<Nats> {
     // measured by bench/append.ts); errors still carry their message and cause without them.
     noAsyncTraces: true,
   });
+  coalesceWrites(nc);
   return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
 }
 

@@ -19,11 +19,13 @@ function decideJob(command: JobCommand, state: JobSnapshot, ctx: DecideContext):
     if (!command.queue) return created;
     // One commit for both: a job is created to be queued at once, and a second append per job was a
     // sixth of the log's traffic under load. A repeated create still queues a job left PENDING.
-    if (created.length === 0) {
-      return status === 'PENDING' ? [{ type: 'JobQueued', data: { attempt: state.context.attempt } }] : [];
-    }
+    const queued = (attempt: number): JobEvent => ({
+      type: 'JobQueued',
+      data: command.creatorDispatches ? { attempt, dispatched_by_creator: true } : { attempt },
+    });
+    if (created.length === 0) return status === 'PENDING' ? [queued(state.context.attempt)] : [];
     const after = evolve(jobMachine, state, created[0] as JobEvent);
-    return [...created, { type: 'JobQueued', data: { attempt: after.context.attempt } }];
+    return [...created, queued(after.context.attempt)];
   }
   if (status === 'new') throw new NotFoundError('job_not_found', 'The job does not exist');
   if (command.type === 'QueueJob') {

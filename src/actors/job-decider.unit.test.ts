@@ -70,6 +70,18 @@ describe('CreateJob with queue', () => {
       .when({ type: 'CreateJob', data: jobCreated.data, queue: true })
       .then([]);
   });
+
+  it('marks the JobQueued when its creator dispatches the attempt itself', () => {
+    const marked: JobEvent = { type: 'JobQueued', data: { attempt: 1, dispatched_by_creator: true } };
+    given([])
+      .when({ type: 'CreateJob', data: jobCreated.data, queue: true, creatorDispatches: true })
+      .then([jobCreated, marked]);
+    given([jobCreated])
+      .when({ type: 'CreateJob', data: jobCreated.data, queue: true, creatorDispatches: true })
+      .then([marked]);
+    // The machine takes it as any JobQueued.
+    expect(evolveAll(jobMachine, [jobCreated, marked]).value).toBe('QUEUED');
+  });
 });
 
 describe('CreateJob log_retention', () => {

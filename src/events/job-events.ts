@@ -43,7 +43,18 @@ export type JobCreated = {
     readonly log_retention?: boolean;
   };
 };
-export type JobQueued = { readonly type: 'JobQueued'; readonly data: { readonly attempt: number } };
+export type JobQueued = {
+  readonly type: 'JobQueued';
+  readonly data: {
+    readonly attempt: number;
+    /**
+     * The reaction that created and queued the job publishes this attempt's dispatch itself, right
+     * after the commit (and again on a redelivery): the dispatch reactor leaves it alone. Absent: the
+     * dispatch reactor dispatches it (a job released later, and every commit from before the field).
+     */
+    readonly dispatched_by_creator?: true;
+  };
+};
 export type JobStarted = {
   readonly type: 'JobStarted';
   readonly data: {
@@ -94,6 +105,8 @@ export type CreateJob = {
   readonly data: JobCreated['data'];
   /** Queue the first attempt in the same commit (what the job lifecycle reactor does). */
   readonly queue?: boolean;
+  /** With `queue`: the caller publishes the queued attempt's dispatch itself (JobQueued says so). */
+  readonly creatorDispatches?: boolean;
 };
 export type QueueJob = { readonly type: 'QueueJob'; readonly data: Record<string, never> };
 export type StartJob = { readonly type: 'StartJob'; readonly data: JobStarted['data'] };

@@ -8,6 +8,7 @@ import { isRefusal } from '../errors.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
 import type { RecordedJobOutcome } from '../events/workflow-events.ts';
+import { type DispatchDeps, publishDispatch } from './dispatch-reactor.ts';
 import type { Reactor } from './reactor.ts';
 
 /** The most job ends one commit records. */
@@ -25,7 +26,12 @@ type Settle = { resolve: () => void; reject: (err: unknown) => void };
 /** Jobs whose workflow the reactor remembers: ~100 bytes each; a couple of minutes at 1,000 jobs/s. */
 const REMEMBERED_JOBS = 200_000;
 
-export function jobLifecycleReactor(handler: CommandHandler): Reactor {
+/**
+ * `dispatch`: where the first attempt of each job it creates and queues is dispatched, by the reaction
+ * itself right after the commit (the JobQueued says so, and the dispatch reactor leaves it alone).
+ * Without it, the dispatch reactor dispatches every queued attempt, as it did before.
+ */
+export function jobLifecycleReactor(handler: CommandHandler, dispatch?: DispatchDeps): Reactor {
   // The workflow of each job scheduled here, for recording the job's end on it. Under a backlog the
   // job's snapshot has left the command handler's cache long before its end is delivered, and reading
   // it back (for one unchanging field) cost four round trips per job. A job not found (another
@@ -143,7 +149,7 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
           // A queue_one job waits (created, not queued) until the job before it ends; when that end
           // is already recorded in the state read here, it is queued at once.
           const held = held_jobs.some((h) => h.job_id === e.data.job_id);
-          await handler.handle(jobDecider, {
+          const created = await handler.handle(jobDecider, {
             // A new command id (was create-job, then queue-job): a redelivery after a crash of the older
             // two-step reaction must still queue, not be taken for the old create.
             ...cause(e, 'create-and-queue-job'),
@@ -167,6 +173,7 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
                 log_retention,
               },
               queue: !held,
+              ...(dispatch ? { creatorDispatches: true } : {}),
             },
           });
           // The workflow named the jobs to replace when it fired the tick; a crash before this point
@@ -177,6 +184,20 @@ export function jobLifecycleReactor(handler: CommandHandler): Reactor {
             'replace',
             `replaced by the tick of ${e.data.scheduled_at} (overlap policy cancel_running)`,
           );
+          // The first attempt's dispatch, once the jobs it replaces were told to stop. Sent whether
+          // this commit queued the attempt or an earlier delivery of the same event did and then
+          // stopped short of the publish: the message id makes a second one a duplicate. A job past
+          // its first QUEUED (running, ended, a retry queued by its JobRetryScheduled, which the
+          // dispatch reactor sends) was dispatched already.
+          if (dispatch && created.state.matches('QUEUED') && created.state.context.attempt === 1) {
+            const job = {
+              userId: e.userId,
+              jobId: e.data.job_id,
+              state: created.state,
+              version: created.version,
+            };
+            await publishDispatch(dispatch, job, created.state.context.attempt);
+          }
           return;
         }
         case 'JobReleased':

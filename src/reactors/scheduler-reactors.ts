@@ -23,7 +23,7 @@ export function schedulerReactors(deps: {
   return new ReactorRunner(
     nats,
     combinedReactor(JOB_REACTORS, [
-      jobLifecycleReactor(commands),
+      jobLifecycleReactor(commands, { nats, pool }),
       chainReactor(commands),
       dispatchReactor({ nats, commands, pool }),
       buildRequestReactor({ nats, pool }),

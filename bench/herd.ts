@@ -328,7 +328,7 @@ export const herdBenchmark: Benchmark = {
           },
           dispatch_published: { ...latency(dispatchLag), ...span(dispatchLag) },
           scheduled_to_dispatch: {
-            what: 'per workflow, its dispatch message minus its JobScheduled commit (CreateJob, QueueJob, two reactors)',
+            what: 'per workflow, its dispatch message minus its JobScheduled commit (the lifecycle reaction: CreateJob with its queue, then the dispatch)',
             ...latency(scheduledToDispatch),
           },
           job_scheduled_per_s: perSecondOver(commitLag),

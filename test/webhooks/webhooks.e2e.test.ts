@@ -266,7 +266,10 @@ describe('deliveries', () => {
       'f1',
       'f2',
     ]);
-    const log = await alice.get<{ items: Delivery[] }>(`/webhooks/${hook.id}/deliveries?status=delivered`);
-    expect(log.body.items).toHaveLength(2);
+    // The sender records a delivery once its answer is in, a moment after the receiver saw it.
+    const delivered = async () =>
+      (await alice.get<{ items: Delivery[] }>(`/webhooks/${hook.id}/deliveries?status=delivered`)).body.items;
+    await waitUntil('both recorded as delivered', async () => (await delivered()).length >= 2, 10_000);
+    expect(await delivered()).toHaveLength(2);
   });
 });

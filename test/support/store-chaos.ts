@@ -633,7 +633,7 @@ export async function runFault(
   const acceptedJobs = [...answers, ...retried]
     .filter((a) => a.status === 201 && a.workflowId === runNow && a.jobId !== undefined)
     .map((a) => a.jobId!);
-  const sinceUp = Date.now();
+  const waitStarted = Date.now();
   await waitUntil(
     'every accepted run-now has its job',
     async () =>
@@ -644,8 +644,8 @@ export async function runFault(
   ).then(
     () => {
       recovery.accepted_jobs_made = Date.now() - up;
-      if (Date.now() - sinceUp > 1000)
-        progress(`accepted run-nows' jobs made ${Date.now() - up} ms after up`);
+      if (Date.now() - waitStarted > 1000)
+        progress(`accepted run-nows' jobs made ${recovery.accepted_jobs_made} ms after up`);
     },
     () => {},
   );

@@ -3,6 +3,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { assertIdentifier } from '../assert.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
+import { upsertRows } from './postgres-bulk-upsert.ts';
 import type { Projection } from './projection.ts';
 
 export interface JobEventRow {
@@ -91,13 +92,7 @@ export function clickhouseJobEvents(clickhouse: ClickHouseClient, database: stri
             started_at: s.started_at === undefined ? null : new Date(s.started_at),
           };
         });
-        await tx
-          .insertInto('job_event_state')
-          .values(upserts)
-          .onConflict((oc) =>
-            oc.column('job_id').doUpdateSet((eb) => ({ started_at: eb.ref('excluded.started_at') })),
-          )
-          .execute();
+        await upsertRows(tx, 'job_event_state', ['job_id'], upserts, { update: ['started_at'] });
       }
       if (rows.length) await clickhouse.insert({ table, values: rows, format: 'JSONEachRow' });
     },

@@ -5,6 +5,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { StoredCommit } from '../events/event-store.ts';
 import type { Database, WorkflowTickTable as WorkflowTickRow } from '../infra/database.ts';
+import { upsertRows } from './postgres-bulk-upsert.ts';
 import { postgresSafe } from './postgres-text.ts';
 import type { Projection } from './projection.ts';
 import { applyCommits, emptyWorkingSet, idsToLoad, type ReadModelWorkingSet } from './read-model-reducer.ts';
@@ -39,75 +40,23 @@ async function load(tx: Tx, commits: readonly StoredCommit[]): Promise<ReadModel
 function pick<T>(map: Map<string, T>, ids: Set<string>): T[] {
   return [...ids].flatMap((id) => {
     const row = map.get(id);
-    return row ? [postgresSafe(row)] : [];
+    return row ? [row] : [];
   });
 }
 
-/** Every column but the key is replaced: the working set holds the whole row. */
-function replaceAll<T extends object>(row: T, key: keyof T) {
-  return Object.fromEntries(
-    Object.keys(row)
-      .filter((c) => c !== key)
-      .map((c) => [c, sql.ref(`excluded.${c}`)]),
-  );
-}
-
-const CHUNK = 1000;
-function chunks<T>(rows: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
-  return out;
-}
-
 async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
-  const users = pick(ws.users, ws.changed.users);
-  for (const rows of chunks(users)) {
-    await tx
-      .insertInto('users')
-      .values(rows)
-      .onConflict((oc) => oc.column('id').doUpdateSet(replaceAll(rows[0]!, 'id')))
-      .execute();
-  }
-  // node-postgres writes plain objects as JSON, which is what the jsonb columns take.
-  const workflows = pick(ws.workflows, ws.changed.workflows);
-  for (const rows of chunks(workflows)) {
-    await tx
-      .insertInto('workflows')
-      .values(rows)
-      .onConflict((oc) => oc.column('id').doUpdateSet(replaceAll(rows[0]!, 'id')))
-      .execute();
-  }
-  const jobs = pick(ws.jobs, ws.changed.jobs);
-  for (const rows of chunks(jobs)) {
-    await tx
-      .insertInto('jobs')
-      .values(rows)
-      .onConflict((oc) => oc.column('id').doUpdateSet(replaceAll(rows[0]!, 'id')))
-      .execute();
-  }
-  const wStats = pick(ws.workflowStats, ws.changed.workflowStats);
-  for (const rows of chunks(wStats)) {
-    await tx
-      .insertInto('workflow_stats')
-      .values(rows)
-      .onConflict((oc) => oc.column('workflow_id').doUpdateSet(replaceAll(rows[0]!, 'workflow_id')))
-      .execute();
-  }
-  const uStats = pick(ws.userStats, ws.changed.userStats);
-  for (const rows of chunks(uStats)) {
-    await tx
-      .insertInto('user_stats')
-      .values(rows)
-      .onConflict((oc) => oc.column('user_id').doUpdateSet(replaceAll(rows[0]!, 'user_id')))
-      .execute();
-  }
-  for (const rows of chunks(ws.notifications.map(postgresSafe))) {
-    await tx
-      .insertInto('notifications')
-      .values(rows)
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-  }
+  // node-postgres wrote plain objects as JSON, which is what the jsonb columns take; inside the
+  // rows' JSON they stay JSON.
+  await upsertRows(tx, 'users', ['id'], pick(ws.users, ws.changed.users), { update: 'all' });
+  await upsertRows(tx, 'workflows', ['id'], pick(ws.workflows, ws.changed.workflows), { update: 'all' });
+  await upsertRows(tx, 'jobs', ['id'], pick(ws.jobs, ws.changed.jobs), { update: 'all' });
+  await upsertRows(tx, 'workflow_stats', ['workflow_id'], pick(ws.workflowStats, ws.changed.workflowStats), {
+    update: 'all',
+  });
+  await upsertRows(tx, 'user_stats', ['user_id'], pick(ws.userStats, ws.changed.userStats), {
+    update: 'all',
+  });
+  await upsertRows(tx, 'notifications', ['id'], ws.notifications, { update: 'nothing' });
   for (const mark of ws.readMarks) {
     await tx
       .updateTable('notifications')
@@ -131,37 +80,15 @@ async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
       .where('nominal_at', '=', new Date(nominal))
       .execute();
   }
-  for (const rows of chunks(decidedTicks)) {
-    await tx
-      .insertInto('workflow_ticks')
-      .values(rows)
-      .onConflict((oc) =>
-        oc.columns(['workflow_id', 'nominal_at']).doUpdateSet((eb) => ({
-          outcome: eb.ref('excluded.outcome'),
-          reason: eb.ref('excluded.reason'),
-          job_id: eb.ref('excluded.job_id'),
-          fire_at: eb.ref('excluded.fire_at'),
-          recorded_at: eb.ref('excluded.recorded_at'),
-        })),
-      )
-      .execute();
-  }
-  for (const rows of chunks(ws.backfills)) {
-    await tx
-      .insertInto('backfills')
-      .values(rows)
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-  }
+  await upsertRows(tx, 'workflow_ticks', ['workflow_id', 'nominal_at'], decidedTicks, {
+    update: ['outcome', 'reason', 'job_id', 'fire_at', 'recorded_at'],
+  });
+  await upsertRows(tx, 'backfills', ['id'], ws.backfills, { update: 'nothing' });
   // A backfilled tick the ledger already holds (fired or skipped by the schedule) keeps that record;
   // the backfill's own job is listed under the backfill.
-  for (const rows of chunks(ws.backfillTicks)) {
-    await tx
-      .insertInto('workflow_ticks')
-      .values(rows)
-      .onConflict((oc) => oc.columns(['workflow_id', 'nominal_at']).doNothing())
-      .execute();
-  }
+  await upsertRows(tx, 'workflow_ticks', ['workflow_id', 'nominal_at'], ws.backfillTicks, {
+    update: 'nothing',
+  });
   if (ws.deletedWorkflows.size) {
     const ids = [...ws.deletedWorkflows];
     await tx.deleteFrom('jobs').where('workflow_id', 'in', ids).execute();

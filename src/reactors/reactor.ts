@@ -91,6 +91,9 @@ export class ReactorRunner {
   private readonly concurrency: number;
   private readonly ackWaitMs: number;
   private readonly onCommit: ((commit: ObservedCommit) => void) | undefined;
+  /** Deliveries not answered yet (ack, nak or term), with when each arrived, oldest first. */
+  private readonly unanswered = new Map<JsMsg, number>();
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly nats: Nats,
@@ -101,12 +104,17 @@ export class ReactorRunner {
     // Reactions mostly wait on the log (a load, an append), so many run at once; a subject's events
     // still wait for each other. 64 capped a scheduler near 230 jobs/s (heartbeat benchmark).
     this.concurrency = options.concurrency ?? 256;
-    this.ackWaitMs = options.ackWaitMs ?? 30_000;
+    // Short, so that a delivery lost with a connection (nats-server restarted, a network cut) comes
+    // again soon: it was 30 s, and a run-now stored just before an outage got its job that much
+    // later. A reaction that takes longer is kept from redelivery by `working()` (extendLongOnes).
+    this.ackWaitMs = options.ackWaitMs ?? 10_000;
     this.onCommit = options.onCommit;
   }
 
   async start(): Promise<void> {
     await ensureReactorConsumer(this.nats, this.reactor, this.ackWaitMs);
+    this.keepAlive = setInterval(() => this.extendLongOnes(), this.ackWaitMs / 3);
+    this.keepAlive.unref();
     this.loop = this.run();
   }
 
@@ -130,6 +138,7 @@ export class ReactorRunner {
             m.ack();
             continue;
           }
+          this.unanswered.set(m, Date.now());
           await this.slot();
           this.dispatch(m, commit);
         }
@@ -140,6 +149,29 @@ export class ReactorRunner {
       }
     }
     await Promise.all(this.chains.values());
+  }
+
+  /**
+   * Tells the server that deliveries waiting for more than a third of the ack wait (a slow reaction,
+   * or one queued behind its subject's) are still being worked on, so it does not deliver them again
+   * meanwhile. One sweep for all of them: a timer per delivery cost more than the deliveries.
+   */
+  private extendLongOnes(): void {
+    const due = Date.now() - this.ackWaitMs / 3;
+    for (const [m, since] of this.unanswered) {
+      if (since > due) break;
+      try {
+        m.working();
+      } catch {
+        // The connection is closing or gone: the delivery will come again anyway.
+        return;
+      }
+    }
+  }
+
+  private answered(m: JsMsg, answer: (m: JsMsg) => void): void {
+    this.unanswered.delete(m);
+    answer(m);
   }
 
   private isOfNoInterest(m: JsMsg): boolean {
@@ -195,12 +227,12 @@ export class ReactorRunner {
         sequence: m.seq,
         error: err,
       });
-      m.term();
+      this.answered(m, (msg) => msg.term());
       return;
     }
     try {
       for (const e of events) await this.reactor.react(e, m.seq);
-      m.ack();
+      this.answered(m, (msg) => msg.ack());
     } catch (err) {
       if (isRefusal(err)) {
         // The domain refused: retrying the same command would be refused again.
@@ -211,7 +243,7 @@ export class ReactorRunner {
           code: err.code,
           message: err.message,
         });
-        m.ack();
+        this.answered(m, (msg) => msg.ack());
         return;
       }
       failSpan(span, err);
@@ -222,7 +254,7 @@ export class ReactorRunner {
         delay_ms: delay,
         error: err,
       });
-      m.nak(delay);
+      this.answered(m, (msg) => msg.nak(delay));
     }
   }
 
@@ -230,5 +262,9 @@ export class ReactorRunner {
     this.stopping = true;
     this.stopConsumer?.();
     await this.loop;
+    clearInterval(this.keepAlive);
+    // What was delivered and never answered (the loop left it for the next start) is the server's to
+    // deliver again.
+    this.unanswered.clear();
   }
 }

@@ -49,7 +49,7 @@ import { ApiClient, startSystem, type TestSystem } from './system.ts';
 export const TEST_IMAGE = 'chronoverse/busybox:local';
 /** Ticks later than this after an outage follow the catch-up policy (CV_SCHEDULER_GRACE_SECONDS). */
 export const GRACE_SECONDS = 2;
-/** The reactors' ack wait (30 s, `ReactorRunner`) and the nak backoff after it, with a margin. */
+/** The reactors' ack wait (10 s, `ReactorRunner`) and the nak backoff after it, with a wide margin. */
 const REDELIVERY_BOUND_MS = 60_000;
 
 export interface ChaosWorld {
@@ -628,7 +628,7 @@ export async function runFault(
   // Every accepted run-now's job exists, however late. A JobScheduled stored just before the event
   // log went down is answered 201 (the API's wait for the job row is bounded), but its delivery to the
   // scheduler may be lost with the server's connections: it comes again only after the consumer's
-  // ack wait (30 s), and only then is the job created. Checking earlier counted it as never made.
+  // ack wait (10 s), and only then is the job created. Checking earlier counted it as never made.
   // Not made by then, it is reported below as a violation, with what the log holds of it.
   const acceptedJobs = [...answers, ...retried]
     .filter((a) => a.status === 201 && a.workflowId === runNow && a.jobId !== undefined)

@@ -55,6 +55,9 @@ export function combinedReactor(name: string, reactors: readonly Reactor[]): Rea
   };
 }
 
+/** How long a delivery is kept from redelivery while unanswered: far past any command's deadline. */
+const MAX_KEPT_ALIVE_MS = 5 * 60_000;
+
 export interface ReactorOptions {
   readonly concurrency?: number;
   readonly ackWaitMs?: number;
@@ -157,9 +160,12 @@ export class ReactorRunner {
    * meanwhile. One sweep for all of them: a timer per delivery cost more than the deliveries.
    */
   private extendLongOnes(): void {
-    const due = Date.now() - this.ackWaitMs / 3;
+    const now = Date.now();
+    const due = now - this.ackWaitMs / 3;
     for (const [m, since] of this.unanswered) {
       if (since > due) break;
+      // A reaction stuck this long is left to the server to deliver again (here or to a replica).
+      if (now - since > MAX_KEPT_ALIVE_MS) continue;
       try {
         m.working();
       } catch {

@@ -15,6 +15,7 @@ import { workflowDecider } from '../src/actors/workflow-decider.ts';
 import { streamNames } from '../src/events/stream-definitions.ts';
 import { dispatchConsumerName } from '../src/executor/executor.ts';
 import { postgresReadModels } from '../src/projections/postgres-read-models.ts';
+import { followWorkflows } from '../src/reactors/workflow-follower.ts';
 import type { Benchmark, Progress, Scale } from './support/benchmark.ts';
 import { type BenchEnvironment, openBenchEnvironment } from './support/environment.ts';
 import {
@@ -190,11 +191,15 @@ async function measure(
   restart: (index: number) => Promise<BenchRole>,
 ) {
   const http = await startHttp();
+  let follower: { stop(): Promise<void> } | undefined;
   try {
     // Every optimistic-concurrency conflict a run-now met (the workflow's outcomes are written by the
     // scheduler meanwhile): a retry each.
     let runNowConflicts = 0;
     const commands = new CommandHandler(env.events, { onConflict: () => runNowConflicts++ });
+    // As the API role does: its workflow snapshots follow the log as commits are stored.
+    if (process.env.CV_BENCH_SUBMITTER_FOLLOWS !== '0')
+      follower = followWorkflows(env.nats, commands, env.log);
     const workflowIds = Array.from({ length: s.workflows }, () => randomUUID());
     await runPool(workflowIds, 64, async (id) => {
       await commands.handle(workflowDecider, {
@@ -576,6 +581,7 @@ async function measure(
       },
     };
   } finally {
+    await follower?.stop();
     http.server.closeAllConnections();
     await new Promise((r) => http.server.close(r));
   }

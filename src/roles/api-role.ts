@@ -11,6 +11,7 @@ import { loadNatsIssuer } from '../auth/nats-issuer.ts';
 import { integratorAccess } from '../events/integrator-access.ts';
 import { createApp } from '../http/app.ts';
 import { closeOpenStreams } from '../http/sse-stream.ts';
+import { followWorkflows } from '../reactors/workflow-follower.ts';
 import type { RoleStarter } from './role.ts';
 
 /** How long a stopping API waits for the requests in flight before it closes their connections. */
@@ -31,6 +32,9 @@ export const startApi: RoleStarter = async (runtime) => {
     permissionsFor: (credential) => integratorAccess(credential.userId, credential.id).permissions,
     log: runtime.log.child('nats-auth-callout'),
   });
+  // Run-now and edits are decided on the workflow snapshots this process caches; kept current, they
+  // rarely conflict with the job ends the scheduler records meanwhile.
+  const follower = followWorkflows(runtime.nats, runtime.commands, runtime.log.child('workflow-follower'));
   const app = createApp({
     log: runtime.log.child('http'),
     readinessProbes: runtime.readinessProbes,
@@ -90,6 +94,7 @@ export const startApi: RoleStarter = async (runtime) => {
       });
       await callout.stop();
       await auth.close();
+      await follower.stop();
     },
   };
 };

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { natsReplicas } from '../infra/nats-connection.ts';
 import { schedulerReactors } from '../reactors/scheduler-reactors.ts';
+import { followWorkflows } from '../reactors/workflow-follower.ts';
 import { SchedulerMembership } from '../scheduler/membership.ts';
 import { TickScheduler } from '../scheduler/tick-scheduler.ts';
 import type { RoleStarter } from './role.ts';
@@ -12,6 +13,8 @@ import type { RoleStarter } from './role.ts';
 export const startScheduler: RoleStarter = async (runtime) => {
   const log = runtime.log.child('scheduler');
   const { nats, commands, db, config } = runtime;
+  // Before the reactors: the job ends they record are decided on workflow snapshots kept current.
+  const follower = followWorkflows(nats, commands, log);
   const reactors = [schedulerReactors({ nats, commands, pool: config.CV_EXECUTOR_POOL, log })];
   for (const r of reactors) await r.start();
   const memberId = `${hostname()}-${process.pid}`;
@@ -44,6 +47,7 @@ export const startScheduler: RoleStarter = async (runtime) => {
       await ticks.stop();
       await membership.leave();
       await Promise.all(reactors.map((r) => r.stop()));
+      await follower.stop();
     },
   };
 };

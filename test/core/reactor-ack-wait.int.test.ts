@@ -2,12 +2,11 @@
 // delivered again while it runs (the runner tells the server it is still working); the ack wait is
 // short, so a delivery lost with a connection comes again within seconds.
 import { afterEach, describe, expect, it } from 'vitest';
-import { workflowDecider } from '../../src/actors/workflow-decider.ts';
 import { streamNames } from '../../src/events/stream-definitions.ts';
 import { type Reactor, ReactorRunner } from '../../src/reactors/reactor.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
-import { createHeartbeat, newId } from '../support/fixtures.ts';
+import { createHeartbeatWorkflow, newId } from '../support/fixtures.ts';
 import { useTestEnvironment } from '../support/test-environment.ts';
 
 const env = useTestEnvironment();
@@ -36,13 +35,7 @@ function countingReactor(userId: string, reaction: () => Promise<void>) {
 }
 
 async function createWorkflow(userId: string) {
-  const workflowId = newId();
-  await env.runtime.commands.handle(workflowDecider, {
-    commandId: newId(),
-    userId,
-    aggregateId: workflowId,
-    command: createHeartbeat(userId, workflowId),
-  });
+  await createHeartbeatWorkflow(env.runtime.commands, userId, newId());
 }
 
 describe('reactor deliveries', () => {

@@ -13,7 +13,7 @@ import { jobLifecycleReactor } from '../../src/reactors/job-lifecycle-reactor.ts
 import { ReactorRunner } from '../../src/reactors/reactor.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
-import { createHeartbeat, newId } from '../support/fixtures.ts';
+import { createHeartbeatWorkflow, newId } from '../support/fixtures.ts';
 import { useTestEnvironment } from '../support/test-environment.ts';
 
 const env = useTestEnvironment();
@@ -81,12 +81,7 @@ async function runJob(userId: string, workflowId: string, end: 'complete' | 'fai
 }
 
 function createWorkflow(userId: string, workflowId: string) {
-  return env.runtime.commands.handle(workflowDecider, {
-    commandId: newId(),
-    userId,
-    aggregateId: workflowId,
-    command: createHeartbeat(userId, workflowId),
-  });
+  return createHeartbeatWorkflow(env.runtime.commands, userId, workflowId);
 }
 
 async function workflowRow(workflowId: string) {

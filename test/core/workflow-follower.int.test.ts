@@ -7,7 +7,7 @@ import { workflowDecider } from '../../src/actors/workflow-decider.ts';
 import { WorkflowFollower } from '../../src/reactors/workflow-follower.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
-import { createHeartbeat, newId } from '../support/fixtures.ts';
+import { createHeartbeatWorkflow, newId } from '../support/fixtures.ts';
 import { useTestEnvironment } from '../support/test-environment.ts';
 
 const env = useTestEnvironment();
@@ -37,12 +37,7 @@ async function twoProcessesOnOneWorkflow(follow: boolean) {
       aggregateId: workflowId,
       command: { type: 'RunNow', data: { job_id: newId() } },
     });
-  await here.handle(workflowDecider, {
-    commandId: newId(),
-    userId,
-    aggregateId: workflowId,
-    command: createHeartbeat(userId, workflowId),
-  });
+  await createHeartbeatWorkflow(here, userId, workflowId);
   await runNow(here);
   return { conflicts, follower, runNowHere: () => runNow(here), runNowElsewhere: () => runNow(elsewhere) };
 }

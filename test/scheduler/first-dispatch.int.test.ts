@@ -12,7 +12,7 @@ import { streamNames } from '../../src/events/stream-definitions.ts';
 import { dispatchSubject, eventSubject } from '../../src/events/subjects.ts';
 import { dispatchReactor } from '../../src/reactors/dispatch-reactor.ts';
 import { jobLifecycleReactor } from '../../src/reactors/job-lifecycle-reactor.ts';
-import { createHeartbeat, newId } from '../support/fixtures.ts';
+import { createHeartbeatWorkflow, newId } from '../support/fixtures.ts';
 import { useTestEnvironment } from '../support/test-environment.ts';
 
 const env = useTestEnvironment();
@@ -38,12 +38,7 @@ async function scheduledJob(): Promise<{
   const userId = newId();
   const workflowId = newId();
   const jobId = newId();
-  await env.runtime.commands.handle(workflowDecider, {
-    commandId: newId(),
-    userId,
-    aggregateId: workflowId,
-    command: createHeartbeat(userId, workflowId),
-  });
+  await createHeartbeatWorkflow(env.runtime.commands, userId, workflowId);
   const runNow = await env.runtime.commands.handle(workflowDecider, {
     commandId: newId(),
     userId,

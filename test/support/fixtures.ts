@@ -1,5 +1,7 @@
 // Commands and ids for tests of the core.
 import { randomUUID } from 'node:crypto';
+import type { CommandHandler } from '../../src/actors/command-handler.ts';
+import { workflowDecider } from '../../src/actors/workflow-decider.ts';
 import type { CreateJob } from '../../src/events/job-events.ts';
 import type { CreateWorkflow } from '../../src/events/workflow-events.ts';
 
@@ -23,6 +25,16 @@ export function createHeartbeat(
       ...overrides,
     },
   };
+}
+
+/** Creates a HEARTBEAT workflow through `commands` (defaults of `createHeartbeat`). */
+export function createHeartbeatWorkflow(commands: CommandHandler, userId: string, workflowId: string) {
+  return commands.handle(workflowDecider, {
+    commandId: newId(),
+    userId,
+    aggregateId: workflowId,
+    command: createHeartbeat(userId, workflowId),
+  });
 }
 
 /** Creates a MANUAL job of a workflow, queued as the lifecycle reactor does unless `queue` is false. */

@@ -51,7 +51,7 @@ export async function upsertRows(
  * every batch) is used as it is; one with it (or with that text written out literally) is built
  * again from rows made safe.
  */
-export function rowsAsJson(rows: readonly object[]): string {
+function rowsAsJson(rows: readonly object[]): string {
   const json = JSON.stringify(rows);
   return json.includes('\\u0000') ? JSON.stringify(postgresSafe(rows)) : json;
 }

@@ -45,8 +45,8 @@ function pick<T>(map: Map<string, T>, ids: Set<string>): T[] {
 }
 
 async function write(tx: Tx, ws: ReadModelWorkingSet): Promise<void> {
-  // node-postgres wrote plain objects as JSON, which is what the jsonb columns take; inside the
-  // rows' JSON they stay JSON.
+  // The jsonb columns (a workflow's payload, schedule, chain) are objects in the rows, and stay JSON
+  // inside the rows' JSON.
   await upsertRows(tx, 'users', ['id'], pick(ws.users, ws.changed.users), { update: 'all' });
   await upsertRows(tx, 'workflows', ['id'], pick(ws.workflows, ws.changed.workflows), { update: 'all' });
   await upsertRows(tx, 'jobs', ['id'], pick(ws.jobs, ws.changed.jobs), { update: 'all' });

@@ -175,9 +175,9 @@ export class ReactorRunner {
     }
   }
 
-  private answered(m: JsMsg, answer: (m: JsMsg) => void): void {
+  /** Called as a delivery is acked, nak'd or termed: the sweep no longer extends it. */
+  private answered(m: JsMsg): void {
     this.unanswered.delete(m);
-    answer(m);
   }
 
   private isOfNoInterest(m: JsMsg): boolean {
@@ -233,12 +233,14 @@ export class ReactorRunner {
         sequence: m.seq,
         error: err,
       });
-      this.answered(m, (msg) => msg.term());
+      this.answered(m);
+      m.term();
       return;
     }
     try {
       for (const e of events) await this.reactor.react(e, m.seq);
-      this.answered(m, (msg) => msg.ack());
+      this.answered(m);
+      m.ack();
     } catch (err) {
       if (isRefusal(err)) {
         // The domain refused: retrying the same command would be refused again.
@@ -249,7 +251,8 @@ export class ReactorRunner {
           code: err.code,
           message: err.message,
         });
-        this.answered(m, (msg) => msg.ack());
+        this.answered(m);
+        m.ack();
         return;
       }
       failSpan(span, err);
@@ -260,7 +263,8 @@ export class ReactorRunner {
         delay_ms: delay,
         error: err,
       });
-      this.answered(m, (msg) => msg.nak(delay));
+      this.answered(m);
+      m.nak(delay);
     }
   }
 

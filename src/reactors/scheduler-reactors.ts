@@ -29,9 +29,11 @@ export function schedulerReactors(deps: {
       buildRequestReactor({ nats, pool }),
     ]),
     log,
-    // The workflows these reactions command follow the log as it is delivered: a run-now appended by
-    // the API no longer costs a read of its workflow here. A job enters the cache with its first
-    // commit (the dispatch reads it just after) but is not followed further: no reaction needs it.
+    // The workflows these reactions command also follow the log as it is delivered here. The
+    // scheduler role keeps them current sooner (workflow-follower.ts), and then this finds each commit
+    // applied already (a subject parse and a cache look-up); it still extends a snapshot the follower
+    // missed across a reconnect, and serves where no follower runs. A job enters the cache with its
+    // first commit but is not followed further: no reaction needs it.
     { onCommit: (c) => commands.observe(c, 'workflow') },
   );
 }

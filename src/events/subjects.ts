@@ -45,6 +45,13 @@ export function buildQueueFilter(pool: string): string {
   return `cv.dispatch.builds.${token('pool', pool)}.>`;
 }
 
+/**
+ * Core NATS, never stored: a reader waiting for the read models to hold its write asks the projector
+ * to apply what it has without gathering more (src/projections/projection-applier.ts). Not one of the
+ * subjects an integrator may publish to.
+ */
+export const PROJECTIONS_HURRY_SUBJECT = 'cv.ctl.projections.hurry';
+
 export function logSubject(userId: string, jobId: string): string {
   return `cv.logs.${token('userId', userId)}.${token('jobId', jobId)}`;
 }

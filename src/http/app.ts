@@ -7,6 +7,7 @@ import type { AuthServices } from '../auth/auth-services.ts';
 import type { Config } from '../config/config.ts';
 import type { EventStore } from '../events/event-store.ts';
 import type { ArchiveReader } from '../events/history.ts';
+import { PROJECTIONS_HURRY_SUBJECT } from '../events/subjects.ts';
 import type { Probe } from '../health/readiness.ts';
 import type { Nats } from '../infra/nats-connection.ts';
 import type { Db } from '../queries/db.ts';
@@ -79,7 +80,20 @@ export function createApp(deps: AppDeps) {
   for (const limit of requestLimits()) app.use('*', limit);
   app.route('/', healthRoutes(deps.readinessProbes));
   if (deps.api) {
-    const api = deps.api;
+    const nats = deps.api.nats;
+    const api = {
+      ...deps.api,
+      // A mutation's answer waits for the read models; the projector gathers less meanwhile.
+      readModelWait: {
+        hurry: () => {
+          try {
+            nats.nc.publish(PROJECTIONS_HURRY_SUBJECT);
+          } catch {
+            // The connection is closing: the wait is bounded, and the batch comes anyway.
+          }
+        },
+      },
+    };
     const authenticated = requireAuth(api.auth);
     for (const prefix of protectedPrefixes) {
       app.use(prefix, authenticated);

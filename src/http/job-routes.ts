@@ -71,7 +71,7 @@ export function jobRoutes(deps: RouteDeps) {
         command: { type: 'RunNow', data: { job_id: jobId } },
         ...requestOrigin(c),
       });
-      await waitForJobRow(deps.db, userId, jobId);
+      await waitForJobRow(deps.db, userId, jobId, deps.readModelWait);
       // A keyed retry appends nothing: its job is the one the first request scheduled.
       const appended = result.events.find((e) => e.type === 'JobScheduled');
       const scheduledAt = appended
@@ -128,7 +128,7 @@ export function jobRoutes(deps: RouteDeps) {
         command: { type: 'CancelJob', data: { reason: 'canceled by the user' } },
         ...requestOrigin(c),
       });
-      await waitForReadModel(deps.db, result.version);
+      await waitForReadModel(deps.db, result.version, deps.readModelWait);
       c.header('ETag', etag(result.version));
       return c.json(jobJson(await findJob(deps.db, userId, id, jobId)), 200);
     },

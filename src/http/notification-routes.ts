@@ -94,7 +94,7 @@ export function notificationRoutes(deps: RouteDeps) {
         command: { type: 'MarkNotificationsRead', data: { ids } },
         ...requestOrigin(c),
       });
-      await waitForReadModel(deps.db, result.version);
+      await waitForReadModel(deps.db, result.version, deps.readModelWait);
       return c.body(null, 204);
     },
   );

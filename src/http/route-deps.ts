@@ -4,6 +4,7 @@ import { PreconditionFailedError } from '../errors.ts';
 import type { EventStore } from '../events/event-store.ts';
 import type { ArchiveReader } from '../events/history.ts';
 import type { Db } from '../queries/db.ts';
+import type { ReadModelWait } from '../queries/read-your-writes.ts';
 
 export interface RouteDeps {
   readonly db: Db;
@@ -11,6 +12,8 @@ export interface RouteDeps {
   readonly events: EventStore;
   /** Finished jobs' commits moved out of the log by retention; without it, history is the log's. */
   readonly archive?: ArchiveReader;
+  /** How a mutation waits for the read models to hold it (the projector is hurried over NATS). */
+  readonly readModelWait?: ReadModelWait;
 }
 
 export const etag = (version: number): string => `"${version}"`;

@@ -116,7 +116,7 @@ export function workflowRoutes(
       ...requestOrigin(c),
       ...(extra.expectedVersion === undefined ? {} : { expectedVersion: extra.expectedVersion }),
     });
-    await waitForReadModel(deps.db, result.version);
+    await waitForReadModel(deps.db, result.version, deps.readModelWait);
     return result;
   }
 
@@ -176,7 +176,7 @@ export function workflowRoutes(
           }
           throw err;
         });
-      await waitForReadModel(deps.db, result.version);
+      await waitForReadModel(deps.db, result.version, deps.readModelWait);
       c.header('ETag', etag(result.version));
       c.header('Location', `/workflows/${id}`);
       return c.json({ id, version: result.version }, 201);

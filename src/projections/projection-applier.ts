@@ -1,7 +1,9 @@
 // Applies one projection's commits as they are offered, in batches: each batch everything offered
 // meanwhile (up to batchSize), no sooner than the projection's minBatchIntervalMs after the previous
-// one began, each with its checkpoint in one Postgres transaction. Reading the log is the runner's
-// job (one consumer for several projections); this is the part that differs per projection.
+// one began, and a batch too small to be worth its transaction no sooner than its batchIntervalMs
+// unless a reader waits; each with its checkpoint in one Postgres transaction.
+// Reading the log is the runner's job (one consumer for several projections); this is the part that
+// differs per projection.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SpanContext } from '@opentelemetry/api';
 import type { StoredCommit } from '../events/event-store.ts';
@@ -21,6 +23,9 @@ export interface OfferedCommit {
 /** The most links a batch span keeps (the SDK's default limit). */
 const MAX_LINKS = 128;
 
+/** How long one hurry lasts: a waiting reader's write is in a batch well within it. */
+export const HURRY_MS = 1000;
+
 export class ProjectionApplier {
   /** The last sequence committed to Postgres. */
   applied = 0;
@@ -29,6 +34,10 @@ export class ProjectionApplier {
   private readonly buffer: OfferedCommit[] = [];
   private lastBatchAt = 0;
   private arrived: (() => void) | undefined;
+  /** Until when batches come at the minimum interval (epoch ms). */
+  private hurriedUntil = 0;
+  /** Ends the interval's wait early: a hurry came. */
+  private hurried: (() => void) | undefined;
   private roomWaiters: (() => void)[] = [];
   /** Aborted by stop(): ends the loop and cuts short any sleep. */
   private readonly stopped = new AbortController();
@@ -80,6 +89,8 @@ export class ProjectionApplier {
     this.offered = offered.sequence;
     this.buffer.push(offered);
     this.arrived?.();
+    // Enough gathered: a small batch's longer wait is over.
+    if (this.hurried && this.buffer.length === this.projection.worthwhileBatch) this.hurried();
   }
 
   get full(): boolean {
@@ -92,8 +103,27 @@ export class ProjectionApplier {
     return new Promise((r) => this.roomWaiters.push(r));
   }
 
+  /**
+   * Someone waits for a write to reach this projection: for the next HURRY_MS, batches no longer
+   * gather for batchIntervalMs, only for minBatchIntervalMs. Cheap to call often.
+   */
+  hurry(now = Date.now()): void {
+    this.hurriedUntil = now + HURRY_MS;
+    this.hurried?.();
+  }
+
+  /** The least time between the starts of two batches, now. */
+  private interval(): number {
+    const least = this.projection.minBatchIntervalMs ?? 0;
+    if (this.worthwhile() || Date.now() < this.hurriedUntil) return least;
+    return Math.max(least, this.projection.batchIntervalMs ?? least);
+  }
+
+  private worthwhile(): boolean {
+    return this.buffer.length >= (this.projection.worthwhileBatch ?? Number.POSITIVE_INFINITY);
+  }
+
   private async run(): Promise<void> {
-    const interval = this.projection.minBatchIntervalMs ?? 0;
     while (!this.stopping) {
       if (this.buffer.length === 0) {
         await new Promise<void>((r) => {
@@ -102,8 +132,14 @@ export class ProjectionApplier {
         this.arrived = undefined;
         continue;
       }
-      const wait = this.lastBatchAt + interval - Date.now();
-      if (wait > 0 && this.buffer.length < this.batchSize) await this.sleep(wait);
+      // A hurry during the wait shortens it: the interval is looked at again.
+      for (
+        let wait = this.lastBatchAt + this.interval() - Date.now();
+        wait > 0 && this.buffer.length < this.batchSize && !this.stopping;
+        wait = this.lastBatchAt + this.interval() - Date.now()
+      ) {
+        await this.sleepUnlessHurried(wait);
+      }
       if (this.stopping) break;
       const batch = this.buffer.splice(0, this.batchSize);
       this.releaseRoom();
@@ -136,6 +172,19 @@ export class ProjectionApplier {
     return delay(ms, undefined, { signal: this.stopped.signal }).catch(() => {});
   }
 
+  /** Sleeps, cut short by a hurry or a stop (which wakes it the same way). */
+  private sleepUnlessHurried(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.hurried = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.hurried = wake;
+    });
+  }
+
   private async applyWithRetry(commits: readonly StoredCommit[], last: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -159,6 +208,7 @@ export class ProjectionApplier {
   async stop(): Promise<void> {
     this.stopped.abort();
     this.arrived?.();
+    this.hurried?.();
     for (const r of this.roomWaiters.splice(0)) r();
     await this.loop;
   }

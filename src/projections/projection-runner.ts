@@ -7,8 +7,10 @@
 // that the others are never held back by it for long.
 import { setTimeout as delay } from 'node:timers/promises';
 import { DeliverPolicy } from '@nats-io/jetstream';
+import type { Subscription } from '@nats-io/transport-node';
 import { orderedFilter } from '../events/filter-subjects.ts';
 import { streamNames } from '../events/stream-definitions.ts';
+import { PROJECTIONS_HURRY_SUBJECT } from '../events/subjects.ts';
 import { CONSUME_EXPIRES_MS } from '../infra/nats-connection.ts';
 import { messageSpanContext } from '../telemetry/messaging.ts';
 import { observeProjectionLag } from '../telemetry/metrics.ts';
@@ -46,6 +48,7 @@ export class ProjectionRunner {
   /** The log's last sequence as the latest delivery told it (its sequence plus what is pending after it). */
   private head = 0;
   private unobserve: (() => void) | undefined;
+  private hurrySubscription: Subscription | undefined;
 
   constructor(
     private readonly deps: ProjectionDeps,
@@ -81,6 +84,10 @@ export class ProjectionRunner {
 
   async start(): Promise<void> {
     for (const a of this.appliers) await a.start();
+    // A reader elsewhere (the API answering a mutation) waits for the read models: apply sooner.
+    this.hurrySubscription = this.deps.nats.nc.subscribe(PROJECTIONS_HURRY_SUBJECT, {
+      callback: () => this.hurry(),
+    });
     // chronoverse.projection.lag: the commits each projection of this runner has yet to apply.
     this.unobserve = observeProjectionLag(() =>
       this.appliers.map((a) => ({ name: a.projection.name, lag: Math.max(0, this.head - a.applied) })),
@@ -195,11 +202,19 @@ export class ProjectionRunner {
   /** Resolves once every projection of this runner has applied every commit up to `sequence`. */
   waitFor(sequence: number): Promise<void> {
     if (sequence <= this.position) return Promise.resolve();
+    this.hurry();
     return new Promise((resolve) => this.waiters.push({ sequence, resolve }));
+  }
+
+  /** Someone waits: batches come at their projections' minimum interval for a while (ProjectionApplier.hurry). */
+  hurry(): void {
+    const now = Date.now();
+    for (const a of this.appliers) a.hurry(now);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.hurrySubscription?.unsubscribe();
     this.unobserve?.();
     this.stopConsumer?.();
     await Promise.all(this.appliers.map((a) => a.stop()));

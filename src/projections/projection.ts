@@ -16,6 +16,15 @@ export interface Projection {
    * sees a few big writes a second instead of one small transaction per commit or two.
    */
   readonly minBatchIntervalMs?: number;
+  /**
+   * How long a small batch gathers (default: minBatchIntervalMs): one of fewer than
+   * `worthwhileBatch` commits, while nobody waits for it. A reader that waits for the projection to
+   * hold a write hurries it (ProjectionRunner.hurry): for a second the batches come again as often as
+   * minBatchIntervalMs allows.
+   */
+  readonly batchIntervalMs?: number;
+  /** Commits that make a batch worth its transaction: with as many, it goes after minBatchIntervalMs. */
+  readonly worthwhileBatch?: number;
   applyBatch(tx: Transaction<Database>, commits: readonly StoredCommit[]): Promise<void>;
   reset(tx: Transaction<Database>): Promise<void>;
 }

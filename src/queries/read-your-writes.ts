@@ -6,19 +6,30 @@ import { storeOutage } from '../infra/store-outage.ts';
 import type { Db } from './db.ts';
 
 /**
+ * How a wait asks the projector to apply sooner: under a steady stream it gathers commits for a while
+ * between batches (cheaper), and a client waiting for its write would wait that long too.
+ */
+export interface ReadModelWait {
+  readonly timeoutMs?: number;
+  /** Called once if the first look does not find the write (src/projections/projection-runner.ts). */
+  readonly hurry?: () => void;
+}
+
+/**
  * Polls `done` with a growing pause (5 → 50 ms) until it holds or `timeoutMs` has passed; false at
  * once when the read side is down.
  */
-async function pollUntil(done: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+async function pollUntil(done: () => Promise<boolean>, wait: ReadModelWait): Promise<boolean> {
+  const deadline = Date.now() + (wait.timeoutMs ?? 5000);
   let pause = 5;
-  while (Date.now() < deadline) {
+  for (let first = true; Date.now() < deadline; first = false) {
     try {
       if (await done()) return true;
     } catch (err) {
       if (storeOutage(err)) return false;
       throw err;
     }
+    if (first) wait.hurry?.();
     await new Promise((r) => setTimeout(r, pause));
     pause = Math.min(50, pause * 2);
   }
@@ -35,8 +46,8 @@ export async function readModelPosition(db: Db): Promise<number> {
   return row?.last_sequence ?? 0;
 }
 
-export function waitForReadModel(db: Db, sequence: number, timeoutMs = 5000): Promise<boolean> {
-  return pollUntil(async () => (await readModelPosition(db)) >= sequence, timeoutMs);
+export function waitForReadModel(db: Db, sequence: number, wait: ReadModelWait = {}): Promise<boolean> {
+  return pollUntil(async () => (await readModelPosition(db)) >= sequence, wait);
 }
 
 /**
@@ -45,7 +56,12 @@ export function waitForReadModel(db: Db, sequence: number, timeoutMs = 5000): Pr
  * not yet mean the job can be read. A client that follows the 201 to the job or its log tail expects
  * to find it. (Its row implies the read model is past the run-now: JobCreated follows JobScheduled.)
  */
-export function waitForJobRow(db: Db, userId: string, jobId: string, timeoutMs = 5000): Promise<boolean> {
+export function waitForJobRow(
+  db: Db,
+  userId: string,
+  jobId: string,
+  wait: ReadModelWait = {},
+): Promise<boolean> {
   return pollUntil(
     async () =>
       (await db
@@ -54,6 +70,6 @@ export function waitForJobRow(db: Db, userId: string, jobId: string, timeoutMs =
         .where('id', '=', jobId)
         .where('user_id', '=', userId)
         .executeTakeFirst()) !== undefined,
-    timeoutMs,
+    wait,
   );
 }

@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../src/stack/process-control.ts';
 import { jitteredTime } from '../../src/workflows/jitter.ts';
 import { ApiClient, startSystem, type TestSystem } from '../support/system.ts';
 
@@ -166,7 +167,17 @@ describe('a 2-second cron under the default 20 s lookahead', () => {
     const fired = (await ledger(id)).filter((t) => t.outcome === 'fired');
     expect(fired.length).toBeGreaterThanOrEqual(2);
     type Job = { id: string; scheduled_at: string; fire_at: string | null; started_at: string | null };
-    const jobs = (await user.get<{ items: Job[] }>(`/workflows/${id}/jobs?limit=100`)).body.items;
+    // A tick and its job are two commits (the job is created by a reactor after the tick): the read
+    // models may hold a tick fired a moment ago before its job.
+    let jobs: Job[] = [];
+    await waitUntil(
+      'the fired ticks’ jobs in the read models',
+      async () => {
+        jobs = (await user.get<{ items: Job[] }>(`/workflows/${id}/jobs?limit=100`)).body.items;
+        return fired.every((t) => jobs.some((j) => j.id === t.job_id));
+      },
+      5000,
+    );
     const arrivals = hits.get('/jittered') ?? [];
     for (const tick of fired as (Tick & { fire_at: string | null })[]) {
       const fireAt = jitteredTime(id, tick.nominal_at, 4);

@@ -24,7 +24,7 @@ export interface OfferedCommit {
 const MAX_LINKS = 128;
 
 /** How long one hurry lasts: a waiting reader's write is in a batch well within it. */
-export const HURRY_MS = 1000;
+const HURRY_MS = 1000;
 
 export class ProjectionApplier {
   /** The last sequence committed to Postgres. */
@@ -36,8 +36,8 @@ export class ProjectionApplier {
   private arrived: (() => void) | undefined;
   /** Until when batches come at the minimum interval (epoch ms). */
   private hurriedUntil = 0;
-  /** Ends the interval's wait early: a hurry came. */
-  private hurried: (() => void) | undefined;
+  /** Ends the interval's wait now (a hurry came, enough commits, a stop); set while it runs. */
+  private endWait: (() => void) | undefined;
   private roomWaiters: (() => void)[] = [];
   /** Aborted by stop(): ends the loop and cuts short any sleep. */
   private readonly stopped = new AbortController();
@@ -90,7 +90,7 @@ export class ProjectionApplier {
     this.buffer.push(offered);
     this.arrived?.();
     // Enough gathered: a small batch's longer wait is over.
-    if (this.hurried && this.buffer.length === this.projection.worthwhileBatch) this.hurried();
+    if (this.endWait && this.worthwhile()) this.endWait();
   }
 
   get full(): boolean {
@@ -107,9 +107,9 @@ export class ProjectionApplier {
    * Someone waits for a write to reach this projection: for the next HURRY_MS, batches no longer
    * gather for batchIntervalMs, only for minBatchIntervalMs. Cheap to call often.
    */
-  hurry(now = Date.now()): void {
-    this.hurriedUntil = now + HURRY_MS;
-    this.hurried?.();
+  hurry(): void {
+    this.hurriedUntil = Date.now() + HURRY_MS;
+    this.endWait?.();
   }
 
   /** The least time between the starts of two batches, now. */
@@ -177,11 +177,11 @@ export class ProjectionApplier {
     return new Promise<void>((resolve) => {
       const wake = () => {
         clearTimeout(timer);
-        this.hurried = undefined;
+        this.endWait = undefined;
         resolve();
       };
       const timer = setTimeout(wake, ms);
-      this.hurried = wake;
+      this.endWait = wake;
     });
   }
 
@@ -208,7 +208,7 @@ export class ProjectionApplier {
   async stop(): Promise<void> {
     this.stopped.abort();
     this.arrived?.();
-    this.hurried?.();
+    this.endWait?.();
     for (const r of this.roomWaiters.splice(0)) r();
     await this.loop;
   }

@@ -208,8 +208,7 @@ export class ProjectionRunner {
 
   /** Someone waits: batches come at their projections' minimum interval for a while (ProjectionApplier.hurry). */
   hurry(): void {
-    const now = Date.now();
-    for (const a of this.appliers) a.hurry(now);
+    for (const a of this.appliers) a.hurry();
   }
 
   async stop(): Promise<void> {

@@ -136,7 +136,7 @@ export class CommandHandler {
   ): Promise<{ state: SnapshotFrom<M>; version: number; exists: boolean }> {
     const subject = eventSubject(userId, decider.aggregate, aggregateId);
     this.deciders.set(decider.aggregate, decider);
-    return this.loadSubject(decider, subject, await this.store.lastSequence(subject));
+    return this.loadLatest(decider, subject);
   }
 
   /**
@@ -157,7 +157,26 @@ export class CommandHandler {
     if (cached && cached.version > 0 && cached.version >= minVersion) {
       return { state: cached.state, version: cached.version, exists: true };
     }
-    return this.loadSubject(decider, subject, await this.store.lastSequence(subject));
+    return this.loadLatest(decider, subject);
+  }
+
+  /**
+   * The actor up to the last commit a replica reports. Where it reports none, or its commits read
+   * short of that one, the leader is asked: "no such actor" is an answer users see (a 404, a
+   * refusal), and on a replicated log the replicas answering direct gets need not all have stored an
+   * actor created a moment ago through another process.
+   */
+  private async loadLatest<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    subject: string,
+  ): Promise<{ state: SnapshotFrom<M>; version: number; exists: boolean }> {
+    const last = await this.store.lastSequence(subject);
+    if (last > 0) {
+      const loaded = await this.loadSubject(decider, subject, last);
+      if (loaded.version >= last) return loaded;
+    }
+    const { confirmed: _, ...loaded } = await this.loadConfirmed(decider, subject);
+    return loaded;
   }
 
   /**
@@ -168,14 +187,40 @@ export class CommandHandler {
   private async loadForDecision<M extends AnyStateMachine, C extends { readonly type: string }>(
     decider: Decider<M, C>,
     subject: string,
-  ): Promise<{ state: SnapshotFrom<M>; version: number; exists: boolean; fromCache: boolean }> {
+  ): Promise<LoadedForDecision<M>> {
     const cached = this.cache.get<SnapshotFrom<M>>(subject);
     if (cached)
-      return { state: cached.state, version: cached.version, exists: cached.version > 0, fromCache: true };
+      return { state: cached.state, version: cached.version, exists: cached.version > 0, confirmed: false };
     return {
       ...(await this.loadSubject(decider, subject, await this.store.lastSequence(subject))),
-      fromCache: false,
+      confirmed: false,
     };
+  }
+
+  /**
+   * The actor as the stream's leader has it, for a refusal or a "nothing to do" to be final on. Any
+   * other load may be behind: a cached snapshot, and on a replicated log also a direct get, which
+   * the nearest replica answers; one that has not stored an acknowledged commit yet reads an actor
+   * created a moment ago through another process as new, and the command would be refused as
+   * not found. Commits up to the leader's last are read until the replica has them (it is
+   * milliseconds behind); one still behind after that is an outage, retried like any other.
+   */
+  private async loadConfirmed<M extends AnyStateMachine, C extends { readonly type: string }>(
+    decider: Decider<M, C>,
+    subject: string,
+  ): Promise<LoadedForDecision<M>> {
+    const last = await this.store.lastSequenceAtLeader(subject);
+    for (let tries = 1; ; tries++) {
+      const loaded = await this.loadSubject(decider, subject, last);
+      if (loaded.version >= last) return { ...loaded, confirmed: true };
+      if (tries >= REPLICA_CATCH_UP_TRIES) {
+        throw new UnavailableError(
+          'event_log_unavailable',
+          `the replica of the event log this process reads is behind the leader on ${subject}`,
+        );
+      }
+      await sleep(10 * 2 ** tries);
+    }
   }
 
   private async loadSubject<M extends AnyStateMachine, C extends { readonly type: string }>(
@@ -409,26 +454,26 @@ export class CommandHandler {
     // the server claimed a duplicate it never stored (see below).
     let messageId = request.commandId;
     for (let attempt = 1; ; attempt++) {
-      let loaded =
+      let loaded: LoadedForDecision<M> =
         attempt === 1 && request.expectedVersion === undefined
           ? request.assumeNew && !this.cache.get(subject)
-            ? { state: decider.initialState(), version: 0, exists: false, fromCache: true }
+            ? { state: decider.initialState(), version: 0, exists: false, confirmed: false }
             : await this.loadForDecision(decider, subject)
           : reportedLast !== undefined
-            ? { ...(await this.loadSubject(decider, subject, reportedLast)), fromCache: false }
-            : { ...(await this.load(decider, request.userId, request.aggregateId)), fromCache: false };
+            ? { ...(await this.loadSubject(decider, subject, reportedLast)), confirmed: false }
+            : { ...(await this.load(decider, request.userId, request.aggregateId)), confirmed: false };
       let decided: { readonly events: readonly EventFromLogic<M>[]; readonly next: SnapshotFrom<M> };
       try {
         decided = this.decide(decider, request, loaded);
       } catch (err) {
-        if (!loaded.fromCache) throw err;
-        // Refused on a cached snapshot: refuse only if the current state refuses too.
-        loaded = { ...(await this.load(decider, request.userId, request.aggregateId)), fromCache: false };
+        if (loaded.confirmed) throw err;
+        // Refused on a state that may be behind: refuse only if the leader's state refuses too.
+        loaded = await this.loadConfirmed(decider, subject);
         decided = this.decide(decider, request, loaded);
       }
-      if (decided.events.length === 0 && loaded.fromCache) {
-        // "Nothing to do" on a cached snapshot is confirmed against the current state.
-        loaded = { ...(await this.load(decider, request.userId, request.aggregateId)), fromCache: false };
+      if (decided.events.length === 0 && !loaded.confirmed) {
+        // "Nothing to do", likewise, only on the leader's state.
+        loaded = await this.loadConfirmed(decider, subject);
         decided = this.decide(decider, request, loaded);
       }
       const { state, version } = loaded;
@@ -508,6 +553,17 @@ export class CommandHandler {
     });
   }
 }
+
+/** An actor loaded to decide a command on; `confirmed` when it is the stream leader's state. */
+type LoadedForDecision<M extends AnyStateMachine> = {
+  state: SnapshotFrom<M>;
+  version: number;
+  exists: boolean;
+  confirmed: boolean;
+};
+
+/** Reads of a replica behind the leader before a decision gives up (waits of 20 to 320 ms, ~0.6 s in all). */
+const REPLICA_CATCH_UP_TRIES = 5;
 
 /**
  * How long a command may take before it is answered 503 and its actor's mailbox moves on. Every call

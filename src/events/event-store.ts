@@ -199,13 +199,30 @@ export class EventStore {
     );
   }
 
-  /** The stream sequence of the subject's last commit, 0 when it has none. */
+  /**
+   * The stream sequence of the subject's last commit, 0 when it has none, as the nearest replica has
+   * it (a direct get): on a replicated stream it may be behind an append acknowledged a moment ago.
+   */
   async lastSequence(subject: string): Promise<number> {
     try {
       const msg = await this.jsm.direct.getMessage(this.stream, { last_by_subj: subject });
       return msg?.seq ?? 0;
     } catch (err) {
       throw asOutage(err, `last sequence of ${subject}`);
+    }
+  }
+
+  /**
+   * The subject's last sequence as the stream's leader has it, 0 when it has none. A request to the
+   * leader rather than to the nearest replica: never behind an acknowledged append, where
+   * `lastSequence` may be on a replicated stream (a replica answers a direct get with what it has).
+   */
+  async lastSequenceAtLeader(subject: string): Promise<number> {
+    try {
+      const msg = await this.jsm.streams.getMessage(this.stream, { last_by_subj: subject });
+      return msg?.seq ?? 0;
+    } catch (err) {
+      throw asOutage(err, `last sequence of ${subject} at the stream leader`);
     }
   }
 

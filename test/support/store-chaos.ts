@@ -233,8 +233,12 @@ export interface FaultRun {
     runNow: string;
     keyless: string;
     long?: string;
+    /** The Docker engine stopped: a CONTAINER workflow run once while the engine is down. */
+    waiter?: string;
   };
   readonly longJobId: string | undefined;
+  /** Its job. */
+  readonly waiterJobId?: string;
   readonly recovery: Record<string, number | undefined>;
   readonly processAlive: boolean;
   readonly output: string;
@@ -342,7 +346,28 @@ export async function runFault(
           max_consecutive_job_failures_allowed: 100,
           ...daily,
         });
-  const all = [...heartbeat, ...container, runNow, keyless, ...(long ? [long] : [])];
+  // The Docker engine stopped for a while: a CONTAINER run-now made while it is down, so that an
+  // attempt certainly starts in the outage and has to wait for the engine. The per-second cron's do
+  // only by chance: its tick running when the engine stops keeps the next ones back (overlap skip)
+  // until that attempt has failed, and its retry may come after the engine is back.
+  const waiter =
+    world.kind === 'docker' && plan.fault === 'stop' && plan.containerWorkflows > 0
+      ? await createWorkflow(world, {
+          name: `${label} waiter`,
+          kind: 'CONTAINER',
+          payload: { image: TEST_IMAGE, cmd: ['sh', '-c', `for i in ${lines}; do echo "line $i"; done`] },
+          max_consecutive_job_failures_allowed: 100,
+          ...daily,
+        })
+      : undefined;
+  const all = [
+    ...heartbeat,
+    ...container,
+    runNow,
+    keyless,
+    ...(long ? [long] : []),
+    ...(waiter ? [waiter] : []),
+  ];
   progress(`${all.length} workflows created`);
   await waitUntil(
     'workflows built',
@@ -486,6 +511,14 @@ export async function runFault(
       namedDown = Date.now();
     })
     .catch(() => {});
+  let waiterJobId: string | undefined;
+  if (waiter) {
+    const res = await user.post<{ job_id: string }>(`/workflows/${waiter}/jobs/schedule`, undefined, {
+      'Idempotency-Key': `${label}-waiter`,
+    });
+    if (res.status !== 201) throw new Error(`waiter run-now: ${res.status} ${JSON.stringify(res.body)}`);
+    waiterJobId = res.body.job_id;
+  }
   if (world.kind === 'clickhouse') {
     // A job's stored log is read from ClickHouse: refused for now, never a 500.
     const job = await world.db
@@ -686,8 +719,16 @@ export async function runFault(
     retried,
     readiness,
     readsDuringOutage,
-    workflows: { heartbeat, container, runNow, keyless, ...(long ? { long } : {}) },
+    workflows: {
+      heartbeat,
+      container,
+      runNow,
+      keyless,
+      ...(long ? { long } : {}),
+      ...(waiter ? { waiter } : {}),
+    },
     longJobId,
+    ...(waiterJobId ? { waiterJobId } : {}),
     recovery,
     processAlive: child.exitCode === null && child.signalCode === null,
     output: world.system.process.output(),
@@ -829,6 +870,7 @@ export async function assess(
       run.workflows.runNow,
       run.workflows.keyless,
       ...(run.workflows.long ? [run.workflows.long] : []),
+      ...(run.workflows.waiter ? [run.workflows.waiter] : []),
     ])
     .execute();
   const keys = new Set(run.answers.filter((a) => a.key !== undefined).map((a) => a.key));
@@ -973,7 +1015,8 @@ export async function assess(
   if (terminatedByFailures.length)
     violations.push(`${terminatedByFailures.length} workflows terminated by failures`);
 
-  // Log lines buffered in JetStream reach ClickHouse: every completed CONTAINER attempt's lines.
+  // Log lines buffered in JetStream reach ClickHouse: every completed CONTAINER attempt's lines (the
+  // waiter's too: it writes as many as a tick).
   let logLines: FaultReport['log_lines'];
   if (run.workflows.container.length) {
     const completed = jobs.filter(
@@ -982,7 +1025,7 @@ export async function assess(
     const rows = await world.clickhouse
       .query({
         // ClickHouse 18.16 has no query parameters.
-        query: `SELECT job_id, attempt, count() AS n FROM job_logs FINAL WHERE workflow_id IN (${quoteList(run.workflows.container)}) GROUP BY job_id, attempt`,
+        query: `SELECT job_id, attempt, count() AS n FROM job_logs FINAL WHERE workflow_id IN (${quoteList([...run.workflows.container, ...(run.workflows.waiter ? [run.workflows.waiter] : [])])}) GROUP BY job_id, attempt`,
         format: 'JSONEachRow',
       })
       .then((r) => r.json<{ job_id: string; attempt: number; n: number }>());

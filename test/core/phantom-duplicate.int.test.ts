@@ -13,7 +13,7 @@ import { eventSubject } from '../../src/events/subjects.ts';
 import { connectNats, type Nats } from '../../src/infra/nats-connection.ts';
 import { reconcileStreams } from '../../src/migrate/jetstream-topology.ts';
 import { createHeartbeat, newId } from '../support/fixtures.ts';
-import { startNatsCluster, type TestNatsCluster } from '../support/nats-cluster.ts';
+import { startNatsCluster, type TestNatsCluster, untilClusterAnswers } from '../support/nats-cluster.ts';
 
 let cluster: TestNatsCluster;
 let nats: Nats;
@@ -21,8 +21,10 @@ let store: CountingStore;
 
 beforeAll(async () => {
   cluster = await startNatsCluster(3);
-  nats = await connectNats(cluster.url, 'test');
-  await reconcileStreams(nats.jsm, streamDefinitions({ logBufferMaxAgeHours: 1, replicas: 3 }));
+  nats = await untilClusterAnswers(() => connectNats(cluster.url, 'test'));
+  await untilClusterAnswers(() =>
+    reconcileStreams(nats.jsm, streamDefinitions({ logBufferMaxAgeHours: 1, replicas: 3 })),
+  );
   store = new CountingStore(nats.js, nats.jsm);
 }, 120_000);
 

@@ -12,7 +12,7 @@ import { streamDefinitions, streamNames } from '../../src/events/stream-definiti
 import { connectNats, type Nats } from '../../src/infra/nats-connection.ts';
 import { reconcileStreams } from '../../src/migrate/jetstream-topology.ts';
 import { createHeartbeat, newId } from '../support/fixtures.ts';
-import { startNatsCluster, type TestNatsCluster } from '../support/nats-cluster.ts';
+import { startNatsCluster, type TestNatsCluster, untilClusterAnswers } from '../support/nats-cluster.ts';
 
 let cluster: TestNatsCluster;
 let atLeader: Nats;
@@ -20,8 +20,10 @@ let atFollowers: Nats[];
 
 beforeAll(async () => {
   cluster = await startNatsCluster(3);
-  const setup = await connectNats(cluster.url, 'test');
-  await reconcileStreams(setup.jsm, streamDefinitions({ logBufferMaxAgeHours: 1, replicas: 3 }));
+  const setup = await untilClusterAnswers(() => connectNats(cluster.url, 'test'));
+  await untilClusterAnswers(() =>
+    reconcileStreams(setup.jsm, streamDefinitions({ logBufferMaxAgeHours: 1, replicas: 3 })),
+  );
   const leader = await cluster.leaderOf(setup.jsm, streamNames.events);
   await setup.nc.close();
   const node = (name: string | undefined) => cluster.nodes.find((n) => n.name === name)!;

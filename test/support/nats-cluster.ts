@@ -37,6 +37,24 @@ export interface TestNatsCluster {
   dispose(): Promise<void>;
 }
 
+/**
+ * `step` (a connection, the streams' creation) on a cluster just formed, asked again until `withinMs`
+ * has passed. A stream's first create at R3 on a fresh meta group, or JetStream's first answer, can
+ * outlast one request's timeout on a loaded machine (a CI trial failed in a test's setup on that),
+ * and both are asked again in a deployment too (`chronoverse migrate` run again, a role restarted).
+ */
+export async function untilClusterAnswers<T>(step: () => Promise<T>, withinMs = 60_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await step();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 /** Every node still running when the test worker exits is killed: a failed test leaves none behind. */
 const children = new Set<ChildProcess>();
 process.once('exit', () => {

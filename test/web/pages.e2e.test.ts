@@ -63,6 +63,13 @@ interface AxeViolation {
 }
 
 /** axe-core's serious and critical violations of the page as it is now. */
+/** Waits until the analytics page has loaded, and fails with what its error box says if it could not. */
+async function analyticsLoaded(page: Page, timeout = 30_000): Promise<void> {
+  await page.waitForSelector('#analytics[data-loaded]', { timeout });
+  const outcome = await page.getAttribute('#analytics', 'data-loaded');
+  expect(outcome, (await page.textContent('#analytics-error')) ?? '').toBe('yes');
+}
+
 async function seriousViolations(page: Page, only?: string[]): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
   const options = only ? JSON.stringify({ runOnly: only }) : '{}';
@@ -152,7 +159,7 @@ describe.skipIf(!hasChromium)('dashboard pages in Chromium', () => {
       30_000,
     );
     await page.goto(`${system.baseUrl}/stats`);
-    await page.waitForSelector('#analytics[data-loaded="yes"]', { timeout: 20_000 });
+    await analyticsLoaded(page);
     expect(await page.textContent('[data-total="jobs"]')).toBe('2');
     expect(await page.textContent('[data-total="completed"]')).toBe('2');
     expect(await page.textContent('[data-total="workflows"]')).toBe('2');
@@ -173,13 +180,36 @@ describe.skipIf(!hasChromium)('dashboard pages in Chromium', () => {
     // One workflow, from its page's link; by day.
     await page.goto(`${system.baseUrl}/w/${heartbeatId}`);
     await Promise.all([page.waitForURL(/\/stats\?workflow=/), page.click('a[href^="/stats?workflow="]')]);
-    await page.waitForSelector('#analytics[data-loaded="yes"]', { timeout: 20_000 });
+    await analyticsLoaded(page);
     expect(await page.textContent('[data-total="jobs"]')).toBe('0');
     await page.selectOption('select[name=bucket]', 'day');
     await Promise.all([page.waitForURL(/bucket=day/), page.click('form.filters button[type=submit]')]);
-    await page.waitForSelector('#analytics[data-loaded="yes"]', { timeout: 20_000 });
+    await analyticsLoaded(page);
     expect(await page.locator('#table-runs tbody tr').count()).toBe(30);
     expect(errors).toEqual([]);
+  });
+
+  it('asks for the analytics again after a 503, says so meanwhile, and then draws them', async () => {
+    // The API answers the first read of the series 503 (a store busy or down), as it would.
+    let refused = 0;
+    await page.route('**/analytics/series**', async (route) => {
+      if (refused++ > 0) return route.continue();
+      await route.fulfill({
+        status: 503,
+        headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '1' },
+        body: JSON.stringify({ code: 'analytics_unavailable', detail: 'ClickHouse is not answering.' }),
+      });
+    });
+    try {
+      await page.goto(`${system.baseUrl}/stats`);
+      await page.locator('#analytics-error', { hasText: 'Trying again' }).waitFor();
+      await analyticsLoaded(page);
+      expect(refused).toBe(2);
+      expect(await page.textContent('#analytics-error')).toBe('');
+      expect(await page.locator('.chart canvas').count()).toBe(4);
+    } finally {
+      await page.unroute('**/analytics/series**');
+    }
   });
 
   it("shows the workflow's audit history, growing live, and deletes it only after terminate and confirmation", async () => {
@@ -382,7 +412,7 @@ describe.skipIf(!hasChromium)('dashboard pages in Chromium', () => {
       ['job', `/w/${containerId}/jobs/${jobId}`, (p) => p.waitForSelector('#log[data-ended]')],
       ['new-workflow', '/new', waitLive],
       ['edit-workflow', `/w/${containerId}/edit`, waitLive],
-      ['analytics', '/stats', (p) => p.waitForSelector('#analytics[data-loaded="yes"]')],
+      ['analytics', '/stats', (p) => analyticsLoaded(p)],
       ['not-found', '/w/00000000-0000-4000-8000-000000000000', waitLive],
     ];
     const found: string[] = [];

@@ -223,20 +223,36 @@
     }, 100);
   });
 
+  /**
+   * A read the API cannot answer for now (503: a store is down or busy) is asked again as its
+   * Retry-After says (1 to 5 s), up to five times, with the reason shown meanwhile: the page recovers
+   * by itself from a short outage instead of staying blank.
+   */
+  async function read(path) {
+    for (let attempt = 1; ; attempt++) {
+      const res = await Cv.api('GET', path);
+      if (res.status !== 503 || attempt >= 5) return res;
+      errorBox.textContent = `${Cv.problemText(res)} Trying again…`;
+      const wait = Math.min(5, Math.max(1, Number(res.retryAfter) || 1));
+      await new Promise((r) => setTimeout(r, wait * 1000));
+    }
+  }
+
+  // data-loaded says how loading ended: `yes`, or `error` with the reason in the error box.
   (async () => {
     try {
-      const [totals, series] = await Promise.all([
-        Cv.api('GET', root.dataset.totals),
-        Cv.api('GET', root.dataset.series),
-      ]);
+      const [totals, series] = await Promise.all([read(root.dataset.totals), read(root.dataset.series)]);
       if (!totals.ok || !series.ok) {
         errorBox.textContent = Cv.problemText(totals.ok ? series : totals);
+        root.dataset.loaded = 'error';
         return;
       }
+      errorBox.textContent = '';
       showTotals(totals.body);
       draw(series.body);
     } catch (err) {
       errorBox.textContent = err.message;
+      root.dataset.loaded = 'error';
     }
   })();
 })();

@@ -95,7 +95,7 @@ const Cv = (() => {
     } catch {
       json = undefined;
     }
-    return { ok: res.ok, status: res.status, body: json };
+    return { ok: res.ok, status: res.status, body: json, retryAfter: res.headers.get('Retry-After') };
   }
 
   /** What a refusal says, for the user: the API's detail, with the field when it names one. */

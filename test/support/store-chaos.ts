@@ -285,6 +285,15 @@ async function createWorkflow(world: ChaosWorld, body: Record<string, unknown>):
 
 const perSecond = { schedule: { cron: '* * * * * *', timezone: 'UTC' }, catch_up: 'latest' };
 
+/** A run-now that must be accepted; its job's id. */
+async function runNowOnce(user: ChaosWorld['user'], workflowId: string, key: string): Promise<string> {
+  const res = await user.post<{ job_id: string }>(`/workflows/${workflowId}/jobs/schedule`, undefined, {
+    'Idempotency-Key': key,
+  });
+  if (res.status !== 201) throw new Error(`run-now ${key}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.job_id;
+}
+
 /** One fault under load: see the module's header. `progress` hears what happens, for the soak. */
 export async function runFault(
   world: ChaosWorld,
@@ -462,11 +471,7 @@ export async function runFault(
   await sleep(plan.leadMs);
   let longJobId: string | undefined;
   if (long) {
-    const res = await user.post<{ job_id: string }>(`/workflows/${long}/jobs/schedule`, undefined, {
-      'Idempotency-Key': `${label}-long`,
-    });
-    if (res.status !== 201) throw new Error(`long run-now: ${res.status} ${JSON.stringify(res.body)}`);
-    longJobId = res.body.job_id;
+    longJobId = await runNowOnce(user, long, `${label}-long`);
     const id = longJobId;
     await waitUntil(
       'the long job runs',
@@ -513,11 +518,7 @@ export async function runFault(
     .catch(() => {});
   let waiterJobId: string | undefined;
   if (waiter) {
-    const res = await user.post<{ job_id: string }>(`/workflows/${waiter}/jobs/schedule`, undefined, {
-      'Idempotency-Key': `${label}-waiter`,
-    });
-    if (res.status !== 201) throw new Error(`waiter run-now: ${res.status} ${JSON.stringify(res.body)}`);
-    waiterJobId = res.body.job_id;
+    waiterJobId = await runNowOnce(user, waiter, `${label}-waiter`);
   }
   if (world.kind === 'clickhouse') {
     // A job's stored log is read from ClickHouse: refused for now, never a 500.

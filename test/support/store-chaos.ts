@@ -314,13 +314,14 @@ export async function runFault(
       }),
     );
   const lines = Array.from({ length: plan.linesPerJob }, (_, i) => i + 1).join(' ');
+  const writeLines = ['sh', '-c', `for i in ${lines}; do echo "line $i"; done`];
   const container: string[] = [];
   for (let i = 0; i < plan.containerWorkflows; i++)
     container.push(
       await createWorkflow(world, {
         name: `${label} container ${i}`,
         kind: 'CONTAINER',
-        payload: { image: TEST_IMAGE, cmd: ['sh', '-c', `for i in ${lines}; do echo "line $i"; done`] },
+        payload: { image: TEST_IMAGE, cmd: writeLines },
         max_consecutive_job_failures_allowed: 100,
         ...perSecond,
       }),
@@ -364,7 +365,7 @@ export async function runFault(
       ? await createWorkflow(world, {
           name: `${label} waiter`,
           kind: 'CONTAINER',
-          payload: { image: TEST_IMAGE, cmd: ['sh', '-c', `for i in ${lines}; do echo "line $i"; done`] },
+          payload: { image: TEST_IMAGE, cmd: writeLines },
           max_consecutive_job_failures_allowed: 100,
           ...daily,
         })
@@ -516,10 +517,7 @@ export async function runFault(
       namedDown = Date.now();
     })
     .catch(() => {});
-  let waiterJobId: string | undefined;
-  if (waiter) {
-    waiterJobId = await runNowOnce(user, waiter, `${label}-waiter`);
-  }
+  const waiterJobId = waiter ? await runNowOnce(user, waiter, `${label}-waiter`) : undefined;
   if (world.kind === 'clickhouse') {
     // A job's stored log is read from ClickHouse: refused for now, never a 500.
     const job = await world.db

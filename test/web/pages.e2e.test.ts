@@ -62,7 +62,6 @@ interface AxeViolation {
   nodes: { target: string[] }[];
 }
 
-/** axe-core's serious and critical violations of the page as it is now. */
 /** Waits until the analytics page has loaded, and fails with what its error box says if it could not. */
 async function analyticsLoaded(page: Page, timeout = 30_000): Promise<void> {
   await page.waitForSelector('#analytics[data-loaded]', { timeout });
@@ -70,6 +69,7 @@ async function analyticsLoaded(page: Page, timeout = 30_000): Promise<void> {
   expect(outcome, (await page.textContent('#analytics-error')) ?? '').toBe('yes');
 }
 
+/** axe-core's serious and critical violations of the page as it is now. */
 async function seriousViolations(page: Page, only?: string[]): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
   const options = only ? JSON.stringify({ runOnly: only }) : '{}';

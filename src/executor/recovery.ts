@@ -22,20 +22,26 @@ async function failAttempt(
 ): Promise<void> {
   // The container is gone already: were this end not recorded now, nothing would record it until the
   // dispatch message's redelivery. An outage is waited out (the command id makes a retry land once).
+  await throughOutage(async () => {
+    const current = await commands.load(jobDecider, job.userId, job.jobId);
+    if (!current.exists || current.state.context.attempt !== job.attempt) return;
+    if (!current.state.matches('RUNNING') && !current.state.matches('QUEUED')) return;
+    await commands.handle(jobDecider, {
+      commandId: `${job.jobId}:${job.attempt}:${failure.reason}`,
+      userId: job.userId,
+      aggregateId: job.jobId,
+      command: { type: 'FailJob', data: { attempt: job.attempt, failure_kind: 'SYSTEM', ...failure } },
+    });
+  });
+}
+
+/** Runs `step` again through an outage (about a minute); a refusal ends it quietly, as done. */
+async function throughOutage<T>(step: () => Promise<T>): Promise<T | undefined> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const current = await commands.load(jobDecider, job.userId, job.jobId);
-      if (!current.exists || current.state.context.attempt !== job.attempt) return;
-      if (!current.state.matches('RUNNING') && !current.state.matches('QUEUED')) return;
-      await commands.handle(jobDecider, {
-        commandId: `${job.jobId}:${job.attempt}:${failure.reason}`,
-        userId: job.userId,
-        aggregateId: job.jobId,
-        command: { type: 'FailJob', data: { attempt: job.attempt, failure_kind: 'SYSTEM', ...failure } },
-      });
-      return;
+      return await step();
     } catch (err) {
-      if (isRefusal(err)) return;
+      if (isRefusal(err)) return undefined;
       if (attempt >= OUTAGE_TRIES) throw err;
       await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
     }
@@ -53,17 +59,35 @@ export async function recoverOrphans(
     all: true,
     filters: { label: [`${LABELS.managed}=true`, `${LABELS.executor}=${executorId}`] },
   });
+  let removed = 0;
   for (const c of containers) {
     const labels = c.Labels;
-    await deps.docker
-      .getContainer(c.Id)
-      .remove({ force: true, v: true })
-      .catch(() => {});
     const job = {
       userId: labels[LABELS.user] ?? '',
       jobId: labels[LABELS.job] ?? '',
       attempt: Number(labels[LABELS.attempt]),
     };
+    // One Docker engine may serve two installations (staging beside production, every end-to-end
+    // test's own system) whose executors carry the same id, by default `<hostname>-<pool>`. A
+    // container whose job this installation's log does not hold is the other one's, maybe running
+    // right now: removing it once killed a live job there. It is left to its own executor.
+    if (job.userId && job.jobId) {
+      const known = await throughOutage(
+        async () => (await deps.commands.load(jobDecider, job.userId, job.jobId)).exists,
+      );
+      if (known === false) {
+        deps.log.warn(
+          'left alone a container with this executor id whose job this installation does not know (another installation shares the Docker engine; give its executors distinct CV_EXECUTOR_ID values)',
+          { container: c.Id.slice(0, 12), job: job.jobId },
+        );
+        continue;
+      }
+    }
+    await deps.docker
+      .getContainer(c.Id)
+      .remove({ force: true, v: true })
+      .catch(() => {});
+    removed++;
     deps.log.warn('removed a container left by an earlier run of this executor', {
       container: c.Id.slice(0, 12),
       job: job.jobId,
@@ -77,7 +101,7 @@ export async function recoverOrphans(
       });
     }
   }
-  return containers.length;
+  return removed;
 }
 
 export const maxDeliveriesConsumerName = (pool: string): string => `max_deliveries_${pool}`;

@@ -1,8 +1,10 @@
 // An executor process killed with SIGKILL in the middle of a job: after it restarts (same executor
 // id) no container of the dead run is left, the lost attempt is failed as SYSTEM executor_lost and
-// retried, and at no moment do two attempts of the job run at once.
+// retried, and at no moment do two attempts of the job run at once. And a container of another
+// installation on the same Docker engine, labelled with the same executor id, is not its to remove.
 import { describe, expect, it } from 'vitest';
 import { aggregateHistory } from '../../src/events/history.ts';
+import { LABELS } from '../../src/executor/container-runner.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { TEST_IMAGE, useExecutorHarness } from '../support/executor-harness.ts';
 import { newId } from '../support/fixtures.ts';
@@ -62,5 +64,41 @@ describe('executor crash', () => {
       expect.objectContaining({ attempt: 1, failure_kind: 'SYSTEM', reason: 'executor_lost' }),
     ]);
     expect(history.entries.filter((e) => e.event.type === 'JobStarted')).toHaveLength(2);
+  });
+
+  it("leaves alone a running container of another installation's job that carries its executor id", async () => {
+    // As two systems on one machine with the default id (<hostname>-<pool>) have it: the other's job
+    // is running when this executor starts. Removing it once killed live jobs of a second system.
+    const executorId = `shared-${newId().slice(0, 8)}`;
+    const docker = h.env.runtime.docker;
+    const other = await docker.createContainer({
+      Image: TEST_IMAGE,
+      Cmd: ['sleep', '60'],
+      Labels: {
+        [LABELS.managed]: 'true',
+        [LABELS.executor]: executorId,
+        [LABELS.job]: newId(),
+        [LABELS.user]: newId(),
+        [LABELS.attempt]: '1',
+      },
+      HostConfig: { NetworkMode: 'none' },
+    });
+    try {
+      await other.start();
+      const executor = startRole('executor', h.env.config, {
+        CV_EXECUTOR_ID: executorId,
+        CV_LOG_LEVEL: 'info',
+      });
+      try {
+        await executor.waitFor('executor started');
+        expect(executor.output()).toContain('recovered_containers":0');
+        expect(executor.output()).toContain('whose job this installation does not know');
+      } finally {
+        await executor.kill('SIGTERM');
+      }
+      expect((await other.inspect()).State.Running).toBe(true);
+    } finally {
+      await other.remove({ force: true });
+    }
   });
 });

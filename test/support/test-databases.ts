@@ -30,6 +30,9 @@ export async function createTestDatabases(
     ...overrides,
     DATABASE_URL: dbUrl.toString(),
     CLICKHOUSE_DATABASE: name,
+    // The systems of tests running side by side share the stack's Docker engine; each one's
+    // executors get an id of their own, as two installations on one engine should.
+    CV_EXECUTOR_ID: overrides.CV_EXECUTOR_ID ?? process.env.CV_EXECUTOR_ID ?? name,
   });
   return {
     config,

@@ -66,3 +66,33 @@ export async function apiFromPage<T = Record<string, unknown>>(
   const args = JSON.stringify([method, path, body ?? null]);
   return (await page.evaluate(`(${API_CALL})(${args})`)) as { status: number; body: T };
 }
+
+/**
+ * Waits for the job page's log to end `status`. One that ends otherwise, or not within `timeoutMs`,
+ * fails with what the page showed and the job's record (its failure reason): a CONTAINER job that
+ * did not end was once seen in three different tests with nothing to say why. `more` adds what the
+ * test knows besides (a proxy's reconnects).
+ */
+export async function untilLogEnds(
+  page: Page,
+  status: string,
+  timeoutMs: number,
+  more: () => Record<string, unknown> = () => ({}),
+): Promise<void> {
+  const ended = await page.waitForSelector('#log[data-ended]', { timeout: timeoutMs }).then(
+    () => true,
+    () => false,
+  );
+  if (ended && (await page.getAttribute('#log', 'data-ended')) === status) return;
+  const [, , workflowId, , jobId] = new URL(page.url()).pathname.split('/');
+  const job = await apiFromPage(page, 'GET', `/workflows/${workflowId}/jobs/${jobId}`);
+  const shown = {
+    ended: await page.getAttribute('#log', 'data-ended'),
+    lines: await page.getAttribute('#log', 'data-lines'),
+    state: await page.textContent('#log-state'),
+    ...more(),
+  };
+  throw new Error(
+    `the log did not end ${status} within ${timeoutMs / 1000} s: page ${JSON.stringify(shown)}, job ${JSON.stringify(job.body)}`,
+  );
+}

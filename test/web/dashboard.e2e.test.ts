@@ -17,6 +17,7 @@ import {
   PASSWORD,
   screenshot,
   signUp as signUpAt,
+  untilLogEnds,
 } from './browser.ts';
 
 if (!hasChromium) console.warn(NO_CHROMIUM);
@@ -368,7 +369,7 @@ describe.skipIf(!hasChromium)('the web dashboard in Chromium', () => {
     const link = page.locator('tbody[data-jobs-of] a.mono').first();
     await link.waitFor({ timeout: 10_000 });
     await Promise.all([page.waitForURL(/\/jobs\//), link.click()]);
-    await page.waitForSelector('#log[data-ended="COMPLETED"]', { timeout: 90_000 });
+    await untilLogEnds(page, 'COMPLETED', 90_000);
     const lines = await page.locator('#log .ln .msg').allTextContents();
     // stdout and stderr are two pipes: their lines interleave in the order they reached the executor.
     expect([...lines].sort()).toEqual([`one ${XSS}`, 'red', 'two']);

@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { ApiClient, startSystem, type TestSystem } from '../support/system.ts';
 import { createContainerWorkflow, runNow as runJobNow, waitForJob } from '../support/workflow-api.ts';
-import { collectErrors, hasChromium, launchBrowser, NO_CHROMIUM, PASSWORD, screenshot } from './browser.ts';
+import {
+  collectErrors,
+  hasChromium,
+  launchBrowser,
+  NO_CHROMIUM,
+  PASSWORD,
+  screenshot,
+  untilLogEnds,
+} from './browser.ts';
 
 if (!hasChromium) console.warn(NO_CHROMIUM);
 
@@ -209,7 +217,7 @@ describe.skipIf(!hasChromium)('the job log viewer in Chromium', () => {
     bigErrors = collectErrors(bigPage);
     const page = bigPage;
     await page.goto(`${system.baseUrl}${bigJob}`);
-    await page.waitForSelector('#log[data-ended="COMPLETED"]', { timeout: 90_000 });
+    await untilLogEnds(page, 'COMPLETED', 90_000);
     expect(await page.getAttribute('#log', 'data-lines')).toBe(String(BIG));
     expect(await page.textContent('#log-state')).toBe('100,000 lines');
     await frames(page);
@@ -341,7 +349,7 @@ describe.skipIf(!hasChromium)('the job log viewer in Chromium', () => {
     const page = await context.newPage();
     const errors = collectErrors(page);
     await page.goto(`${system.baseUrl}${await runNow(workflows.mixed)}`);
-    await page.waitForSelector('#log[data-ended="COMPLETED"]', { timeout: 90_000 });
+    await untilLogEnds(page, 'COMPLETED', 90_000);
     const total = 2 * PAIRS + 2;
     expect(await page.getAttribute('#log', 'data-lines')).toBe(String(total));
 
@@ -400,25 +408,9 @@ describe.skipIf(!hasChromium)('the job log viewer in Chromium', () => {
       expect(await page.getAttribute('#log', 'data-ended')).toBeNull();
       proxy.cut();
       // The browser reconnects by itself (after its default 3 s) and names the last line it had.
-      // Once seen not to end within 90 s in a CI trial, with nothing to say why: the failure now says
-      // what the page had and what the job's record says.
-      const ended = await page.waitForSelector('#log[data-ended]', { timeout: 90_000 }).then(
-        () => true,
-        () => false,
-      );
-      if (!ended || (await page.getAttribute('#log', 'data-ended')) !== 'COMPLETED') {
-        const [, , workflowId, , jobId] = path.split('/');
-        const job = await api.get(`/workflows/${workflowId}/jobs/${jobId}`);
-        const shown = {
-          ended: await page.getAttribute('#log', 'data-ended'),
-          lines: await page.getAttribute('#log', 'data-lines'),
-          state: await page.textContent('#log-state'),
-          reconnects: [...proxy.sent().matchAll(/^last-event-id: *(\d+)\r$/gim)].length,
-        };
-        expect.fail(
-          `the log did not end COMPLETED: page ${JSON.stringify(shown)}, job ${JSON.stringify(job.body)}`,
-        );
-      }
+      await untilLogEnds(page, 'COMPLETED', 90_000, () => ({
+        reconnects: [...proxy.sent().matchAll(/^last-event-id: *(\d+)\r$/gim)].length,
+      }));
       const resumedFrom = [...proxy.sent().matchAll(/^last-event-id: *(\d+)\r$/gim)].map((m) => Number(m[1]));
       expect(resumedFrom.length).toBeGreaterThanOrEqual(1);
       expect(resumedFrom[0]).toBeGreaterThanOrEqual(before);
@@ -444,7 +436,7 @@ describe.skipIf(!hasChromium)('the job log viewer in Chromium', () => {
     });
     const jobs = await api.get<{ items: { id: string }[] }>(`/workflows/${workflows.mixed}/jobs`);
     await page.goto(`${system.baseUrl}/w/${workflows.mixed}/jobs/${jobs.body.items[0]!.id}`);
-    await page.waitForSelector('#log[data-ended="COMPLETED"]', { timeout: 60_000 });
+    await untilLogEnds(page, 'COMPLETED', 60_000);
     // The two lines are the last on stdout (stderr's may come after them: two pipes).
     await page.selectOption('#log-stream', 'stdout');
     await frames(page);

@@ -3,8 +3,10 @@
 import { hostname } from 'node:os';
 import { executorLimitsFrom } from '../executor/container-limits.ts';
 import { Executor } from '../executor/executor.ts';
+import { ExecutorIdLease } from '../executor/executor-id-lease.ts';
 import { recoverOrphans, watchMaxDeliveries } from '../executor/recovery.ts';
 import { parseNetworks } from '../infra/endpoint-policy.ts';
+import { natsReplicas } from '../infra/nats-connection.ts';
 import { loadSecretBox } from '../infra/secret-box.ts';
 import { buildReactor } from '../reactors/build-reactor.ts';
 import { ReactorRunner } from '../reactors/reactor.ts';
@@ -15,6 +17,14 @@ export const startExecutor: RoleStarter = async (runtime) => {
   const executorId = c.CV_EXECUTOR_ID ?? `${hostname()}-${c.CV_EXECUTOR_POOL}`;
   const log = runtime.log.child('executor');
   const deps = { nats: runtime.nats, commands: runtime.commands, docker: runtime.docker, log };
+  // Held before anything is recovered: a second live executor with this id must not remove the
+  // first one's containers.
+  const lease = new ExecutorIdLease(runtime.nats.nc, executorId, log, {
+    ttlMs: 10_000,
+    refreshMs: 2000,
+    replicas: natsReplicas(c.CV_NATS_REPLICAS, runtime.nats.nc.info),
+  });
+  await lease.acquire();
   const recovered = await recoverOrphans(deps, executorId);
   const executor = new Executor(deps, {
     executorId,
@@ -40,6 +50,7 @@ export const startExecutor: RoleStarter = async (runtime) => {
     name: 'executor',
     stop: async () => {
       await Promise.all([executor.stop(), builds.stop(), advisories.stop()]);
+      await lease.release();
     },
   };
 };

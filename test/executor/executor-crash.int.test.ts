@@ -1,7 +1,8 @@
 // An executor process killed with SIGKILL in the middle of a job: after it restarts (same executor
 // id) no container of the dead run is left, the lost attempt is failed as SYSTEM executor_lost and
 // retried, and at no moment do two attempts of the job run at once. And a container of another
-// installation on the same Docker engine, labelled with the same executor id, is not its to remove.
+// installation on the same Docker engine, labelled with the same executor id, is not its to remove;
+// and a second executor of the installation with a running one's id is refused.
 import { describe, expect, it } from 'vitest';
 import { aggregateHistory } from '../../src/events/history.ts';
 import { LABELS } from '../../src/executor/container-runner.ts';
@@ -99,6 +100,30 @@ describe('executor crash', () => {
       expect((await other.inspect()).State.Running).toBe(true);
     } finally {
       await other.remove({ force: true });
+    }
+  });
+
+  it('refuses to start a second executor with the id of one that is running', async () => {
+    // Were it started, it would take the first one's running containers for orphans and remove them.
+    const env = { CV_EXECUTOR_ID: `twice-${newId().slice(0, 8)}`, CV_LOG_LEVEL: 'info' };
+    const first = startRole('executor', h.env.config, env);
+    try {
+      await first.waitFor('executor started');
+      const second = startRole('executor', h.env.config, env);
+      expect(await second.exited).toBe(1);
+      expect(second.output()).toContain(
+        `CV_EXECUTOR_ID: an executor with id "${env.CV_EXECUTOR_ID}" is running already`,
+      );
+      expect(first.child.exitCode).toBeNull();
+    } finally {
+      await first.kill('SIGTERM');
+    }
+    // Stopped cleanly, it gave the id back: the next one starts at once.
+    const next = startRole('executor', h.env.config, env);
+    try {
+      await next.waitFor('executor started', 5000);
+    } finally {
+      await next.kill('SIGTERM');
     }
   });
 });

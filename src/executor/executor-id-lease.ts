@@ -1,0 +1,163 @@
+// One live executor per id in an installation. The id is on every container an executor runs, and a
+// starting executor removes the running containers carrying its id as what its dead predecessor left
+// (src/executor/recovery.ts): a second executor started with the same id (two of a pool on one host,
+// both on the default `<hostname>-<pool>`) would remove the first one's live containers, and their
+// jobs would fail. So an executor holds its id in a KV bucket whose entries lapse, refreshes it while
+// it lives, and refuses to start while a live one holds it.
+import { hostname } from 'node:os';
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ConfigError } from '../config/config.ts';
+import type { Logger } from '../telemetry/logger.ts';
+
+export const EXECUTOR_BUCKET = 'CV_EXECUTORS';
+
+/** Who holds an id: enough to tell a dead predecessor on this host from a live executor elsewhere. */
+interface Holder {
+  readonly host: string;
+  readonly pid: number;
+  readonly since: string;
+}
+
+export interface ExecutorIdLeaseOptions {
+  /** An entry not refreshed for this long lapses (a killed executor's, with no one to delete it). */
+  readonly ttlMs: number;
+  readonly refreshMs: number;
+  readonly replicas?: number;
+  /** This process, as the entry names it. */
+  readonly holder?: Holder;
+}
+
+const DEFAULTS: ExecutorIdLeaseOptions = { ttlMs: 10_000, refreshMs: 2000 };
+
+/** About 40 s of tries: a bucket just created on a cluster has no leader for a moment. */
+const FIRST_TRIES = 25;
+
+export class ExecutorIdLease {
+  private kv: KV | undefined;
+  private revision = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly me: Holder;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    readonly executorId: string,
+    private readonly log: Logger,
+    private readonly options: ExecutorIdLeaseOptions = DEFAULTS,
+  ) {
+    this.me = options.holder ?? { host: hostname(), pid: process.pid, since: new Date().toISOString() };
+  }
+
+  /**
+   * Takes the id, waiting out an entry that lapses (a predecessor killed on another host, or one whose
+   * process cannot be checked); a predecessor on this host whose process is gone is taken over at once.
+   * A holder that refreshes meanwhile is alive: ConfigError, naming it.
+   */
+  async acquire(): Promise<void> {
+    this.kv = await new Kvm(this.nc).create(EXECUTOR_BUCKET, {
+      ttl: this.options.ttlMs,
+      history: 1,
+      replicas: this.options.replicas ?? 1,
+    });
+    const kv = this.kv;
+    const value = JSON.stringify(this.me);
+    // The server removes a lapsed entry on a timer of its own, some time after its age passes.
+    const deadline = Date.now() + 2 * this.options.ttlMs + this.options.refreshMs;
+    let seen: number | undefined;
+    for (let tries = 1; ; tries++) {
+      try {
+        this.revision = await kv.create(this.executorId, value);
+        break;
+      } catch (err) {
+        if (!isTaken(err)) {
+          if (tries >= FIRST_TRIES) throw err;
+          await sleep(250 * Math.min(tries, 8));
+          continue;
+        }
+      }
+      const entry = await kv.get(this.executorId);
+      if (entry?.operation !== 'PUT') continue; // lapsed or released meanwhile: take it
+      const holder = parseHolder(entry.string());
+      if (holder && this.deadOnThisHost(holder)) {
+        try {
+          this.revision = await kv.update(this.executorId, value, entry.revision);
+          this.log.warn('took over the executor id from a process of this host that is gone', {
+            executor_id: this.executorId,
+            previous_pid: holder.pid,
+          });
+          break;
+        } catch (err) {
+          if (!isTaken(err)) throw err;
+          continue;
+        }
+      }
+      if ((seen !== undefined && entry.revision !== seen) || Date.now() > deadline)
+        throw new ConfigError([
+          {
+            variable: 'CV_EXECUTOR_ID',
+            message: `an executor with id "${this.executorId}" is running already (${holder ? `host ${holder.host}, pid ${holder.pid}, since ${holder.since}` : 'unknown holder'}); every executor of an installation needs an id of its own`,
+          },
+        ]);
+      seen = entry.revision;
+      await sleep(Math.min(500, this.options.refreshMs));
+    }
+    this.timer = setInterval(() => void this.refresh(), this.options.refreshMs);
+  }
+
+  async release(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    // Only its own entry: one that lapsed and was taken since belongs to the taker.
+    if (this.revision) await this.kv?.delete(this.executorId, { previousSeq: this.revision }).catch(() => {});
+  }
+
+  private async refresh(): Promise<void> {
+    const kv = this.kv;
+    if (!kv) return;
+    try {
+      this.revision = await kv.update(this.executorId, JSON.stringify(this.me), this.revision);
+    } catch (err) {
+      if (!isTaken(err)) return; // an outage: the next refresh tries again
+      // The entry lapsed (NATS unreachable longer than the TTL): take it again if no one else has.
+      try {
+        this.revision = await kv.create(this.executorId, JSON.stringify(this.me));
+      } catch {
+        this.log.error('another executor took this executor id while this one ran', {
+          executor_id: this.executorId,
+        });
+      }
+    }
+  }
+
+  private deadOnThisHost(holder: Holder): boolean {
+    if (holder.host !== this.me.host) return false;
+    // A restarted container often gets the pid its predecessor had (pid 1): that one is us, not it.
+    if (holder.pid === this.me.pid) return true;
+    try {
+      process.kill(holder.pid, 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+}
+
+function isTaken(err: unknown): boolean {
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
+}
+
+function parseHolder(text: string): Holder | undefined {
+  try {
+    const h = JSON.parse(text) as Partial<Holder>;
+    return typeof h.host === 'string' && typeof h.pid === 'number' ? (h as Holder) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,95 @@
+// One live executor per id (src/executor/executor-id-lease.ts), on a real nats-server: a second one
+// with the same id is refused while the first lives, and takes the id once the first is released,
+// once its entry lapses, or at once when the first was a process of this host that is gone.
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/config.ts';
+import { ExecutorIdLease, type ExecutorIdLeaseOptions } from '../../src/executor/executor-id-lease.ts';
+import { connectNats, type Nats } from '../../src/infra/nats-connection.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
+import { newId } from '../support/fixtures.ts';
+import { startNatsServer, type TestNatsServer } from '../support/nats-server.ts';
+
+let server: TestNatsServer;
+let nats: Nats;
+const log = createLogger('test', 'error');
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nats = await connectNats(server.url, 'executor-id-lease-test');
+});
+
+afterAll(async () => {
+  await nats?.nc.close();
+  await server?.dispose();
+});
+
+/** A process of this machine that has exited: its pid names no one. */
+function deadPid(): number {
+  const child = spawnSync('sh', ['-c', 'echo $$']);
+  return Number(String(child.stdout).trim());
+}
+
+const timing = { ttlMs: 1500, refreshMs: 300 };
+const lease = (id: string, holder: ExecutorIdLeaseOptions['holder']) =>
+  new ExecutorIdLease(nats.nc, id, log, { ...timing, holder });
+const elsewhere = (pid: number) => ({ host: 'another-host', pid, since: new Date().toISOString() });
+
+describe('the executor id lease', () => {
+  it('refuses a second executor with the id while the first lives, naming it; released, the id is free at once', async () => {
+    const id = `lease-${newId().slice(0, 8)}`;
+    const first = lease(id, elsewhere(41));
+    await first.acquire();
+    const second = lease(id, elsewhere(42));
+    const refused = await second.acquire().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect(String((refused as Error).message)).toMatch(
+      /CV_EXECUTOR_ID: .*running already \(host another-host, pid 41/,
+    );
+
+    await first.release();
+    const started = Date.now();
+    await second.acquire();
+    expect(Date.now() - started).toBeLessThan(timing.ttlMs);
+    await second.release();
+  });
+
+  it('waits out the entry of an executor killed on another host, then takes the id', async () => {
+    const id = `lease-${newId().slice(0, 8)}`;
+    const killed = lease(id, elsewhere(43));
+    await killed.acquire();
+    // Killed: it neither refreshes nor releases (its timer stops with it).
+    (killed as unknown as { timer?: NodeJS.Timeout }).timer?.close();
+    const started = Date.now();
+    const next = lease(id, elsewhere(44));
+    await next.acquire();
+    expect(Date.now() - started).toBeGreaterThan(timing.ttlMs / 2);
+    await next.release();
+  });
+
+  it('takes the id at once from a process of this host that is gone', async () => {
+    const id = `lease-${newId().slice(0, 8)}`;
+    const killed = lease(id, { host: hostname(), pid: deadPid(), since: new Date().toISOString() });
+    await killed.acquire();
+    (killed as unknown as { timer?: NodeJS.Timeout }).timer?.close();
+    const started = Date.now();
+    const next = lease(id, { host: hostname(), pid: process.pid, since: new Date().toISOString() });
+    await next.acquire();
+    expect(Date.now() - started).toBeLessThan(timing.ttlMs / 2);
+    await next.release();
+  });
+
+  it('refuses while a live process of this host holds the id', async () => {
+    const id = `lease-${newId().slice(0, 8)}`;
+    // This test worker's parent is alive for as long as the test runs.
+    const first = lease(id, { host: hostname(), pid: process.ppid, since: new Date().toISOString() });
+    await first.acquire();
+    const second = lease(id, { host: hostname(), pid: process.pid, since: new Date().toISOString() });
+    await expect(second.acquire()).rejects.toBeInstanceOf(ConfigError);
+    await first.release();
+  });
+});

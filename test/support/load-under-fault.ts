@@ -212,8 +212,11 @@ export async function checkNothingLost(options: {
         return await aggregateHistory(runtime.events, userId, 'workflow', id, { limit: 10_000 });
       } catch (err) {
         // A read that times out is retried as any caller would, and counted: an outage, not a loss.
-        if (!(err instanceof UnavailableError) || attempt === 3) throw err;
+        // After a heal the cluster may answer "JetStream system temporarily unavailable" for some
+        // seconds (a CI trial: three reads in a row, back to back), so the retries back off (~30 s).
+        if (!(err instanceof UnavailableError) || attempt === 10) throw err;
         historyReadRetries++;
+        await sleep(Math.min(5000, 250 * 2 ** attempt));
       }
     }
   };

@@ -55,12 +55,14 @@ export class ExecutorIdLease {
    * A holder that refreshes meanwhile is alive: ConfigError, naming it.
    */
   async acquire(): Promise<void> {
-    this.kv = await new Kvm(this.nc).create(EXECUTOR_BUCKET, {
-      ttl: this.options.ttlMs,
-      history: 1,
-      replicas: this.options.replicas ?? 1,
-    });
-    const kv = this.kv;
+    const kv = await untilAnswered(() =>
+      new Kvm(this.nc).create(EXECUTOR_BUCKET, {
+        ttl: this.options.ttlMs,
+        history: 1,
+        replicas: this.options.replicas ?? 1,
+      }),
+    );
+    this.kv = kv;
     const value = JSON.stringify(this.me);
     // The server removes a lapsed entry on a timer of its own, some time after its age passes.
     const deadline = Date.now() + 2 * this.options.ttlMs + this.options.refreshMs;
@@ -76,7 +78,7 @@ export class ExecutorIdLease {
           continue;
         }
       }
-      const entry = await kv.get(this.executorId);
+      const entry = await untilAnswered(() => kv.get(this.executorId));
       if (entry?.operation !== 'PUT') continue; // lapsed or released meanwhile: take it
       const holder = parseHolder(entry.string());
       if (holder && this.deadOnThisHost(holder)) {
@@ -139,6 +141,17 @@ export class ExecutorIdLease {
       return false;
     } catch (err) {
       return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+}
+
+async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (tries >= FIRST_TRIES) throw err;
+      await sleep(250 * Math.min(tries, 8));
     }
   }
 }

@@ -73,7 +73,14 @@ export async function connectNats(urls: string, name: string): Promise<Nats> {
     noAsyncTraces: true,
   });
   coalesceWrites(nc);
-  return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
+  try {
+    return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
+  } catch (err) {
+    // JetStream did not answer (a cluster still electing): the caller may connect again, and this
+    // connection, reconnecting forever, would be left open beside the next one.
+    await nc.close().catch(() => {});
+    throw err;
+  }
 }
 
 /**

@@ -4,6 +4,7 @@
 // both on the default `<hostname>-<pool>`) would remove the first one's live containers, and their
 // jobs would fail. So an executor holds its id in a KV bucket whose entries lapse, refreshes it while
 // it lives, and refuses to start while a live one holds it.
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
@@ -18,6 +19,12 @@ interface Holder {
   readonly host: string;
   readonly pid: number;
   readonly since: string;
+  /**
+   * The kernel's boot and the pid namespace the pid is in (Linux): only a holder that shares both
+   * can be looked up by its pid. A hostname does not tell: two containers on the host network share
+   * it, each with a pid namespace of its own where the other's pids mean nothing.
+   */
+  readonly pidSpace?: string;
 }
 
 export interface ExecutorIdLeaseOptions {
@@ -46,12 +53,17 @@ export class ExecutorIdLease {
     private readonly log: Logger,
     private readonly options: ExecutorIdLeaseOptions = DEFAULTS,
   ) {
-    this.me = options.holder ?? { host: hostname(), pid: process.pid, since: new Date().toISOString() };
+    this.me = options.holder ?? {
+      host: hostname(),
+      pid: process.pid,
+      since: new Date().toISOString(),
+      pidSpace: thisPidSpace(),
+    };
   }
 
   /**
-   * Takes the id, waiting out an entry that lapses (a predecessor killed on another host, or one whose
-   * process cannot be checked); a predecessor on this host whose process is gone is taken over at once.
+   * Takes the id, waiting out an entry that lapses (a predecessor killed elsewhere, or in a container
+   * since restarted); one whose pid this process can look up and finds gone is taken over at once.
    * A holder that refreshes meanwhile is alive: ConfigError, naming it.
    */
   async acquire(): Promise<void> {
@@ -81,10 +93,10 @@ export class ExecutorIdLease {
       const entry = await untilAnswered(() => kv.get(this.executorId));
       if (entry?.operation !== 'PUT') continue; // lapsed or released meanwhile: take it
       const holder = parseHolder(entry.string());
-      if (holder && this.deadOnThisHost(holder)) {
+      if (holder && this.isGone(holder)) {
         try {
           this.revision = await kv.update(this.executorId, value, entry.revision);
-          this.log.warn('took over the executor id from a process of this host that is gone', {
+          this.log.warn('took over the executor id from a process of this machine that is gone', {
             executor_id: this.executorId,
             previous_pid: holder.pid,
           });
@@ -120,7 +132,7 @@ export class ExecutorIdLease {
     try {
       this.revision = await kv.update(this.executorId, JSON.stringify(this.me), this.revision);
     } catch (err) {
-      if (!isTaken(err)) return; // an outage: the next refresh tries again
+      if (!isTaken(err) || !this.timer) return; // an outage (the next refresh tries again), or released
       // The entry lapsed (NATS unreachable longer than the TTL): take it again if no one else has.
       try {
         this.revision = await kv.create(this.executorId, JSON.stringify(this.me));
@@ -132,9 +144,9 @@ export class ExecutorIdLease {
     }
   }
 
-  private deadOnThisHost(holder: Holder): boolean {
-    if (holder.host !== this.me.host) return false;
-    // A restarted container often gets the pid its predecessor had (pid 1): that one is us, not it.
+  private isGone(holder: Holder): boolean {
+    if (!holder.pidSpace || holder.pidSpace !== this.me.pidSpace) return false;
+    // Our own pid in our own pid space: a predecessor that had it is gone.
     if (holder.pid === this.me.pid) return true;
     try {
       process.kill(holder.pid, 0);
@@ -142,6 +154,16 @@ export class ExecutorIdLease {
     } catch (err) {
       return (err as NodeJS.ErrnoException).code === 'ESRCH';
     }
+  }
+}
+
+/** This kernel boot and pid namespace, or undefined where /proc does not say (not Linux). */
+export function thisPidSpace(): string | undefined {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return `${boot}/${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,11 +1,16 @@
 // One live executor per id (src/executor/executor-id-lease.ts), on a real nats-server: a second one
 // with the same id is refused while the first lives, and takes the id once the first is released,
-// once its entry lapses, or at once when the first was a process of this host that is gone.
+// once its entry lapses, or at once when the first was a process of this machine's pid namespace that
+// is gone (only there does its pid name it: a container on the host network shares the host name).
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config.ts';
-import { ExecutorIdLease, type ExecutorIdLeaseOptions } from '../../src/executor/executor-id-lease.ts';
+import {
+  ExecutorIdLease,
+  type ExecutorIdLeaseOptions,
+  thisPidSpace,
+} from '../../src/executor/executor-id-lease.ts';
 import { connectNats, type Nats } from '../../src/infra/nats-connection.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { newId } from '../support/fixtures.ts';
@@ -35,6 +40,12 @@ const timing = { ttlMs: 1500, refreshMs: 300 };
 const lease = (id: string, holder: ExecutorIdLeaseOptions['holder']) =>
   new ExecutorIdLease(nats.nc, id, log, { ...timing, holder });
 const elsewhere = (pid: number) => ({ host: 'another-host', pid, since: new Date().toISOString() });
+const here = (pid: number) => ({
+  host: hostname(),
+  pid,
+  since: new Date().toISOString(),
+  pidSpace: thisPidSpace(),
+});
 
 describe('the executor id lease', () => {
   it('refuses a second executor with the id while the first lives, naming it; released, the id is free at once', async () => {
@@ -71,24 +82,37 @@ describe('the executor id lease', () => {
     await next.release();
   });
 
-  it('takes the id at once from a process of this host that is gone', async () => {
+  it('takes the id at once from a process of this pid namespace that is gone', async () => {
     const id = `lease-${newId().slice(0, 8)}`;
-    const killed = lease(id, { host: hostname(), pid: deadPid(), since: new Date().toISOString() });
+    const killed = lease(id, here(deadPid()));
     await killed.acquire();
     (killed as unknown as { timer?: NodeJS.Timeout }).timer?.close();
     const started = Date.now();
-    const next = lease(id, { host: hostname(), pid: process.pid, since: new Date().toISOString() });
+    const next = lease(id, here(process.pid));
     await next.acquire();
     expect(Date.now() - started).toBeLessThan(timing.ttlMs / 2);
     await next.release();
   });
 
-  it('refuses while a live process of this host holds the id', async () => {
+  it('waits out a holder with this host name in a pid namespace of its own, whatever its pid', async () => {
+    // Two executor containers on the host network: one host name, pids that mean nothing to the other.
+    const id = `lease-${newId().slice(0, 8)}`;
+    const killed = lease(id, { ...here(deadPid()), pidSpace: 'another-boot/pid:[4026532000]' });
+    await killed.acquire();
+    (killed as unknown as { timer?: NodeJS.Timeout }).timer?.close();
+    const started = Date.now();
+    const next = lease(id, here(process.pid));
+    await next.acquire();
+    expect(Date.now() - started).toBeGreaterThan(timing.ttlMs / 2);
+    await next.release();
+  });
+
+  it('refuses while a live process of this pid namespace holds the id', async () => {
     const id = `lease-${newId().slice(0, 8)}`;
     // This test worker's parent is alive for as long as the test runs.
-    const first = lease(id, { host: hostname(), pid: process.ppid, since: new Date().toISOString() });
+    const first = lease(id, here(process.ppid));
     await first.acquire();
-    const second = lease(id, { host: hostname(), pid: process.pid, since: new Date().toISOString() });
+    const second = lease(id, here(process.pid));
     await expect(second.acquire()).rejects.toBeInstanceOf(ConfigError);
     await first.release();
   });

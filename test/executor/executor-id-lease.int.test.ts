@@ -37,8 +37,8 @@ function deadPid(): number {
 }
 
 const timing = { ttlMs: 1500, refreshMs: 300 };
-const lease = (id: string, holder: ExecutorIdLeaseOptions['holder']) =>
-  new ExecutorIdLease(nats.nc, id, log, { ...timing, holder });
+type Holder = NonNullable<ExecutorIdLeaseOptions['holder']>;
+const lease = (id: string, holder: Holder) => new ExecutorIdLease(nats.nc, id, log, { ...timing, holder });
 const elsewhere = (pid: number) => ({ host: 'another-host', pid, since: new Date().toISOString() });
 const here = (pid: number) => ({
   host: hostname(),
@@ -69,42 +69,32 @@ describe('the executor id lease', () => {
     await second.release();
   });
 
-  it('waits out the entry of an executor killed on another host, then takes the id', async () => {
+  /** A holder killed: it neither refreshes nor releases (its timer stops with it); how long `next` then waits. */
+  async function takenAfterKill(killed: Holder, next: Holder): Promise<number> {
     const id = `lease-${newId().slice(0, 8)}`;
-    const killed = lease(id, elsewhere(43));
-    await killed.acquire();
-    // Killed: it neither refreshes nor releases (its timer stops with it).
-    (killed as unknown as { timer?: NodeJS.Timeout }).timer?.close();
+    const first = lease(id, killed);
+    await first.acquire();
+    (first as unknown as { timer?: NodeJS.Timeout }).timer?.close();
     const started = Date.now();
-    const next = lease(id, elsewhere(44));
-    await next.acquire();
-    expect(Date.now() - started).toBeGreaterThan(timing.ttlMs / 2);
-    await next.release();
+    const taker = lease(id, next);
+    await taker.acquire();
+    const waited = Date.now() - started;
+    await taker.release();
+    return waited;
+  }
+
+  it('waits out the entry of an executor killed on another host, then takes the id', async () => {
+    expect(await takenAfterKill(elsewhere(43), elsewhere(44))).toBeGreaterThan(timing.ttlMs / 2);
   });
 
   it('takes the id at once from a process of this pid namespace that is gone', async () => {
-    const id = `lease-${newId().slice(0, 8)}`;
-    const killed = lease(id, here(deadPid()));
-    await killed.acquire();
-    (killed as unknown as { timer?: NodeJS.Timeout }).timer?.close();
-    const started = Date.now();
-    const next = lease(id, here(process.pid));
-    await next.acquire();
-    expect(Date.now() - started).toBeLessThan(timing.ttlMs / 2);
-    await next.release();
+    expect(await takenAfterKill(here(deadPid()), here(process.pid))).toBeLessThan(timing.ttlMs / 2);
   });
 
   it('waits out a holder with this host name in a pid namespace of its own, whatever its pid', async () => {
     // Two executor containers on the host network: one host name, pids that mean nothing to the other.
-    const id = `lease-${newId().slice(0, 8)}`;
-    const killed = lease(id, { ...here(deadPid()), pidSpace: 'another-boot/pid:[4026532000]' });
-    await killed.acquire();
-    (killed as unknown as { timer?: NodeJS.Timeout }).timer?.close();
-    const started = Date.now();
-    const next = lease(id, here(process.pid));
-    await next.acquire();
-    expect(Date.now() - started).toBeGreaterThan(timing.ttlMs / 2);
-    await next.release();
+    const otherContainer = { ...here(deadPid()), pidSpace: 'another-boot/pid:[4026532000]' };
+    expect(await takenAfterKill(otherContainer, here(process.pid))).toBeGreaterThan(timing.ttlMs / 2);
   });
 
   it('refuses while a live process of this pid namespace holds the id', async () => {

@@ -25,6 +25,13 @@ export interface ArchiveReader {
   read(subject: string, after: number, limit: number): Promise<StoredCommit[]>;
 }
 
+/** Reads of a replica behind the leader before the page is answered with what it has (~0.3 s). */
+const CATCH_UP_TRIES = 5;
+
+function endsShort(read: readonly StoredCommit[], after: number, last: number, limit: number): boolean {
+  return read.length < limit && (read.at(-1)?.sequence ?? after) < last;
+}
+
 export async function aggregateHistory(
   store: EventStore,
   userId: string,
@@ -36,8 +43,17 @@ export async function aggregateHistory(
   const limit = page.limit ?? 100;
   const subject = eventSubject(userId, aggregate, aggregateId);
   const after = page.after ?? 0;
-  const last = await store.lastSequence(subject);
-  const fromLog = last > after ? await store.read(subject, after + 1, last, limit) : [];
+  // The leader's last sequence, not the nearest replica's: an audit history read through one API
+  // process must hold what was just committed through another (a replica may be milliseconds behind).
+  const last = await store.lastSequenceAtLeader(subject);
+  const readLog = () => (last > after ? store.read(subject, after + 1, last, limit) : Promise.resolve([]));
+  let fromLog = await readLog();
+  // A read that ends short of the leader's last, with room left on the page, was answered by a
+  // replica still catching up (the log's tail is never purged): read again for a moment.
+  for (let tries = 1; tries < CATCH_UP_TRIES && endsShort(fromLog, after, last, limit); tries++) {
+    await new Promise((r) => setTimeout(r, 10 * 2 ** tries));
+    fromLog = await readLog();
+  }
   let commits: readonly StoredCommit[] = fromLog;
   // The archive is asked only when the log cannot be all of it: a commit of the page follows one the
   // log no longer has, or the read ended short of where it should (a purge before or during it).

@@ -3,11 +3,13 @@
 // asking client, and a follower may not have stored yet a commit the leader acknowledged: the second
 // process then read a workflow created a moment ago as new, and a run-now was refused
 // workflow_not_found (seen in a CI trial of test/core/phantom-duplicate.int.test.ts). A refusal, and
-// "no such actor", are now final only on the state the stream's leader has.
+// "no such actor", are now final only on the state the stream's leader has. And its audit history,
+// read through the other process, holds what the leader has.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandHandler } from '../../src/actors/command-handler.ts';
 import { workflowDecider } from '../../src/actors/workflow-decider.ts';
 import { EventStore } from '../../src/events/event-store.ts';
+import { aggregateHistory } from '../../src/events/history.ts';
 import { streamDefinitions, streamNames } from '../../src/events/stream-definitions.ts';
 import { connectNats, type Nats } from '../../src/infra/nats-connection.ts';
 import { reconcileStreams } from '../../src/migrate/jetstream-topology.ts';
@@ -76,5 +78,30 @@ describe('an actor created through one process and used at once through another'
     }
     expect(refused).toEqual([]);
     expect(unseen).toEqual([]);
+  }, 120_000);
+
+  it('has an audit history, read through the other process, that holds the commit made a moment ago', async () => {
+    const userId = newId();
+    const creator = new CommandHandler(new EventStore(atLeader.js, atLeader.jsm));
+    const short: string[] = [];
+    for (let round = 0; round < 1500; round++) {
+      const workflowId = newId();
+      const follower = atFollowers[round % atFollowers.length]!;
+      await creator.handle(workflowDecider, {
+        commandId: newId(),
+        userId,
+        aggregateId: workflowId,
+        command: createHeartbeat(userId, workflowId),
+      });
+      const page = await aggregateHistory(
+        new EventStore(follower.js, follower.jsm),
+        userId,
+        'workflow',
+        workflowId,
+      );
+      const types = page.entries.map((e) => e.event.type);
+      if (!types.includes('WorkflowCreated')) short.push(`${workflowId}: ${JSON.stringify(types)}`);
+    }
+    expect(short).toEqual([]);
   }, 120_000);
 });

@@ -82,7 +82,8 @@ const configFields = z.object({
   CV_EXECUTOR_CONCURRENCY: positiveInt.max(1000).default(4),
   CV_EXECUTOR_ID: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ., - and _ only')
+    // A key of the CV_EXECUTORS bucket: dots only between other characters.
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'letters, digits, - and _, and dots between them only')
     .optional()
     .describe('stable across restarts, so a restarted executor finds its own containers'),
   CV_EXECUTOR_DEFAULT_CPUS: z.coerce.number().positive().max(256).default(1),

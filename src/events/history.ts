@@ -49,7 +49,9 @@ export async function aggregateHistory(
   const readLog = () => (last > after ? store.read(subject, after + 1, last, limit) : Promise.resolve([]));
   let fromLog = await readLog();
   // A read that ends short of the leader's last, with room left on the page, was answered by a
-  // replica still catching up (the log's tail is never purged): read again for a moment.
+  // replica still catching up: read again for a moment. (Or the retention sweep purged the subject
+  // meanwhile; then the archive below answers, after these few tries.) Asking the leader makes the
+  // history unavailable (503) while the stream elects one, where a replica would have answered.
   for (let tries = 1; tries < CATCH_UP_TRIES && endsShort(fromLog, after, last, limit); tries++) {
     await new Promise((r) => setTimeout(r, 10 * 2 ** tries));
     fromLog = await readLog();

@@ -38,13 +38,15 @@ export interface ExecutorIdLeaseOptions {
 
 const DEFAULTS: ExecutorIdLeaseOptions = { ttlMs: 10_000, refreshMs: 2000 };
 
-/** About 40 s of tries: a bucket just created on a cluster has no leader for a moment. */
+/** About 40 s of tries of one request: a bucket just created on a cluster has no leader for a moment. */
 const FIRST_TRIES = 25;
 
 export class ExecutorIdLease {
   private kv: KV | undefined;
   private revision = 0;
   private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> = Promise.resolve();
+  private released = false;
   private readonly me: Holder;
 
   constructor(
@@ -77,70 +79,94 @@ export class ExecutorIdLease {
     this.kv = kv;
     const value = JSON.stringify(this.me);
     // The server removes a lapsed entry on a timer of its own, some time after its age passes.
-    const deadline = Date.now() + 2 * this.options.ttlMs + this.options.refreshMs;
+    const deadline =
+      Date.now() + this.options.ttlMs + Math.max(this.options.ttlMs, 5000) + this.options.refreshMs;
     let seen: number | undefined;
-    for (let tries = 1; ; tries++) {
-      try {
-        this.revision = await kv.create(this.executorId, value);
+    for (;;) {
+      const taken = await untilAnswered(() => tryTake(() => kv.create(this.executorId, value)));
+      if (taken !== 'taken') {
+        this.revision = taken;
         break;
-      } catch (err) {
-        if (!isTaken(err)) {
-          if (tries >= FIRST_TRIES) throw err;
-          await sleep(250 * Math.min(tries, 8));
-          continue;
-        }
       }
       const entry = await untilAnswered(() => kv.get(this.executorId));
-      if (entry?.operation !== 'PUT') continue; // lapsed or released meanwhile: take it
-      const holder = parseHolder(entry.string());
-      if (holder && this.isGone(holder)) {
-        try {
-          this.revision = await kv.update(this.executorId, value, entry.revision);
+      const holder = entry?.operation === 'PUT' ? parseHolder(entry.string()) : undefined;
+      if (entry?.operation === 'PUT' && holder && this.isGone(holder)) {
+        const revision = await untilAnswered(() =>
+          tryTake(() => kv.update(this.executorId, value, entry.revision)),
+        );
+        if (revision !== 'taken') {
+          this.revision = revision;
           this.log.warn('took over the executor id from a process of this machine that is gone', {
             executor_id: this.executorId,
             previous_pid: holder.pid,
           });
           break;
-        } catch (err) {
-          if (!isTaken(err)) throw err;
-          continue;
         }
       }
-      if ((seen !== undefined && entry.revision !== seen) || Date.now() > deadline)
-        throw new ConfigError([
-          {
-            variable: 'CV_EXECUTOR_ID',
-            message: `an executor with id "${this.executorId}" is running already (${holder ? `host ${holder.host}, pid ${holder.pid}, since ${holder.since}` : 'unknown holder'}); every executor of an installation needs an id of its own`,
-          },
-        ]);
-      seen = entry.revision;
+      // A replica may still show an entry the leader has let lapse, or the reverse: wait either way.
+      if (entry?.operation === 'PUT' && seen !== undefined && entry.revision !== seen)
+        throw this.inUse(holder, 'it refreshes its entry');
+      if (Date.now() > deadline) throw this.inUse(holder, 'its entry neither lapsed nor was released');
+      if (entry?.operation === 'PUT') seen = entry.revision;
       await sleep(Math.min(500, this.options.refreshMs));
     }
-    this.timer = setInterval(() => void this.refresh(), this.options.refreshMs);
+    this.scheduleRefresh();
   }
 
   async release(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.released = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.refreshing;
     // Only its own entry: one that lapsed and was taken since belongs to the taker.
     if (this.revision) await this.kv?.delete(this.executorId, { previousSeq: this.revision }).catch(() => {});
   }
 
+  private inUse(holder: Holder | undefined, why: string): ConfigError {
+    const who = holder ? `host ${holder.host}, pid ${holder.pid}, since ${holder.since}` : 'unknown holder';
+    return new ConfigError([
+      {
+        variable: 'CV_EXECUTOR_ID',
+        message: `an executor with id "${this.executorId}" is running already (${who}; ${why}); every executor of an installation needs an id of its own`,
+      },
+    ]);
+  }
+
+  /** One refresh at a time: overlapping ones would refuse each other as a takeover. */
+  private scheduleRefresh(): void {
+    if (this.released) return;
+    this.timer = setTimeout(() => {
+      this.refreshing = this.refresh().finally(() => this.scheduleRefresh());
+    }, this.options.refreshMs);
+  }
+
   private async refresh(): Promise<void> {
     const kv = this.kv;
-    if (!kv) return;
+    if (!kv || this.released) return;
+    const value = JSON.stringify(this.me);
     try {
-      this.revision = await kv.update(this.executorId, JSON.stringify(this.me), this.revision);
+      this.revision = await kv.update(this.executorId, value, this.revision);
+      return;
     } catch (err) {
-      if (!isTaken(err) || !this.timer) return; // an outage (the next refresh tries again), or released
-      // The entry lapsed (NATS unreachable longer than the TTL): take it again if no one else has.
-      try {
-        this.revision = await kv.create(this.executorId, JSON.stringify(this.me));
-      } catch {
-        this.log.error('another executor took this executor id while this one ran', {
-          executor_id: this.executorId,
-        });
+      if (!isTaken(err)) return; // an outage: the next refresh tries again
+    }
+    try {
+      // An update the server applied and whose answer was lost leaves our own value one revision on.
+      const entry = await kv.get(this.executorId);
+      if (entry?.operation === 'PUT' && entry.string() === value) {
+        this.revision = entry.revision;
+        return;
       }
+      // The entry lapsed (NATS unreachable longer than the TTL): take it again if no one else has.
+      const taken = await tryTake(() => kv.create(this.executorId, value));
+      if (taken !== 'taken') {
+        this.revision = taken;
+        return;
+      }
+      this.log.error('another executor took this executor id while this one ran', {
+        executor_id: this.executorId,
+      });
+    } catch {
+      // An outage: the next refresh tries again.
     }
   }
 
@@ -175,6 +201,16 @@ async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
       if (tries >= FIRST_TRIES) throw err;
       await sleep(250 * Math.min(tries, 8));
     }
+  }
+}
+
+/** The new revision, or 'taken' where the write was refused for a revision someone else wrote. */
+async function tryTake(write: () => Promise<number>): Promise<number | 'taken'> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isTaken(err)) return 'taken';
+    throw err;
   }
 }
 

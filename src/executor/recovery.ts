@@ -77,7 +77,7 @@ export async function recoverOrphans(
       );
       if (known === false) {
         deps.log.warn(
-          'left alone a container with this executor id whose job this installation does not know (another installation shares the Docker engine; give its executors distinct CV_EXECUTOR_ID values)',
+          'left alone a container with this executor id whose job this installation does not know: another installation shares the Docker engine (give its executors distinct CV_EXECUTOR_ID values), or the job was purged by retention long ago (remove the container by hand)',
           { container: c.Id.slice(0, 12), job: job.jobId },
         );
         continue;

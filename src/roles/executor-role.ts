@@ -49,8 +49,11 @@ export const startExecutor: RoleStarter = async (runtime) => {
   return {
     name: 'executor',
     stop: async () => {
-      await Promise.all([executor.stop(), builds.stop(), advisories.stop()]);
-      await lease.release();
+      try {
+        await Promise.all([executor.stop(), builds.stop(), advisories.stop()]);
+      } finally {
+        await lease.release();
+      }
     },
   };
 };

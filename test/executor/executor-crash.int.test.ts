@@ -3,9 +3,12 @@
 // retried, and at no moment do two attempts of the job run at once. And a container of another
 // installation on the same Docker engine, labelled with the same executor id, is not its to remove;
 // and a second executor of the installation with a running one's id is refused.
+
+import { Kvm } from '@nats-io/kv';
 import { describe, expect, it } from 'vitest';
 import { aggregateHistory } from '../../src/events/history.ts';
 import { LABELS } from '../../src/executor/container-runner.ts';
+import { EXECUTOR_BUCKET } from '../../src/executor/executor-id-lease.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { TEST_IMAGE, useExecutorHarness } from '../support/executor-harness.ts';
 import { newId } from '../support/fixtures.ts';
@@ -118,7 +121,10 @@ describe('executor crash', () => {
     } finally {
       await first.kill('SIGTERM');
     }
-    // Stopped cleanly, it gave the id back: the next one starts at once.
+    // Stopped cleanly, it gave the id back (its entry deleted, not left to lapse), so the next one,
+    // wherever it runs, starts at once.
+    const kv = await new Kvm(h.env.runtime.nats.nc).open(EXECUTOR_BUCKET);
+    expect((await kv.get(env.CV_EXECUTOR_ID))?.operation).toBe('DEL');
     const next = startRole('executor', h.env.config, env);
     try {
       await next.waitFor('executor started', 5000);

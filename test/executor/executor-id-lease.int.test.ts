@@ -2,7 +2,7 @@
 // with the same id is refused while the first lives, and takes the id once the first is released,
 // once its entry lapses, or at once when the first was a process of this machine's pid namespace that
 // is gone (only there does its pid name it: a container on the host network shares the host name).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config.ts';
@@ -69,12 +69,31 @@ describe('the executor id lease', () => {
     await second.release();
   });
 
-  /** A holder killed: it neither refreshes nor releases (its timer stops with it); how long `next` then waits. */
-  async function takenAfterKill(killed: Holder, next: Holder): Promise<number> {
+  /**
+   * A holder in a process of its own (naming `killed`, or itself when undefined), SIGKILLed once it
+   * holds the id; how long `next` then waits.
+   */
+  async function takenAfterKill(killed: Holder | undefined, next: Holder): Promise<number> {
     const id = `lease-${newId().slice(0, 8)}`;
-    const first = lease(id, killed);
-    await first.acquire();
-    (first as unknown as { timer?: NodeJS.Timeout }).timer?.close();
+    const holder = spawn(
+      'node_modules/.bin/node',
+      [
+        '--import',
+        'tsx',
+        'test/support/lease-holder.process.ts',
+        server.url,
+        id,
+        JSON.stringify({ ...timing, holder: killed }),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((r) => holder.once('exit', r));
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.on('data', (b: Buffer) => String(b).includes('held') && resolve());
+      holder.once('exit', (code) => reject(new Error(`the holder exited ${code} before it held the id`)));
+    });
+    holder.kill('SIGKILL');
+    await exited;
     const started = Date.now();
     const taker = lease(id, next);
     await taker.acquire();
@@ -88,7 +107,8 @@ describe('the executor id lease', () => {
   });
 
   it('takes the id at once from a process of this pid namespace that is gone', async () => {
-    expect(await takenAfterKill(here(deadPid()), here(process.pid))).toBeLessThan(timing.ttlMs / 2);
+    // The holder names itself: its own pid, gone once it is killed and reaped.
+    expect(await takenAfterKill(undefined, here(process.pid))).toBeLessThan(timing.ttlMs / 2);
   });
 
   it('waits out a holder with this host name in a pid namespace of its own, whatever its pid', async () => {

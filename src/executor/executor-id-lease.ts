@@ -10,6 +10,7 @@ import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ConfigError } from '../config/config.ts';
+import { untilLeaderAnswers } from '../infra/nats-connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
 export const EXECUTOR_BUCKET = 'CV_EXECUTORS';
@@ -38,9 +39,6 @@ export interface ExecutorIdLeaseOptions {
 
 const DEFAULTS: ExecutorIdLeaseOptions = { ttlMs: 10_000, refreshMs: 2000 };
 
-/** About 40 s of tries of one request: a bucket just created on a cluster has no leader for a moment. */
-const FIRST_TRIES = 25;
-
 export class ExecutorIdLease {
   private kv: KV | undefined;
   private revision = 0;
@@ -48,13 +46,15 @@ export class ExecutorIdLease {
   private refreshing: Promise<void> = Promise.resolve();
   private released = false;
   private readonly me: Holder;
+  private readonly options: ExecutorIdLeaseOptions;
 
   constructor(
     private readonly nc: NatsConnection,
     readonly executorId: string,
     private readonly log: Logger,
-    private readonly options: ExecutorIdLeaseOptions = DEFAULTS,
+    options: Partial<ExecutorIdLeaseOptions> = {},
   ) {
+    this.options = { ...DEFAULTS, ...options };
     this.me = options.holder ?? {
       host: hostname(),
       pid: process.pid,
@@ -69,7 +69,7 @@ export class ExecutorIdLease {
    * A holder that refreshes meanwhile is alive: ConfigError, naming it.
    */
   async acquire(): Promise<void> {
-    const kv = await untilAnswered(() =>
+    const kv = await untilLeaderAnswers(() =>
       new Kvm(this.nc).create(EXECUTOR_BUCKET, {
         ttl: this.options.ttlMs,
         history: 1,
@@ -83,15 +83,17 @@ export class ExecutorIdLease {
       Date.now() + this.options.ttlMs + Math.max(this.options.ttlMs, 5000) + this.options.refreshMs;
     let seen: number | undefined;
     for (;;) {
-      const taken = await untilAnswered(() => tryTake(() => kv.create(this.executorId, value)));
+      const taken = await untilLeaderAnswers(() => tryTake(() => kv.create(this.executorId, value)));
       if (taken !== 'taken') {
         this.revision = taken;
         break;
       }
-      const entry = await untilAnswered(() => kv.get(this.executorId));
-      const holder = entry?.operation === 'PUT' ? parseHolder(entry.string()) : undefined;
-      if (entry?.operation === 'PUT' && holder && this.isGone(holder)) {
-        const revision = await untilAnswered(() =>
+      const read = await untilLeaderAnswers(() => kv.get(this.executorId));
+      // A delete marker (released) or nothing (lapsed): the next create takes it.
+      const entry = read?.operation === 'PUT' ? read : undefined;
+      const holder = entry ? parseHolder(entry.string()) : undefined;
+      if (entry && holder && this.isGone(holder)) {
+        const revision = await untilLeaderAnswers(() =>
           tryTake(() => kv.update(this.executorId, value, entry.revision)),
         );
         if (revision !== 'taken') {
@@ -104,10 +106,10 @@ export class ExecutorIdLease {
         }
       }
       // A replica may still show an entry the leader has let lapse, or the reverse: wait either way.
-      if (entry?.operation === 'PUT' && seen !== undefined && entry.revision !== seen)
+      if (entry && seen !== undefined && entry.revision !== seen)
         throw this.inUse(holder, 'it refreshes its entry');
       if (Date.now() > deadline) throw this.inUse(holder, 'its entry neither lapsed nor was released');
-      if (entry?.operation === 'PUT') seen = entry.revision;
+      if (entry) seen = entry.revision;
       await sleep(Math.min(500, this.options.refreshMs));
     }
     this.scheduleRefresh();
@@ -190,17 +192,6 @@ export function thisPidSpace(): string | undefined {
     return `${boot}/${readlinkSync('/proc/self/ns/pid')}`;
   } catch {
     return undefined;
-  }
-}
-
-async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
-  for (let tries = 1; ; tries++) {
-    try {
-      return await call();
-    } catch (err) {
-      if (tries >= FIRST_TRIES) throw err;
-      await sleep(250 * Math.min(tries, 8));
-    }
   }
 }
 

@@ -95,3 +95,22 @@ export function natsReplicas(
   if (configured !== undefined) return configured;
   return server?.cluster ? 3 : 1;
 }
+
+/**
+ * `call` asked again for about 40 s: on a cluster a KV bucket or stream just created has no leader
+ * for a moment, and a request meanwhile is answered "jetstream not enabled" (no responder) or times
+ * out. For what a process does once at start (its first heartbeat, taking its executor id).
+ */
+export async function untilLeaderAnswers<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (attempt >= LEADER_ANSWER_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, 250 * Math.min(attempt, 8)));
+    }
+  }
+}
+
+/** About 40 s of tries: longer than a leader election of a loaded 3-node cluster takes. */
+const LEADER_ANSWER_ATTEMPTS = 25;

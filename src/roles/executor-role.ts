@@ -20,8 +20,6 @@ export const startExecutor: RoleStarter = async (runtime) => {
   // Held before anything is recovered: a second live executor with this id must not remove the
   // first one's containers.
   const lease = new ExecutorIdLease(runtime.nats.nc, executorId, log, {
-    ttlMs: 10_000,
-    refreshMs: 2000,
     replicas: natsReplicas(c.CV_NATS_REPLICAS, runtime.nats.nc.info),
   });
   await lease.acquire();

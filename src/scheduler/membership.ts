@@ -5,11 +5,9 @@
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { untilLeaderAnswers } from '../infra/nats-connection.ts';
 
 export const MEMBERSHIP_BUCKET = 'CV_SCHEDULERS';
-
-/** About 40 s of tries: longer than a leader election of a loaded 3-node cluster takes. */
-const FIRST_BEAT_ATTEMPTS = 25;
 
 export class SchedulerMembership {
   private kv: KV | undefined;
@@ -33,17 +31,9 @@ export class SchedulerMembership {
       replicas: this.options.replicas ?? 1,
     });
     this.jsm = await jetstreamManager(this.nc);
-    // On a cluster a bucket just created has no stream leader for a moment, and a put meanwhile is
-    // answered "jetstream not enabled" (no responder): the first beat is retried, not fatal.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.beat();
-        break;
-      } catch (err) {
-        if (attempt >= FIRST_BEAT_ATTEMPTS) throw err;
-        await new Promise((r) => setTimeout(r, 250 * Math.min(attempt, 8)));
-      }
-    }
+    // On a cluster a bucket just created has no stream leader for a moment: the first beat is
+    // retried, not fatal.
+    await untilLeaderAnswers(() => this.beat());
     this.timer = setInterval(() => void this.beat().catch(() => {}), this.options.heartbeatMs);
   }
 

@@ -15,12 +15,14 @@ import { executorOverheadBenchmark } from './executor-overhead.ts';
 import { heartbeatThroughputBenchmark } from './heartbeat-throughput.ts';
 import { herdBenchmark } from './herd.ts';
 import { logThroughputBenchmark } from './log-throughput.ts';
+import { natsPublishCostBenchmark } from './nats-publish-cost.ts';
 import { projectionCatchUpBenchmark } from './projection-catch-up.ts';
 import { rebuildBenchmark } from './rebuild.ts';
 import { replicationCostBenchmark } from './replication-cost.ts';
 import { sseLatencyBenchmark } from './sse-latency.ts';
 import { disposeOpenSystems } from './support/api-system.ts';
 import { type Benchmark, type Scale, scales } from './support/benchmark.ts';
+import { enterCpuQuota, quotaFromEnv } from './support/cpu-quota.ts';
 import { disposeOpenEnvironments } from './support/environment.ts';
 import { machineInfo } from './support/machine.ts';
 import { telemetryModesBenchmark } from './telemetry-modes.ts';
@@ -29,6 +31,7 @@ import { telemetryOverheadBenchmark } from './telemetry-overhead.ts';
 const benchmarks: readonly Benchmark[] = [
   appendBenchmark,
   decideBenchmark,
+  natsPublishCostBenchmark,
   projectionCatchUpBenchmark,
   rebuildBenchmark,
   coldLoadBenchmark,
@@ -100,7 +103,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const { chosen, scale } = selected();
 const started_at = new Date().toISOString();
-const machine = await machineInfo();
+const quotaCores = quotaFromEnv(process.env.CV_BENCH_CPU_QUOTA);
+const quota = quotaCores === undefined ? undefined : enterCpuQuota(quotaCores);
+const machine = { ...(await machineInfo()), ...(quota ? { cpu_quota_cores: quota.cores } : {}) };
+if (quota)
+  progress(
+    `under a CPU quota of ${quota.cores} cores (${quota.cgroup}); PostgreSQL and ClickHouse outside it`,
+  );
 progress(`scale ${scale}: ${chosen.map((b) => b.name).join(', ')} on ${machine.cpus} x ${machine.cpu_model}`);
 
 const results: Record<string, object> = {};

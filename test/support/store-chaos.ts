@@ -814,6 +814,33 @@ const count = (items: readonly string[]) =>
  * replays the log into the read models and compares (only once the system is quiet: nothing else
  * runs in the world meanwhile).
  */
+/** A failed job's commits, timed from the fault (stop or kill sent, store down, store up again), and
+ * the lines of the process's output that name it. */
+async function failedJobStory(world: ChaosWorld, run: FaultRun, jobId: string): Promise<string> {
+  const { fault, down, up } = run.times;
+  const at = (iso: string) => {
+    const t = Date.parse(iso);
+    return `fault${t >= fault ? '+' : ''}${t - fault} ms (down ${down - fault}, up ${up - fault})`;
+  };
+  const commits = await world.events.read(eventSubject(world.userId, 'job', jobId));
+  const events = commits.flatMap((c) =>
+    c.events.map((e) => {
+      const d = e.data as { attempt?: number; reason?: string; error_message?: string };
+      const detail = e.type === 'JobFailed' ? ` ${d.reason}: ${d.error_message}` : '';
+      return `  ${e.type}${d.attempt === undefined ? '' : ` #${d.attempt}`} at ${at(e.occurredAt)}${detail}`;
+    }),
+  );
+  const said = run.output
+    .split('\n')
+    .filter((line) => line.includes(jobId))
+    .slice(-10);
+  return [
+    `job ${jobId}:`,
+    ...events,
+    ...(said.length ? ['  output:', ...said.map((l) => `  ${l}`)] : []),
+  ].join('\n');
+}
+
 export async function assess(
   world: ChaosWorld,
   run: FaultRun,
@@ -968,7 +995,12 @@ export async function assess(
 
   // Jobs: none failed but for the SYSTEM failures a Docker restart causes, and those were retried.
   const failed = jobs.filter((j) => j.status === 'FAILED');
-  if (failed.length) violations.push(`jobs failed: ${JSON.stringify(failed.slice(0, 3).map(jobSummary))}`);
+  if (failed.length) {
+    violations.push(`jobs failed: ${JSON.stringify(failed.slice(0, 3).map(jobSummary))}`);
+    // What a failure needs to be understood once the world is gone: each attempt's start and end
+    // against the fault's times, and what the process said of the job.
+    for (const j of failed.slice(0, 3)) violations.push(await failedJobStory(world, run, j.id));
+  }
   let systemFailures = 0;
   for (const j of jobs) {
     const commits = await world.events.read(eventSubject(world.userId, 'job', j.id));

@@ -20,7 +20,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Kysely } from 'kysely';
-import { EventStore } from '../../src/events/event-store.ts';
+import { EventStore, type StoredCommit } from '../../src/events/event-store.ts';
 import { streamNames } from '../../src/events/stream-definitions.ts';
 import { eventSubject } from '../../src/events/subjects.ts';
 import { connectClickhouse } from '../../src/infra/clickhouse-connection.ts';
@@ -809,20 +809,14 @@ const count = (items: readonly string[]) =>
     return acc;
   }, {});
 
-/**
- * What the run did, and every invariant of issue 14 item 1 that it broke (as sentences). `rebuild`
- * replays the log into the read models and compares (only once the system is quiet: nothing else
- * runs in the world meanwhile).
- */
 /** A failed job's commits, timed from the fault (stop or kill sent, store down, store up again), and
  * the lines of the process's output that name it. */
-async function failedJobStory(world: ChaosWorld, run: FaultRun, jobId: string): Promise<string> {
+function failedJobStory(run: FaultRun, jobId: string, commits: readonly StoredCommit[]): string {
   const { fault, down, up } = run.times;
   const at = (iso: string) => {
     const t = Date.parse(iso);
     return `fault${t >= fault ? '+' : ''}${t - fault} ms (down ${down - fault}, up ${up - fault})`;
   };
-  const commits = await world.events.read(eventSubject(world.userId, 'job', jobId));
   const events = commits.flatMap((c) =>
     c.events.map((e) => {
       const d = e.data as { attempt?: number; reason?: string; error_message?: string };
@@ -841,6 +835,11 @@ async function failedJobStory(world: ChaosWorld, run: FaultRun, jobId: string): 
   ].join('\n');
 }
 
+/**
+ * What the run did, and every invariant of issue 14 item 1 that it broke (as sentences). `rebuild`
+ * replays the log into the read models and compares (only once the system is quiet: nothing else
+ * runs in the world meanwhile).
+ */
 export async function assess(
   world: ChaosWorld,
   run: FaultRun,
@@ -995,15 +994,14 @@ export async function assess(
 
   // Jobs: none failed but for the SYSTEM failures a Docker restart causes, and those were retried.
   const failed = jobs.filter((j) => j.status === 'FAILED');
-  if (failed.length) {
-    violations.push(`jobs failed: ${JSON.stringify(failed.slice(0, 3).map(jobSummary))}`);
-    // What a failure needs to be understood once the world is gone: each attempt's start and end
-    // against the fault's times, and what the process said of the job.
-    for (const j of failed.slice(0, 3)) violations.push(await failedJobStory(world, run, j.id));
-  }
+  if (failed.length) violations.push(`jobs failed: ${JSON.stringify(failed.slice(0, 3).map(jobSummary))}`);
+  // What a failure needs to be understood once the world is gone: each attempt's start and end
+  // against the fault's times, and what the process said of the job.
+  const toldOf = new Set(failed.slice(0, 3).map((j) => j.id));
   let systemFailures = 0;
   for (const j of jobs) {
     const commits = await world.events.read(eventSubject(world.userId, 'job', j.id));
+    if (toldOf.has(j.id)) violations.push(failedJobStory(run, j.id, commits));
     for (const c of commits)
       for (const e of c.events)
         if (e.type === 'JobFailed') {

@@ -2,7 +2,8 @@
 // once; every command a reactor sends has an id derived from the event that caused it, so a
 // redelivered event appends nothing new. Events of one subject are handled in order; different
 // subjects in parallel. A refusal by the domain (isRefusal) is final and acked; anything else is
-// retried with a growing delay.
+// retried with a growing delay. A reaction may leave part of its work to finish later (`Unfinished`):
+// its slot and its subject are free at once, and the delivery is acked when that part is done.
 
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { isRefusal } from '../errors.ts';
@@ -28,8 +29,19 @@ export interface Reactor {
    * to a given reactor, and they used to queue with the ones that are.
    */
   readonly eventTypes?: ReadonlySet<string>;
-  /** Reacts to one event; throws to have the event redelivered. */
-  react(event: EventEnvelope, sequence: number): Promise<void>;
+  /**
+   * Reacts to one event; throws to have the event redelivered. Returns `Unfinished` when the rest of
+   * the reaction waits on something slow that is not the event's (a record shared with later events):
+   * the runner frees the slot and lets the subject's next event start, and acks (or retries) the
+   * delivery when `rest` settles. Only for a last step whose order against the subject's later events
+   * does not matter.
+   */
+  react(event: EventEnvelope, sequence: number): Promise<Unfinished | undefined>;
+}
+
+/** The part of a reaction that finishes after the reaction has returned (see `Reactor.react`). */
+export interface Unfinished {
+  readonly rest: Promise<void>;
 }
 
 /**
@@ -50,9 +62,21 @@ export function combinedReactor(name: string, reactors: readonly Reactor[]): Rea
     subjects: ['cv.evt.>'],
     ...(everyType ? { eventTypes: new Set(reactors.flatMap((r) => [...(r.eventTypes ?? [])])) } : {}),
     async react(event, sequence) {
-      for (const r of reactors) if (interested(r, event.type)) await r.react(event, sequence);
+      const rests: Promise<void>[] = [];
+      for (const r of reactors) {
+        if (!interested(r, event.type)) continue;
+        const unfinished = await r.react(event, sequence);
+        if (unfinished) rests.push(unfinished.rest);
+      }
+      return unfinishedOf(rests);
     },
   };
+}
+
+/** One `Unfinished` for several (none when there are none). */
+function unfinishedOf(rests: readonly Promise<void>[]): Unfinished | undefined {
+  if (rests.length === 0) return undefined;
+  return { rest: rests.length === 1 ? rests[0]! : Promise.all(rests).then(() => undefined) };
 }
 
 /** How long a delivery is kept from redelivery while unanswered: far past any command's deadline. */
@@ -96,6 +120,8 @@ export class ReactorRunner {
   private readonly onCommit: ((commit: ObservedCommit) => void) | undefined;
   /** Deliveries not answered yet (ack, nak or term), with when each arrived, oldest first. */
   private readonly unanswered = new Map<JsMsg, number>();
+  /** Reactions that returned with a part unfinished: stop() waits for them. */
+  private readonly unfinished = new Set<Promise<void>>();
   private keepAlive: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -237,41 +263,70 @@ export class ReactorRunner {
       m.term();
       return;
     }
+    const rests: Promise<void>[] = [];
     try {
-      for (const e of events) await this.reactor.react(e, m.seq);
-      this.answered(m);
-      m.ack();
-    } catch (err) {
-      if (isRefusal(err)) {
-        // The domain refused: retrying the same command would be refused again.
-        span.setAttribute('chronoverse.refusal', err.code);
-        this.log.warn('reaction refused by the domain', {
-          reactor: this.reactor.name,
-          sequence: m.seq,
-          code: err.code,
-          message: err.message,
-        });
-        this.answered(m);
-        m.ack();
-        return;
+      for (const e of events) {
+        const unfinished = await this.reactor.react(e, m.seq);
+        if (unfinished) rests.push(unfinished.rest);
       }
-      failSpan(span, err);
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(6, m.info.deliveryCount));
-      this.log.error('reaction failed; will retry', {
+    } catch (err) {
+      // What an earlier event of the commit left unfinished runs on; the redelivery repeats it anyway.
+      for (const rest of rests) rest.catch(() => {});
+      this.settle(m, err, span);
+      return;
+    }
+    const rest = unfinishedOf(rests)?.rest;
+    if (!rest) {
+      this.settle(m, undefined, span);
+      return;
+    }
+    // The span ends with what ran here; the rest is logged if it fails.
+    const done = rest
+      .then(
+        () => this.settle(m, undefined),
+        (err: unknown) => this.settle(m, err),
+      )
+      // The connection closed under it: the server delivers the event again.
+      .catch(() => {});
+    this.unfinished.add(done);
+    void done.finally(() => this.unfinished.delete(done));
+  }
+
+  /** Acks a reaction that ended well or was refused by the domain; retries one that failed. */
+  private settle(m: JsMsg, err: unknown, span?: Span): void {
+    this.answered(m);
+    if (err === undefined) {
+      m.ack();
+      return;
+    }
+    if (isRefusal(err)) {
+      // The domain refused: retrying the same command would be refused again.
+      span?.setAttribute('chronoverse.refusal', err.code);
+      this.log.warn('reaction refused by the domain', {
         reactor: this.reactor.name,
         sequence: m.seq,
-        delay_ms: delay,
-        error: err,
+        code: err.code,
+        message: err.message,
       });
-      this.answered(m);
-      m.nak(delay);
+      m.ack();
+      return;
     }
+    if (span) failSpan(span, err);
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(6, m.info.deliveryCount));
+    this.log.error('reaction failed; will retry', {
+      reactor: this.reactor.name,
+      sequence: m.seq,
+      delay_ms: delay,
+      error: err,
+    });
+    m.nak(delay);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     this.stopConsumer?.();
     await this.loop;
+    await Promise.all(this.unfinished);
     clearInterval(this.keepAlive);
     // What was delivered and never answered (the loop left it for the next start) is the server's to
     // deliver again.

@@ -27,4 +27,28 @@ describe('combinedReactor', () => {
     const some: Reactor = { ...all, name: 'some', eventTypes: new Set(['JobQueued']) };
     expect(combinedReactor('c', [all, some]).eventTypes).toBeUndefined();
   });
+
+  it('leaves unfinished what its reactors leave unfinished, done when all of them are', async () => {
+    let finishA = () => {};
+    const a: Reactor = {
+      name: 'a',
+      subjects: ['cv.evt.>'],
+      react: async () => ({ rest: new Promise<void>((r) => (finishA = r)) }),
+    };
+    const b: Reactor = {
+      name: 'b',
+      subjects: ['cv.evt.>'],
+      react: async () => ({ rest: Promise.resolve() }),
+    };
+    const none: Reactor = { name: 'none', subjects: ['cv.evt.>'], react: async () => {} };
+    expect(await combinedReactor('c', [none]).react(event('JobQueued'), 1)).toBeUndefined();
+    const unfinished = await combinedReactor('c', [a, b, none]).react(event('JobQueued'), 1);
+    let done = false;
+    void unfinished!.rest.then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(done).toBe(false);
+    finishA();
+    await unfinished!.rest;
+    expect(done).toBe(true);
+  });
 });

@@ -390,6 +390,32 @@ function recordOutcome(
   return [recorded, ...released];
 }
 
+/**
+ * Whether the record of these job ends may wait to be gathered with later ones, its jobs staying
+ * active on the workflow meanwhile: true only when nothing the workflow decides or starts depends on
+ * them. A busy workflow's ends then take one commit for many instead of one each. Not when an
+ * overlap policy other than `allow` reads the active jobs, a held job waits for them (queue_one, a
+ * buffered backfill), a chain starts on them, a failure count is to be reset, or the workflow is
+ * terminated (its deletion waits for them); nor for a failure or a cancel, which are counted or
+ * chained.
+ */
+export function jobEndsMayWaitForRecord(
+  state: WorkflowSnapshot,
+  outcomes: readonly RecordJobOutcome['data']['outcome'][],
+): boolean {
+  const { context } = state;
+  const { lifecycle } = workflowStatus(state);
+  return (
+    outcomes.every((o) => o === 'COMPLETED') &&
+    (lifecycle === 'active' || lifecycle === 'paused') &&
+    (context.schedule.overlap ?? 'allow') === 'allow' &&
+    context.held_jobs.length === 0 &&
+    !context.chain?.on_success?.length &&
+    !context.chain?.on_end?.length &&
+    context.consecutive_failures === 0
+  );
+}
+
 /** With the schedule's jitter, when the tick's job starts: computed here, so every replica agrees. */
 function fireAt(state: WorkflowSnapshot, nominal: string): { fire_at?: string } {
   const { workflow_id, schedule } = state.context;

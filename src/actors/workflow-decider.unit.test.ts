@@ -20,7 +20,7 @@ import { nameBasedUuid } from '../events/name-based-id.ts';
 import { CHAIN_MAX_DEPTH, type WorkflowEvent } from '../events/workflow-events.ts';
 import { jitteredTime } from '../workflows/jitter.ts';
 import { evolveAll } from './aggregate.ts';
-import { backfillJobId, workflowDecider } from './workflow-decider.ts';
+import { backfillJobId, jobEndsMayWaitForRecord, workflowDecider } from './workflow-decider.ts';
 import { workflowMachine, workflowStatus } from './workflow-machine.ts';
 
 const now = new Date('2026-03-01T12:00:00.000Z');
@@ -1066,5 +1066,52 @@ describe('ChainRun', () => {
         data: { ...containerCreated.data, chain: { on_retry: ['a'] } as never },
       })
       .thenThrows(ValidationError, 'invalid_chain');
+  });
+});
+
+describe('jobEndsMayWaitForRecord', () => {
+  const withSchedule = (changes: Record<string, unknown>, chain?: object): WorkflowEvent => ({
+    ...containerCreated,
+    data: {
+      ...containerCreated.data,
+      schedule: { ...containerCreated.data.schedule, ...changes },
+      ...(chain ? { chain } : {}),
+    } as typeof containerCreated.data,
+  });
+  const built = (created: WorkflowEvent = containerCreated) => [created, ...builtContainer.slice(1)];
+  const mayWait = (history: readonly WorkflowEvent[], outcomes = ['COMPLETED'] as const) =>
+    jobEndsMayWaitForRecord(evolveAll(workflowMachine, history), outcomes);
+
+  it('lets completed ends of a plain workflow wait, active or paused', () => {
+    expect(mayWait([...built(), fired('j1', T1)])).toBe(true);
+    expect(mayWait([...built(withSchedule({ overlap: 'allow' })), fired('j1', T1)])).toBe(true);
+    expect(mayWait([...built(), fired('j1', T1), paused])).toBe(true);
+  });
+
+  it('records a failure or a cancel at once: they are counted or chained', () => {
+    const history = [...built(), fired('j1', T1), fired('j2', T2)];
+    expect(jobEndsMayWaitForRecord(evolveAll(workflowMachine, history), ['COMPLETED', 'FAILED'])).toBe(false);
+    expect(jobEndsMayWaitForRecord(evolveAll(workflowMachine, history), ['CANCELED'])).toBe(false);
+  });
+
+  it.each(['skip', 'queue_one', 'cancel_running'])('records at once under overlap %s', (overlap) => {
+    expect(mayWait([...built(withSchedule({ overlap })), fired('j1', T1)])).toBe(false);
+  });
+
+  it('records at once when a job waits for the ended one, a chain starts on it or a count is reset', () => {
+    const held: WorkflowEvent = {
+      type: 'JobScheduled',
+      data: { job_id: 'j2', scheduled_at: T2, trigger: 'BACKFILL', waits_for: ['j1'] },
+    };
+    expect(mayWait([...built(), fired('j1', T1), held])).toBe(false);
+    expect(mayWait([...built(withSchedule({}, { on_success: ['wf2'] })), fired('j1', T1)])).toBe(false);
+    expect(mayWait([...built(withSchedule({}, { on_end: ['wf2'] })), fired('j1', T1)])).toBe(false);
+    expect(mayWait([...built(withSchedule({}, { on_failure: ['wf2'] })), fired('j1', T1)])).toBe(true);
+    const failedOnce = [...built(), fired('j0', T1), outcomeRecorded('j0', 'FAILED', 1), fired('j1', T2)];
+    expect(mayWait(failedOnce)).toBe(false);
+  });
+
+  it('records at once on a terminated workflow: its deletion waits for its active jobs', () => {
+    expect(mayWait([...built(), fired('j1', T1), terminatedByUser])).toBe(false);
   });
 });

@@ -3,13 +3,13 @@
 // (which resets or counts consecutive failures and may terminate).
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
-import { workflowDecider } from '../actors/workflow-decider.ts';
+import { jobEndsMayWaitForRecord, workflowDecider } from '../actors/workflow-decider.ts';
 import { isRefusal } from '../errors.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import { nameBasedUuid } from '../events/name-based-id.ts';
 import type { RecordedJobOutcome } from '../events/workflow-events.ts';
 import { type DispatchDeps, publishDispatch } from './dispatch-reactor.ts';
-import type { Reactor } from './reactor.ts';
+import type { Reactor, Unfinished } from './reactor.ts';
 
 /** The most job ends one commit records. */
 const MAX_OUTCOMES_PER_COMMIT = 500;
@@ -20,6 +20,12 @@ const MAX_OUTCOMES_PER_COMMIT = 500;
  * ends a second per workflow). Ends arriving meanwhile join the next record.
  */
 const RECORD_GAP_MS = 100;
+/**
+ * How long a completed job's end may wait for others to share its record, where no decision of the
+ * workflow reads it (jobEndsMayWaitForRecord). At the heartbeat benchmark's rate (2 ends a second on
+ * each of 500 workflows) each end took a commit of its own: 7 of a job's ~39 messages.
+ */
+const GATHER_MS = 1000;
 
 type Settle = { resolve: () => void; reject: (err: unknown) => void };
 
@@ -49,19 +55,47 @@ export function jobLifecycleReactor(handler: CommandHandler, dispatch?: Dispatch
   // arrive for the same workflow gather and go as the next one, in one commit: a busy workflow's jobs
   // end in bursts, and a run of appends at round-trip pace kept a run-now from the API conflicting
   // for seconds (heartbeat benchmark, 100 workflows at 6 run-nows a second each).
-  const waiting = new Map<string, { e: EventEnvelope; outcome: RecordedJobOutcome; done: Settle }[]>();
+  const waiting = new Map<
+    string,
+    { e: EventEnvelope; outcome: RecordedJobOutcome; arrived: number; done: Settle }[]
+  >();
   const recording = new Set<string>();
+  // Per workflow gathering ends: cuts the wait short when an end arrives that must not wait.
+  const wakeGathering = new Map<string, () => void>();
   const recordOutcome = (e: EventEnvelope, workflowId: string, outcome: RecordedJobOutcome) =>
     new Promise<void>((resolve, reject) => {
       const queue = waiting.get(workflowId) ?? [];
-      queue.push({ e, outcome, done: { resolve, reject } });
+      queue.push({ e, outcome, arrived: Date.now(), done: { resolve, reject } });
       waiting.set(workflowId, queue);
+      if (outcome !== 'COMPLETED' || queue.length >= MAX_OUTCOMES_PER_COMMIT) {
+        wakeGathering.get(workflowId)?.();
+      }
       if (!recording.has(workflowId)) void recordWaiting(workflowId);
     });
+  /** Waits until the oldest waiting end has gathered others for GATHER_MS, where it may wait. */
+  const gather = async (workflowId: string, queue: readonly { e: EventEnvelope; arrived: number }[]) => {
+    const first = queue[0]!;
+    const workflow = await handler
+      .loadAtLeast(workflowDecider, first.e.userId, workflowId, 0)
+      .catch(() => undefined);
+    const outcomes = waiting.get(workflowId)?.map((w) => w.outcome) ?? [];
+    if (!workflow?.exists || !jobEndsMayWaitForRecord(workflow.state, outcomes)) return;
+    const wait = first.arrived + GATHER_MS - Date.now();
+    if (wait <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      wakeGathering.set(workflowId, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    wakeGathering.delete(workflowId);
+  };
   const recordWaiting = async (workflowId: string) => {
     recording.add(workflowId);
     try {
       for (let queue = waiting.get(workflowId); queue?.length; queue = waiting.get(workflowId)) {
+        await gather(workflowId, queue);
         const batch = queue.splice(0, MAX_OUTCOMES_PER_COMMIT);
         if (queue.length === 0) waiting.delete(workflowId);
         const first = batch[0]!.e;
@@ -235,9 +269,14 @@ export function jobLifecycleReactor(handler: CommandHandler, dispatch?: Dispatch
             (await handler.loadAtLeast(jobDecider, e.userId, e.aggregateId, 0)).state.context.workflow_id;
           const outcome =
             e.type === 'JobCompleted' ? 'COMPLETED' : e.type === 'JobFailed' ? 'FAILED' : 'CANCELED';
-          await recordOutcome(e, workflowId, outcome);
-          workflowOfJob.delete(e.aggregateId);
-          return;
+          // The record may wait for others to share it: the reaction's slot is free meanwhile, and the
+          // delivery is acked once the end is recorded.
+          const recorded: Unfinished = {
+            rest: recordOutcome(e, workflowId, outcome).then(() => {
+              workflowOfJob.delete(e.aggregateId);
+            }),
+          };
+          return recorded;
         }
         default:
           return;

@@ -13,7 +13,7 @@ import { jobLifecycleReactor } from '../../src/reactors/job-lifecycle-reactor.ts
 import { ReactorRunner } from '../../src/reactors/reactor.ts';
 import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
-import { createHeartbeatWorkflow, newId } from '../support/fixtures.ts';
+import { createHeartbeat, createHeartbeatWorkflow, newId } from '../support/fixtures.ts';
 import { useTestEnvironment } from '../support/test-environment.ts';
 
 const env = useTestEnvironment();
@@ -201,6 +201,71 @@ describe('job lifecycle reactor', () => {
     );
     const commits = new Set(recorded.map((e) => e.sequence));
     expect(commits.size).toBeLessThan(jobIds.length);
+  });
+
+  it("gathers a plain workflow's completed ends into one record; records at once where overlap reads them", async () => {
+    const userId = newId();
+    const [plain, skipping] = [newId(), newId()];
+    await createWorkflow(userId, plain);
+    await env.runtime.commands.handle(workflowDecider, {
+      commandId: newId(),
+      userId,
+      aggregateId: skipping,
+      command: createHeartbeat(userId, skipping, {
+        schedule: { type: 'interval', minutes: 1, overlap: 'skip' },
+      }),
+    });
+    const runNow = async (workflowId: string) => {
+      const jobId = newId();
+      await env.runtime.commands.handle(workflowDecider, {
+        commandId: newId(),
+        userId,
+        aggregateId: workflowId,
+        command: { type: 'RunNow', data: { job_id: jobId } },
+      });
+      return jobId;
+    };
+    const plainJobs = [await runNow(plain), await runNow(plain), await runNow(plain)];
+    const skippingJobs = [await runNow(skipping), await runNow(skipping), await runNow(skipping)];
+    const all = [...plainJobs, ...skippingJobs];
+    await waitUntil(
+      'all queued',
+      async () => (await Promise.all(all.map(jobStatus))).every((s) => s === 'QUEUED'),
+      20_000,
+    );
+    const send = (jobId: string, command: Parameters<typeof jobDecider.decide>[0]) =>
+      env.runtime.commands.handle(jobDecider, { commandId: newId(), userId, aggregateId: jobId, command });
+    for (const id of all)
+      await send(id, { type: 'StartJob', data: { attempt: 1, executor_id: 'exec-test' } });
+    // Ends 200 ms apart on the plain workflow (within one gathering), 600 ms apart under skip (well
+    // past the least gap between two records).
+    const complete = (id: string) => send(id, { type: 'CompleteJob', data: { attempt: 1, exit_code: 0 } });
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await Promise.all([
+      (async () => {
+        for (const id of plainJobs) await complete(id).then(() => pause(200));
+      })(),
+      (async () => {
+        for (const id of skippingJobs) await complete(id).then(() => pause(600));
+      })(),
+    ]);
+    const recordCommits = async (workflowId: string) => {
+      const history = await aggregateHistory(env.runtime.events, userId, 'workflow', workflowId, {
+        limit: 100,
+      });
+      const recorded = history.entries.filter((e) => e.event.type === 'JobOutcomeRecorded');
+      return { ends: recorded.length, commits: new Set(recorded.map((e) => e.sequence)).size };
+    };
+    await waitUntil(
+      'every end recorded',
+      async () => {
+        const [a, b] = [await recordCommits(plain), await recordCommits(skipping)];
+        return a.ends === 3 && b.ends === 3;
+      },
+      20_000,
+    );
+    expect((await recordCommits(plain)).commits).toBe(1);
+    expect((await recordCommits(skipping)).commits).toBe(3);
   });
 
   it('pages the history by sequence', async () => {

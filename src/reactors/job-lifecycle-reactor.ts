@@ -1,6 +1,7 @@
 // Keeps workflows and jobs in step: a scheduled job becomes a job actor and is queued, and the jobs
 // it replaces (overlap policy cancel_running) are canceled; a job's end is recorded on its workflow
-// (which resets or counts consecutive failures and may terminate).
+// (which resets or counts consecutive failures and may terminate). A busy workflow's ends share
+// records: while one is written, and for up to GATHER_MS where no decision reads them.
 import type { CommandHandler } from '../actors/command-handler.ts';
 import { jobDecider } from '../actors/job-decider.ts';
 import { jobEndsMayWaitForRecord, workflowDecider } from '../actors/workflow-decider.ts';
@@ -60,26 +61,41 @@ export function jobLifecycleReactor(handler: CommandHandler, dispatch?: Dispatch
     { e: EventEnvelope; outcome: RecordedJobOutcome; arrived: number; done: Settle }[]
   >();
   const recording = new Set<string>();
-  // Per workflow gathering ends: cuts the wait short when an end arrives that must not wait.
+  // Workflows whose waiting ends are to be recorded without gathering more, and how to cut short a
+  // gathering under way: an end that must not wait arrived, or the workflow changed (terminated,
+  // edited, a job now waits for its ends) in a way that may make its ends matter.
+  const hurried = new Set<string>();
   const wakeGathering = new Map<string, () => void>();
+  const recordSoon = (workflowId: string) => {
+    if (!waiting.has(workflowId)) return;
+    hurried.add(workflowId);
+    wakeGathering.get(workflowId)?.();
+  };
   const recordOutcome = (e: EventEnvelope, workflowId: string, outcome: RecordedJobOutcome) =>
     new Promise<void>((resolve, reject) => {
       const queue = waiting.get(workflowId) ?? [];
       queue.push({ e, outcome, arrived: Date.now(), done: { resolve, reject } });
       waiting.set(workflowId, queue);
-      if (outcome !== 'COMPLETED' || queue.length >= MAX_OUTCOMES_PER_COMMIT) {
-        wakeGathering.get(workflowId)?.();
-      }
+      if (outcome !== 'COMPLETED' || queue.length >= MAX_OUTCOMES_PER_COMMIT) recordSoon(workflowId);
       if (!recording.has(workflowId)) void recordWaiting(workflowId);
     });
-  /** Waits until the oldest waiting end has gathered others for GATHER_MS, where it may wait. */
-  const gather = async (workflowId: string, queue: readonly { e: EventEnvelope; arrived: number }[]) => {
+  /** Until the oldest waiting end has gathered others for GATHER_MS, where the ends may wait. */
+  const gather = async (
+    workflowId: string,
+    queue: readonly { e: EventEnvelope; outcome: RecordedJobOutcome; arrived: number }[],
+  ) => {
     const first = queue[0]!;
     const workflow = await handler
       .loadAtLeast(workflowDecider, first.e.userId, workflowId, 0)
       .catch(() => undefined);
-    const outcomes = waiting.get(workflowId)?.map((w) => w.outcome) ?? [];
-    if (!workflow?.exists || !jobEndsMayWaitForRecord(workflow.state, outcomes)) return;
+    if (hurried.has(workflowId) || !workflow?.exists) return;
+    if (
+      !jobEndsMayWaitForRecord(
+        workflow.state,
+        queue.map((w) => w.outcome),
+      )
+    )
+      return;
     const wait = first.arrived + GATHER_MS - Date.now();
     if (wait <= 0) return;
     await new Promise<void>((resolve) => {
@@ -96,6 +112,7 @@ export function jobLifecycleReactor(handler: CommandHandler, dispatch?: Dispatch
     try {
       for (let queue = waiting.get(workflowId); queue?.length; queue = waiting.get(workflowId)) {
         await gather(workflowId, queue);
+        hurried.delete(workflowId);
         const batch = queue.splice(0, MAX_OUTCOMES_PER_COMMIT);
         if (queue.length === 0) waiting.delete(workflowId);
         const first = batch[0]!.e;
@@ -172,10 +189,15 @@ export function jobLifecycleReactor(handler: CommandHandler, dispatch?: Dispatch
       'JobCompleted',
       'JobCanceled',
       'JobFailed',
+      'WorkflowTerminated',
+      'WorkflowUpdated',
     ]),
     async react(e, sequence) {
       switch (e.type) {
         case 'JobScheduled': {
+          // A job waiting for the active ones (queue_one, a buffered backfill) is released by their
+          // records: they are not to be gathered any longer.
+          if (e.data.waits_for?.length) recordSoon(e.aggregateId);
           // The definition as of this tick's commit or newer: a later edit applies to this job too.
           remember(e.data.job_id, e.aggregateId);
           const wf = await handler.loadAtLeast(workflowDecider, e.userId, e.aggregateId, sequence);
@@ -258,6 +280,11 @@ export function jobLifecycleReactor(handler: CommandHandler, dispatch?: Dispatch
             'withdraw',
             `withdrawn before its tick was due: the workflow was ${e.data.reason}`,
           );
+          return;
+        case 'WorkflowTerminated':
+        case 'WorkflowUpdated':
+          // Its deletion waits for its active jobs; an edit may set an overlap policy or a chain.
+          recordSoon(e.aggregateId);
           return;
         case 'JobCompleted':
         case 'JobCanceled':

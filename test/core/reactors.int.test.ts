@@ -268,6 +268,39 @@ describe('job lifecycle reactor', () => {
     expect((await recordCommits(skipping)).commits).toBe(3);
   });
 
+  it('records a waiting end at once when the workflow is terminated: its deletion waits for it', async () => {
+    const [userId, workflowId] = [newId(), newId()];
+    await createWorkflow(userId, workflowId);
+    const jobId = newId();
+    await env.runtime.commands.handle(workflowDecider, {
+      commandId: newId(),
+      userId,
+      aggregateId: workflowId,
+      command: { type: 'RunNow', data: { job_id: jobId } },
+    });
+    await waitUntil('queued', async () => (await jobStatus(jobId)) === 'QUEUED', 20_000);
+    const send = (command: Parameters<typeof jobDecider.decide>[0]) =>
+      env.runtime.commands.handle(jobDecider, { commandId: newId(), userId, aggregateId: jobId, command });
+    await send({ type: 'StartJob', data: { attempt: 1, executor_id: 'exec-test' } });
+    await send({ type: 'CompleteJob', data: { attempt: 1, exit_code: 0 } });
+    await env.runtime.commands.handle(workflowDecider, {
+      commandId: newId(),
+      userId,
+      aggregateId: workflowId,
+      command: { type: 'TerminateWorkflow', data: {} },
+    });
+    const recorded = async () =>
+      (
+        await aggregateHistory(env.runtime.events, userId, 'workflow', workflowId, { limit: 100 })
+      ).entries.find((e) => e.event.type === 'JobOutcomeRecorded');
+    await waitUntil('the end recorded', async () => (await recorded()) !== undefined, 20_000);
+    const jobHistory = await aggregateHistory(env.runtime.events, userId, 'job', jobId, { limit: 100 });
+    const completedAt = jobHistory.entries.find((e) => e.event.type === 'JobCompleted')!.event.occurredAt;
+    // Well inside the second a completed end of a plain workflow may otherwise wait.
+    const lag = Date.parse((await recorded())!.event.occurredAt) - Date.parse(completedAt);
+    expect(lag).toBeLessThan(700);
+  });
+
   it('pages the history by sequence', async () => {
     const [userId, workflowId] = [newId(), newId()];
     await createWorkflow(userId, workflowId);

@@ -33,7 +33,17 @@ describe('a job moved to the archive', () => {
     expect(await waitForJob(alice, workflowId, jobId)).toBe('COMPLETED');
     const base = `/workflows/${workflowId}/jobs/${jobId}`;
     const history = (await alice.get(`${base}/history`)).body;
-    const logs = (await alice.get(`${base}/logs?order=asc`)).body;
+    // The lines reach ClickHouse on their own path, not always by the time the job's row says
+    // COMPLETED (seen once in CI on a slow machine: an empty page here).
+    let logs: unknown;
+    await waitUntil(
+      'its five lines stored',
+      async () => {
+        logs = (await alice.get<{ items: unknown[] }>(`${base}/logs?order=asc`)).body;
+        return (logs as { items: unknown[] }).items.length === 5;
+      },
+      20_000,
+    );
     const row = (await alice.get(base)).body;
     expect((history as { items: unknown[] }).items.length).toBeGreaterThan(3);
 

@@ -344,6 +344,21 @@ async function measure(
       lag = await projectionLag(env);
     }
     const projectedAfterMs = Date.now() - drainedAt;
+    // Every job's end recorded on its workflow: none left active there once all have ended. Records
+    // trail the ends (a plain workflow's gather for up to a second, and the scheduler's backlog).
+    const activeOnWorkflows = async () => {
+      let active = 0;
+      for (const id of workflowIds) {
+        active += (await commands.load(workflowDecider, USER_ID, id)).state.context.active_job_ids.length;
+      }
+      return active;
+    };
+    let jobsActiveOnWorkflows = await activeOnWorkflows();
+    while (jobsActiveOnWorkflows > 0 && Date.now() < readModelDeadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      jobsActiveOnWorkflows = await activeOnWorkflows();
+    }
+    const recordedAfterMs = Date.now() - drainedAt;
     const byStatus = Object.fromEntries(
       (
         await env.db
@@ -578,6 +593,9 @@ async function measure(
         projection_caught_up_after_ms: projectedAfterMs,
         projection_lag_left_commits: lag,
         all_completed: allCompleted,
+        // From the workflows' actors, not the read model: their ends recorded (must be 0).
+        jobs_still_active_on_their_workflow: jobsActiveOnWorkflows,
+        ends_recorded_on_workflows_after_ms: recordedAfterMs,
       },
     };
   } finally {
@@ -617,6 +635,11 @@ export const heartbeatThroughputBenchmark: Benchmark = {
         replaced.push(started);
         return started;
       });
+      if (result.read_model.jobs_still_active_on_their_workflow > 0) {
+        progress(
+          `heartbeat_throughput: ${result.read_model.jobs_still_active_on_their_workflow} ended jobs still active on their workflow`,
+        );
+      }
       if (!result.read_model.all_completed) {
         progress(
           `heartbeat_throughput: not every job COMPLETED in the read model: ${JSON.stringify(result.read_model.jobs_by_status)}`,

@@ -5,6 +5,7 @@
 // acked only once every event of it has been reacted to. The process is killed when some but not all
 // of the jobs exist, a new one is started (it gets the unacked commits again once their ack wait has
 // run out), and every tick / every parent end must then have exactly one job (or recorded skip).
+// Job ends gathering for a shared record when the process dies are each recorded once after it.
 import { setPriority } from 'node:os';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -278,6 +279,62 @@ describe('the scheduler SIGKILLed mid-reaction', () => {
     expect(childJobs.map((j) => j.caused_by_job_id).sort()).toEqual(parents);
     console.info(
       `chain: ${chainedAtKill} of ${PARENT_JOBS} runs of C in the log at the SIGKILL; all once each ${Math.round((Date.now() - killedAt) / 1000)} s after it`,
+    );
+  });
+
+  it('job ends gathering for a shared record when the scheduler is SIGKILLed are each recorded once', {
+    timeout: 120_000,
+  }, async () => {
+    const { commands, db } = env.runtime;
+    const JOBS = 50;
+    // A plain workflow (overlap allow, no chain): its completed ends wait up to a second to share a
+    // record. Its yearly cron fires nothing during the test.
+    const w = await createWorkflow({ cron: '0 0 1 1 *' });
+    scheduler = await startScheduler();
+    const jobIds = Array.from({ length: JOBS }, () => newId());
+    for (const jobId of jobIds) {
+      await commands.handle(workflowDecider, command(w, { type: 'RunNow', data: { job_id: jobId } }));
+    }
+    const queued = async () =>
+      (await db.selectFrom('jobs').select('status').where('workflow_id', '=', w).execute()).filter(
+        (j) => j.status === 'QUEUED',
+      ).length;
+    await waitUntil('all queued', async () => (await queued()) === JOBS, 60_000);
+    for (const jobId of jobIds) {
+      await commands.handle(
+        jobDecider,
+        command(jobId, { type: 'StartJob', data: { attempt: 1, executor_id: 'exec-test' } }),
+      );
+    }
+    const records = watch(`cv.evt.${userId}.workflow.${w}`, 'JobOutcomeRecorded', () => {});
+    await Promise.all(
+      jobIds.map((id) =>
+        commands.handle(jobDecider, command(id, { type: 'CompleteJob', data: { attempt: 1, exit_code: 0 } })),
+      ),
+    );
+    // Killed while the ends gather (a second from the first one's arrival).
+    await sleep(300);
+    scheduler.child.kill('SIGKILL');
+    await scheduler.exited;
+    const recordsAtKill = records();
+    const ended = async () =>
+      (await historyOf('workflow', w))
+        .filter((e) => e.type === 'JobOutcomeRecorded')
+        .map((e) => (e.data as { job_id: string }).job_id);
+    expect((await ended()).length).toBeLessThan(JOBS);
+
+    scheduler = await startScheduler();
+    await waitUntil(
+      'every end recorded on the workflow',
+      async () => (await commands.load(workflowDecider, userId, w)).state.context.active_job_ids.length === 0,
+      60_000,
+    );
+    await sleep(1500);
+    const recorded = await ended();
+    expect([...countBy(recorded).values()].every((n) => n === 1)).toBe(true);
+    expect(recorded.sort()).toEqual([...jobIds].sort());
+    console.info(
+      `gathered ends: ${recordsAtKill} record commits at the SIGKILL; all ${JOBS} ends recorded once each after it`,
     );
   });
 });

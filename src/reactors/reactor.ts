@@ -64,13 +64,22 @@ export function combinedReactor(name: string, reactors: readonly Reactor[]): Rea
     async react(event, sequence) {
       const rests: Promise<void>[] = [];
       for (const r of reactors) {
-        if (!interested(r, event.type)) continue;
-        const unfinished = await r.react(event, sequence);
-        if (unfinished) rests.push(unfinished.rest);
+        if (interested(r, event.type)) keepRest(rests, await r.react(event, sequence));
       }
       return unfinishedOf(rests);
     },
   };
+}
+
+/**
+ * Keeps what a reaction left unfinished, marked as handled at once: it may fail while later events of
+ * the commit are still being reacted to, before anyone awaits it, and an unhandled rejection would end
+ * the process. Its failure is still seen by whoever awaits it.
+ */
+function keepRest(rests: Promise<void>[], unfinished: Unfinished | undefined): void {
+  if (!unfinished) return;
+  unfinished.rest.catch(() => {});
+  rests.push(unfinished.rest);
 }
 
 /** One `Unfinished` for several (none when there are none). */
@@ -265,13 +274,9 @@ export class ReactorRunner {
     }
     const rests: Promise<void>[] = [];
     try {
-      for (const e of events) {
-        const unfinished = await this.reactor.react(e, m.seq);
-        if (unfinished) rests.push(unfinished.rest);
-      }
+      for (const e of events) keepRest(rests, await this.reactor.react(e, m.seq));
     } catch (err) {
       // What an earlier event of the commit left unfinished runs on; the redelivery repeats it anyway.
-      for (const rest of rests) rest.catch(() => {});
       this.settle(m, err, span);
       return;
     }

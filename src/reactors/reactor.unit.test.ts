@@ -51,4 +51,23 @@ describe('combinedReactor', () => {
     await unfinished!.rest;
     expect(done).toBe(true);
   });
+
+  it('keeps a rest that fails while a later reactor still runs, and fails with it', async () => {
+    const failing: Reactor = {
+      name: 'failing',
+      subjects: ['cv.evt.>'],
+      react: async () => ({ rest: Promise.reject(new Error('the record could not be written')) }),
+    };
+    const slow: Reactor = {
+      name: 'slow',
+      subjects: ['cv.evt.>'],
+      react: async () => {
+        // Long enough for an unhandled rejection of the first rest to be reported.
+        await new Promise((r) => setTimeout(r, 20));
+        return undefined;
+      },
+    };
+    const unfinished = await combinedReactor('c', [failing, slow]).react(event('JobCompleted'), 1);
+    await expect(unfinished!.rest).rejects.toThrow('the record could not be written');
+  });
 });

@@ -42,41 +42,51 @@ async function jobStatus(jobId: string): Promise<string | undefined> {
   return row?.status;
 }
 
-/** Run now, wait for the reactor to queue the job, run it to the given end. */
-async function runJob(userId: string, workflowId: string, end: 'complete' | 'fail'): Promise<string> {
-  const jobId = newId();
-  await env.runtime.commands.handle(workflowDecider, {
+const workflowCommand = (
+  userId: string,
+  workflowId: string,
+  command: Parameters<typeof workflowDecider.decide>[0],
+) =>
+  env.runtime.commands.handle(workflowDecider, {
     commandId: newId(),
     userId,
     aggregateId: workflowId,
-    command: { type: 'RunNow', data: { job_id: jobId } },
+    command,
   });
+const jobCommand = (userId: string, jobId: string, command: Parameters<typeof jobDecider.decide>[0]) =>
+  env.runtime.commands.handle(jobDecider, { commandId: newId(), userId, aggregateId: jobId, command });
+const START = { type: 'StartJob', data: { attempt: 1, executor_id: 'exec-test' } } as const;
+const COMPLETE = { type: 'CompleteJob', data: { attempt: 1, exit_code: 0 } } as const;
+
+/** A run-now's job id (the reactor then creates and queues the job). */
+async function runNow(userId: string, workflowId: string): Promise<string> {
+  const jobId = newId();
+  await workflowCommand(userId, workflowId, { type: 'RunNow', data: { job_id: jobId } });
+  return jobId;
+}
+
+/** Run now, wait for the reactor to queue the job, run it to the given end. */
+async function runJob(userId: string, workflowId: string, end: 'complete' | 'fail'): Promise<string> {
+  const jobId = await runNow(userId, workflowId);
   await waitUntil('job queued by the reactor', async () => (await jobStatus(jobId)) === 'QUEUED', 20_000);
-  await env.runtime.commands.handle(jobDecider, {
-    commandId: newId(),
+  await jobCommand(userId, jobId, START);
+  await jobCommand(
     userId,
-    aggregateId: jobId,
-    command: { type: 'StartJob', data: { attempt: 1, executor_id: 'exec-test' } },
-  });
-  await env.runtime.commands.handle(jobDecider, {
-    commandId: newId(),
-    userId,
-    aggregateId: jobId,
-    command:
-      end === 'complete'
-        ? { type: 'CompleteJob', data: { attempt: 1, exit_code: 0 } }
-        : {
-            type: 'FailJob',
-            data: {
-              attempt: 1,
-              failure_kind: 'USER',
-              reason: 'exit_code',
-              exit_code: 2,
-              error_message: 'exit 2',
-              retryable: false,
-            },
+    jobId,
+    end === 'complete'
+      ? COMPLETE
+      : {
+          type: 'FailJob',
+          data: {
+            attempt: 1,
+            failure_kind: 'USER',
+            reason: 'exit_code',
+            exit_code: 2,
+            error_message: 'exit 2',
+            retryable: false,
           },
-  });
+        },
+  );
   return jobId;
 }
 
@@ -138,12 +148,7 @@ describe('job lifecycle reactor', () => {
 
     // A terminated workflow refuses to run.
     await expect(
-      env.runtime.commands.handle(workflowDecider, {
-        commandId: newId(),
-        userId,
-        aggregateId: workflowId,
-        command: { type: 'RunNow', data: { job_id: newId() } },
-      }),
+      workflowCommand(userId, workflowId, { type: 'RunNow', data: { job_id: newId() } }),
     ).rejects.toMatchObject({ status: 409, code: 'workflow_terminated' });
 
     const history = await aggregateHistory(env.runtime.events, userId, 'workflow', workflowId, {
@@ -162,29 +167,16 @@ describe('job lifecycle reactor', () => {
   it('records a burst of job ends on one workflow in a few commits, each end exactly once', async () => {
     const [userId, workflowId] = [newId(), newId()];
     await createWorkflow(userId, workflowId);
-    const jobIds = Array.from({ length: 40 }, () => newId());
-    for (const jobId of jobIds) {
-      await env.runtime.commands.handle(workflowDecider, {
-        commandId: newId(),
-        userId,
-        aggregateId: workflowId,
-        command: { type: 'RunNow', data: { job_id: jobId } },
-      });
-    }
+    const jobIds: string[] = [];
+    for (let i = 0; i < 40; i++) jobIds.push(await runNow(userId, workflowId));
     await waitUntil(
       'all queued',
       async () => (await Promise.all(jobIds.map(jobStatus))).every((s) => s === 'QUEUED'),
       20_000,
     );
-    const send = (jobId: string, command: Parameters<typeof jobDecider.decide>[0]) =>
-      env.runtime.commands.handle(jobDecider, { commandId: newId(), userId, aggregateId: jobId, command });
-    await Promise.all(
-      jobIds.map((id) => send(id, { type: 'StartJob', data: { attempt: 1, executor_id: 'exec-test' } })),
-    );
+    await Promise.all(jobIds.map((id) => jobCommand(userId, id, START)));
     // All end at once, as a busy workflow's jobs do.
-    await Promise.all(
-      jobIds.map((id) => send(id, { type: 'CompleteJob', data: { attempt: 1, exit_code: 0 } })),
-    );
+    await Promise.all(jobIds.map((id) => jobCommand(userId, id, COMPLETE)));
     await waitUntil(
       'every end recorded on the workflow',
       async () =>
@@ -207,39 +199,27 @@ describe('job lifecycle reactor', () => {
     const userId = newId();
     const [plain, skipping] = [newId(), newId()];
     await createWorkflow(userId, plain);
-    await env.runtime.commands.handle(workflowDecider, {
-      commandId: newId(),
+    await workflowCommand(
       userId,
-      aggregateId: skipping,
-      command: createHeartbeat(userId, skipping, {
-        schedule: { type: 'interval', minutes: 1, overlap: 'skip' },
-      }),
-    });
-    const runNow = async (workflowId: string) => {
-      const jobId = newId();
-      await env.runtime.commands.handle(workflowDecider, {
-        commandId: newId(),
-        userId,
-        aggregateId: workflowId,
-        command: { type: 'RunNow', data: { job_id: jobId } },
-      });
-      return jobId;
-    };
-    const plainJobs = [await runNow(plain), await runNow(plain), await runNow(plain)];
-    const skippingJobs = [await runNow(skipping), await runNow(skipping), await runNow(skipping)];
+      skipping,
+      createHeartbeat(userId, skipping, { schedule: { type: 'interval', minutes: 1, overlap: 'skip' } }),
+    );
+    const plainJobs: string[] = [];
+    const skippingJobs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      plainJobs.push(await runNow(userId, plain));
+      skippingJobs.push(await runNow(userId, skipping));
+    }
     const all = [...plainJobs, ...skippingJobs];
     await waitUntil(
       'all queued',
       async () => (await Promise.all(all.map(jobStatus))).every((s) => s === 'QUEUED'),
       20_000,
     );
-    const send = (jobId: string, command: Parameters<typeof jobDecider.decide>[0]) =>
-      env.runtime.commands.handle(jobDecider, { commandId: newId(), userId, aggregateId: jobId, command });
-    for (const id of all)
-      await send(id, { type: 'StartJob', data: { attempt: 1, executor_id: 'exec-test' } });
+    for (const id of all) await jobCommand(userId, id, START);
     // Ends 200 ms apart on the plain workflow (within one gathering), 600 ms apart under skip (well
     // past the least gap between two records).
-    const complete = (id: string) => send(id, { type: 'CompleteJob', data: { attempt: 1, exit_code: 0 } });
+    const complete = (id: string) => jobCommand(userId, id, COMPLETE);
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await Promise.all([
       (async () => {
@@ -271,24 +251,11 @@ describe('job lifecycle reactor', () => {
   it('records a waiting end at once when the workflow is terminated: its deletion waits for it', async () => {
     const [userId, workflowId] = [newId(), newId()];
     await createWorkflow(userId, workflowId);
-    const jobId = newId();
-    await env.runtime.commands.handle(workflowDecider, {
-      commandId: newId(),
-      userId,
-      aggregateId: workflowId,
-      command: { type: 'RunNow', data: { job_id: jobId } },
-    });
+    const jobId = await runNow(userId, workflowId);
     await waitUntil('queued', async () => (await jobStatus(jobId)) === 'QUEUED', 20_000);
-    const send = (command: Parameters<typeof jobDecider.decide>[0]) =>
-      env.runtime.commands.handle(jobDecider, { commandId: newId(), userId, aggregateId: jobId, command });
-    await send({ type: 'StartJob', data: { attempt: 1, executor_id: 'exec-test' } });
-    await send({ type: 'CompleteJob', data: { attempt: 1, exit_code: 0 } });
-    await env.runtime.commands.handle(workflowDecider, {
-      commandId: newId(),
-      userId,
-      aggregateId: workflowId,
-      command: { type: 'TerminateWorkflow', data: {} },
-    });
+    await jobCommand(userId, jobId, START);
+    await jobCommand(userId, jobId, COMPLETE);
+    await workflowCommand(userId, workflowId, { type: 'TerminateWorkflow', data: {} });
     const recorded = async () =>
       (
         await aggregateHistory(env.runtime.events, userId, 'workflow', workflowId, { limit: 100 })
@@ -305,11 +272,9 @@ describe('job lifecycle reactor', () => {
     const [userId, workflowId] = [newId(), newId()];
     await createWorkflow(userId, workflowId);
     for (let i = 0; i < 4; i++) {
-      await env.runtime.commands.handle(workflowDecider, {
-        commandId: newId(),
-        userId,
-        aggregateId: workflowId,
-        command: { type: i % 2 ? 'ResumeWorkflow' : 'PauseWorkflow', data: {} },
+      await workflowCommand(userId, workflowId, {
+        type: i % 2 ? 'ResumeWorkflow' : 'PauseWorkflow',
+        data: {},
       });
     }
     const first = await aggregateHistory(env.runtime.events, userId, 'workflow', workflowId, { limit: 2 });

@@ -2,16 +2,21 @@
 // with the same id is refused while the first lives, and takes the id once the first is released,
 // once its entry lapses, or at once when the first was a process of this machine's pid namespace that
 // is gone (only there does its pid name it: a container on the host network shares the host name).
+// A holder keeps its id across an outage longer than its entry's life, and says so when another
+// process has taken the id meanwhile.
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
+import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config.ts';
 import {
+  EXECUTOR_BUCKET,
   ExecutorIdLease,
   type ExecutorIdLeaseOptions,
   thisPidSpace,
 } from '../../src/executor/executor-id-lease.ts';
 import { connectNats, type Nats } from '../../src/infra/nats-connection.ts';
+import { waitUntil } from '../../src/stack/process-control.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { newId } from '../support/fixtures.ts';
 import { startNatsServer, type TestNatsServer } from '../support/nats-server.ts';
@@ -125,5 +130,54 @@ describe('the executor id lease', () => {
     const second = lease(id, here(process.pid));
     await expect(second.acquire()).rejects.toBeInstanceOf(ConfigError);
     await first.release();
+  });
+
+  it('keeps its id across a NATS outage longer than its entry lives, when no one took it meanwhile', async () => {
+    const id = `lease-${newId().slice(0, 8)}`;
+    const own = await connectNats(server.url, 'executor-id-lease-outage');
+    const holder = new ExecutorIdLease(own.nc, id, log, { ...timing, holder: elsewhere(45) });
+    await holder.acquire();
+    // Its refreshes fail for twice the entry's life.
+    await server.stop();
+    await new Promise((r) => setTimeout(r, timing.ttlMs * 2));
+    await server.start();
+    // Once its refreshes reach the server again, a second executor with the id is refused: the holder
+    // has written its entry anew (or the old one had not lapsed).
+    await waitUntil(
+      'the holder refreshes again',
+      async () => {
+        const second = lease(id, elsewhere(46));
+        return second.acquire().then(
+          async () => {
+            await second.release();
+            return false;
+          },
+          (err: unknown) => err instanceof ConfigError,
+        );
+      },
+      30_000,
+    );
+    await holder.release();
+    await own.nc.close();
+  }, 60_000);
+
+  it('reports, as an error naming the id, that another process took its id while it ran', async () => {
+    const id = `lease-${newId().slice(0, 8)}`;
+    const lines: string[] = [];
+    const watched = createLogger('test', 'error', (l) => lines.push(l));
+    const holder = new ExecutorIdLease(nats.nc, id, watched, { ...timing, holder: elsewhere(47) });
+    await holder.acquire();
+    // Another process wrote the entry (as one does that took the id after it lapsed).
+    const kv = await new Kvm(nats.nc).open(EXECUTOR_BUCKET);
+    await kv.put(id, JSON.stringify(elsewhere(48)));
+    await waitUntil(
+      'the loss reported',
+      async () => lines.some((l) => l.includes('another executor took this executor id') && l.includes(id)),
+      10_000,
+    );
+    // It did not take the id back: the entry is still the other's.
+    expect(JSON.parse((await kv.get(id))!.string()).pid).toBe(48);
+    await holder.release();
+    expect(JSON.parse((await kv.get(id))!.string()).pid).toBe(48);
   });
 });

@@ -68,7 +68,11 @@ describe('commands racing on one actor over an R3 event log', () => {
     expect((await nats.jsm.streams.info(streamNames.events)).config.num_replicas).toBe(3);
     const userId = newId();
     const lost: string[] = [];
+    // What a round that seemed to lose a command looked like: seen once in CI (2 ids missing, 20
+    // conflicts, 19 phantom duplicates over the 20 rounds), not reproduced in 4 runs since.
+    const rounds: Record<string, unknown>[] = [];
     for (let round = 0; round < 20; round++) {
+      const before = { conflicts: store.conflicts, duplicates: store.duplicates };
       const workflowId = newId();
       // Two processes, each with the workflow in its cache at the same version: their next commands
       // are decided at once on that version, and one of the two appends is refused.
@@ -93,14 +97,34 @@ describe('commands racing on one actor over an R3 event log', () => {
           }),
         ),
       );
-      const scheduled = (await eventsOf(eventSubject(userId, 'workflow', workflowId)))
-        .filter((e) => e.type === 'JobScheduled')
-        .map((e) => (e.data as { job_id: string }).job_id);
-      lost.push(...jobIds.filter((id) => !scheduled.includes(id)));
+      const subject = eventSubject(userId, 'workflow', workflowId);
+      const scheduledIn = (events: readonly { type: string; data: unknown }[]) =>
+        events.filter((e) => e.type === 'JobScheduled').map((e) => (e.data as { job_id: string }).job_id);
+      const firstRead = await eventsOf(subject);
+      const missing = jobIds.filter((id) => !scheduledIn(firstRead).includes(id));
+      if (missing.length === 0) continue;
+      // Read again a little later, to tell a command missing from the log from a read that came short.
+      await new Promise((r) => setTimeout(r, 1000));
+      const secondRead = await eventsOf(subject);
+      lost.push(...missing.filter((id) => !scheduledIn(secondRead).includes(id)));
+      rounds.push({
+        round,
+        missing,
+        conflicts: store.conflicts - before.conflicts,
+        phantom_duplicates: store.duplicates - before.duplicates,
+        first_read: firstRead.map((e) => e.type),
+        second_read: secondRead.map((e) => e.type),
+      });
     }
-    console.log(JSON.stringify({ conflicts: store.conflicts, phantom_duplicates: store.duplicates }));
+    console.log(
+      JSON.stringify({
+        conflicts: store.conflicts,
+        phantom_duplicates: store.duplicates,
+        rounds_short: rounds,
+      }),
+    );
     // Each round ends in a conflict, and its loser appends again: nothing acknowledged is missing.
     expect(store.conflicts).toBeGreaterThan(0);
-    expect(lost).toEqual([]);
+    expect(lost, JSON.stringify(rounds)).toEqual([]);
   }, 120_000);
 });

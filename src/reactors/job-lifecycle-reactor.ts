@@ -29,6 +29,8 @@ const RECORD_GAP_MS = 100;
 const GATHER_MS = 1000;
 
 type Settle = { resolve: () => void; reject: (err: unknown) => void };
+/** A job's end waiting to be recorded on its workflow. */
+type WaitingEnd = { e: EventEnvelope; outcome: RecordedJobOutcome; arrived: number; done: Settle };
 
 /** Jobs whose workflow the reactor remembers: ~100 bytes each; a couple of minutes at 1,000 jobs/s. */
 const REMEMBERED_JOBS = 200_000;
@@ -56,10 +58,7 @@ export function jobLifecycleReactor(handler: CommandHandler, dispatch?: Dispatch
   // arrive for the same workflow gather and go as the next one, in one commit: a busy workflow's jobs
   // end in bursts, and a run of appends at round-trip pace kept a run-now from the API conflicting
   // for seconds (heartbeat benchmark, 100 workflows at 6 run-nows a second each).
-  const waiting = new Map<
-    string,
-    { e: EventEnvelope; outcome: RecordedJobOutcome; arrived: number; done: Settle }[]
-  >();
+  const waiting = new Map<string, WaitingEnd[]>();
   const recording = new Set<string>();
   // Workflows whose waiting ends are to be recorded without gathering more, and how to cut short a
   // gathering under way: an end that must not wait arrived, or the workflow changed (terminated,
@@ -80,22 +79,16 @@ export function jobLifecycleReactor(handler: CommandHandler, dispatch?: Dispatch
       if (!recording.has(workflowId)) void recordWaiting(workflowId);
     });
   /** Until the oldest waiting end has gathered others for GATHER_MS, where the ends may wait. */
-  const gather = async (
-    workflowId: string,
-    queue: readonly { e: EventEnvelope; outcome: RecordedJobOutcome; arrived: number }[],
-  ) => {
+  const gather = async (workflowId: string, queue: readonly WaitingEnd[]) => {
     const first = queue[0]!;
+    // Ends that waited long enough already (they arrived during the last record) need no load.
+    if (hurried.has(workflowId) || first.arrived + GATHER_MS <= Date.now()) return;
     const workflow = await handler
       .loadAtLeast(workflowDecider, first.e.userId, workflowId, 0)
       .catch(() => undefined);
     if (hurried.has(workflowId) || !workflow?.exists) return;
-    if (
-      !jobEndsMayWaitForRecord(
-        workflow.state,
-        queue.map((w) => w.outcome),
-      )
-    )
-      return;
+    const outcomes = queue.map((w) => w.outcome);
+    if (!jobEndsMayWaitForRecord(workflow.state, outcomes)) return;
     const wait = first.arrived + GATHER_MS - Date.now();
     if (wait <= 0) return;
     await new Promise<void>((resolve) => {
